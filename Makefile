@@ -1,0 +1,43 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+GO ?= go
+SQLC := $(GO) tool -modfile=tools/go.mod sqlc
+
+.PHONY: run build test test-go sqlc sqlc-check fmt-check vet db-stop db-url clean help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: build ## start PostgreSQL (unless DATABASE_URL is set), migrate, seed if empty, serve on :8000
+	@scripts/run.sh
+
+build: ## build bin/tiktok
+	$(GO) build -o bin/tiktok ./cmd/tiktok
+
+test: fmt-check vet sqlc-check ## the whole test suite against a throwaway PostgreSQL
+	scripts/test.sh
+
+test-go: ## only `go test` (pass ARGS="-run X ./internal/httpapi")
+	scripts/test.sh $(ARGS)
+
+fmt-check: ## fail if gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet ./...
+
+sqlc: ## regenerate the query code from internal/postgres/{migrations,queries}
+	$(SQLC) generate
+
+sqlc-check: ## fail if the committed sqlc output is stale
+	@$(SQLC) diff || { echo "sqlc output is stale: run make sqlc and commit the result"; exit 1; }
+
+db-stop: ## stop the project-local PostgreSQL
+	@scripts/pg.sh stop .data/postgres
+
+db-url: ## print the URL of the project-local PostgreSQL
+	@scripts/pg.sh url .data/postgres $${DEV_PG_PORT:-54329}
+
+clean: db-stop ## stop PostgreSQL and delete .data and bin
+	rm -rf .data bin

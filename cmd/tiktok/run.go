@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/joho/godotenv"
+
+	"github.com/gotok/tiktok/internal/auth"
+	"github.com/gotok/tiktok/internal/config"
+	"github.com/gotok/tiktok/internal/httpapi"
+	"github.com/gotok/tiktok/internal/postgres"
+)
+
+const usage = `usage: tiktok <command> [arguments]
+
+commands:
+  serve                    run the HTTP server (migrates first unless AUTO_MIGRATE=false)
+  migrate up|down|status   manage the database schema
+  seed [flags]             fill the database with demo data (tiktok seed -h for flags)
+
+Configuration comes from the environment and an optional .env file; see .env.example.
+`
+
+// run is the whole program; main only supplies the process's context, arguments,
+// environment and output streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	getenv, err := withDotEnv(getenv)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout)
+	case "seed":
+		return seed(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// withDotEnv returns a getenv that falls back to the variables of ./.env (or the file named
+// by ENV_FILE) for variables the environment does not set.
+func withDotEnv(getenv func(string) string) (func(string) string, error) {
+	path := getenv("ENV_FILE")
+	if path == "" {
+		path = ".env"
+	}
+	vars, err := godotenv.Read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return getenv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return func(key string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return vars[key]
+	}, nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openDB(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is not set (make run starts a local PostgreSQL and sets it for you)")
+	}
+	return postgres.Open(ctx, cfg.DatabaseURL)
+}
+
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	pool, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if cfg.AutoMigrate {
+		if err := postgres.Migrate(ctx, pool, io.Discard); err != nil {
+			return err
+		}
+	}
+	passwords, err := auth.NewPasswords(cfg.BcryptCost)
+	if err != nil {
+		return err
+	}
+	api := httpapi.NewServer(httpapi.Deps{
+		Config: httpapi.Config{
+			Production:     cfg.Production(),
+			PublicURL:      cfg.PublicURL,
+			CORSOrigins:    cfg.CORSOrigins,
+			TrustedProxies: cfg.TrustedProxies,
+			MaxVideoBytes:  cfg.MaxVideoBytes,
+		},
+		Logger:    log,
+		Store:     postgres.NewStore(pool),
+		Passwords: passwords,
+		Tokens:    auth.NewTokens(cfg.JWTSecret, cfg.JWTExpire, time.Now),
+	})
+
+	srv := &http.Server{
+		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Minute, // uploads of large videos on slow links
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "env", cfg.AppEnv)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: waiting for in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: tiktok migrate up|down|status")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	pool, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	switch args[0] {
+	case "up":
+		return postgres.Migrate(ctx, pool, stdout)
+	case "down":
+		return postgres.MigrateDown(ctx, pool, stdout)
+	case "status":
+		return postgres.MigrationStatus(ctx, pool, stdout)
+	}
+	return fmt.Errorf("unknown migrate command %q: want up, down or status", args[0])
+}
+
+func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fmt.Fprintln(stdout, "seed: no demo data yet")
+	return nil
+}

@@ -1,0 +1,132 @@
+// Package auth hashes passwords with bcrypt and issues and verifies HS256 JSON Web Tokens.
+// It knows nothing of HTTP or the database.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gotok/tiktok/internal/tiktok"
+)
+
+// MaxPasswordBytes is bcrypt's input limit; longer passwords are rejected, never truncated.
+const MaxPasswordBytes = 72
+
+// Leeway is the clock skew tolerated when checking a token's times.
+const Leeway = 30 * time.Second
+
+// Passwords hashes and checks passwords with bcrypt at a fixed cost.
+type Passwords struct {
+	cost  int
+	dummy []byte // a hash of a random password, compared against for unknown accounts
+}
+
+// NewPasswords returns a Passwords hashing at cost, which must be within bcrypt's range.
+func NewPasswords(cost int) (*Passwords, error) {
+	if cost < bcrypt.MinCost || cost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("bcrypt cost %d outside [%d, %d]", cost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("not-a-real-password-only-for-timing"), cost)
+	if err != nil {
+		return nil, fmt.Errorf("hash dummy password: %w", err)
+	}
+	return &Passwords{cost: cost, dummy: dummy}, nil
+}
+
+// Hash returns the bcrypt hash of password. It fails for passwords over 72 bytes.
+func (p *Passwords) Hash(password string) (string, error) {
+	if len(password) > MaxPasswordBytes {
+		return "", errors.New("password longer than 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), p.cost)
+	if err != nil {
+		return "", fmt.Errorf("bcrypt: %w", err)
+	}
+	return string(h), nil
+}
+
+// Check reports whether password matches hash. An empty hash (unknown account) is compared
+// against a dummy hash so that the call takes the same time either way, and reports false.
+func (p *Passwords) Check(hash, password string) bool {
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(p.dummy, []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// Claims are the claims of our tokens: the user id twice (`id` as a number for clients that
+// decode the token, `sub` as the standard string) and the user's token version, which
+// revokes every older token when the user logs out or changes password.
+type Claims struct {
+	ID      int64 `json:"id"`
+	Version int64 `json:"ver"`
+	jwt.RegisteredClaims
+}
+
+// Tokens issues and verifies HS256 tokens with one secret.
+type Tokens struct {
+	secret []byte
+	ttl    time.Duration
+	now    func() time.Time
+	parser *jwt.Parser
+}
+
+// NewTokens returns a Tokens signing with secret; tokens live for ttl. now is the clock
+// (time.Now in production).
+func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) *Tokens {
+	return &Tokens{
+		secret: secret,
+		ttl:    ttl,
+		now:    now,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(Leeway),
+			jwt.WithTimeFunc(now),
+		),
+	}
+}
+
+// Issue returns a signed token for the user at the given token version.
+func (t *Tokens) Issue(userID, version int64) (string, error) {
+	now := t.now()
+	claims := Claims{
+		ID:      userID,
+		Version: version,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   strconv.FormatInt(userID, 10),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+		},
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return s, nil
+}
+
+// Verify checks the token's signature, algorithm and times and returns its claims.
+// It returns a *tiktok.Error with code token_expired for an expired token and
+// token_invalid for anything else wrong.
+func (t *Tokens) Verify(token string) (Claims, error) {
+	var c Claims
+	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil })
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return Claims{}, &tiktok.Error{Code: tiktok.CodeTokenExpired, Message: "Token expired", Cause: err}
+		}
+		return Claims{}, &tiktok.Error{Code: tiktok.CodeTokenInvalid, Message: "Not authorized, token failed", Cause: err}
+	}
+	if c.ID <= 0 || c.Subject != strconv.FormatInt(c.ID, 10) {
+		return Claims{}, &tiktok.Error{Code: tiktok.CodeTokenInvalid, Message: "Not authorized, token failed"}
+	}
+	return c, nil
+}

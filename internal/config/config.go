@@ -1,0 +1,242 @@
+// Package config reads the server's configuration from the environment (and an optional
+// .env file), applies defaults and validates it.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the complete runtime configuration. Every field has an environment variable,
+// listed with its default in .env.example and the README.
+type Config struct {
+	AppEnv        string        // APP_ENV: development | production | test
+	Port          int           // PORT
+	DatabaseURL   string        // DATABASE_URL
+	DataDir       string        // DATA_DIR: local state (dev JWT secret, media)
+	JWTSecret     []byte        // JWT_SECRET
+	JWTExpire     time.Duration // JWT_EXPIRE: 7d, 12h, 30m, ...
+	BcryptCost    int           // BCRYPT_COST
+	AutoMigrate   bool          // AUTO_MIGRATE
+	PublicURL     string        // PUBLIC_URL: base of absolute media URLs; empty = request host
+	CORSOrigins   []string      // CORS_ORIGINS
+	MediaDir      string        // MEDIA_DIR
+	MaxVideoBytes int64         // MAX_VIDEO_BYTES
+	LogLevel      slog.Level    // LOG_LEVEL
+	LogFormat     string        // LOG_FORMAT: text | json
+	PprofAddr     string        // PPROF_ADDR: empty = off
+	StorageCompat bool          // STORAGE_COMPAT
+	// TrustedProxies lists the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix // TRUSTED_PROXIES
+	Limits         Limits
+}
+
+// Limits are the rate limits; a zero count disables that limit.
+type Limits struct {
+	Enabled         bool // RATE_LIMIT_ENABLED
+	LoginPerAccount int  // RATE_LIMIT_LOGIN_ACCOUNT (per 15 minutes)
+	LoginPerIP      int  // RATE_LIMIT_LOGIN_IP (per minute)
+	RegisterPerIP   int  // RATE_LIMIT_REGISTER_IP (per hour)
+	WritesPerUser   int  // RATE_LIMIT_WRITES_USER (per minute)
+	RequestsPerIP   int  // RATE_LIMIT_REQUESTS_IP (per minute)
+}
+
+// Production reports whether the server runs in production mode.
+func (c Config) Production() bool { return c.AppEnv == "production" }
+
+// MinSecretBytes is the shortest JWT_SECRET accepted in production.
+const MinSecretBytes = 32
+
+// Load builds the configuration from getenv. In development, when JWT_SECRET is unset, it
+// generates a secret once and keeps it in DATA_DIR/jwt_secret so tokens survive restarts.
+// It returns an error naming every invalid variable.
+func Load(getenv func(string) string) (Config, error) {
+	var problems []string
+	str := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	integer := func(key string, def, min, max int64) int64 {
+		v := str(key, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < min || n > max {
+			problems = append(problems, fmt.Sprintf("%s=%q: want an integer in [%d, %d]", key, v, min, max))
+			return def
+		}
+		return n
+	}
+	boolean := func(key string, def bool) bool {
+		v := str(key, "")
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s=%q: want true or false", key, v))
+			return def
+		}
+		return b
+	}
+
+	c := Config{
+		AppEnv:        str("APP_ENV", "development"),
+		Port:          int(integer("PORT", 8000, 0, 65535)),
+		DatabaseURL:   str("DATABASE_URL", ""),
+		DataDir:       str("DATA_DIR", ".data"),
+		BcryptCost:    int(integer("BCRYPT_COST", 12, 4, 31)),
+		AutoMigrate:   boolean("AUTO_MIGRATE", true),
+		PublicURL:     strings.TrimRight(str("PUBLIC_URL", ""), "/"),
+		MaxVideoBytes: integer("MAX_VIDEO_BYTES", 100<<20, 1, 1<<40),
+		LogFormat:     str("LOG_FORMAT", "text"),
+		PprofAddr:     str("PPROF_ADDR", ""),
+		StorageCompat: boolean("STORAGE_COMPAT", false),
+		Limits: Limits{
+			Enabled:         boolean("RATE_LIMIT_ENABLED", true),
+			LoginPerAccount: int(integer("RATE_LIMIT_LOGIN_ACCOUNT", 10, 0, 1<<30)),
+			LoginPerIP:      int(integer("RATE_LIMIT_LOGIN_IP", 30, 0, 1<<30)),
+			RegisterPerIP:   int(integer("RATE_LIMIT_REGISTER_IP", 20, 0, 1<<30)),
+			WritesPerUser:   int(integer("RATE_LIMIT_WRITES_USER", 60, 0, 1<<30)),
+			RequestsPerIP:   int(integer("RATE_LIMIT_REQUESTS_IP", 600, 0, 1<<30)),
+		},
+	}
+	switch c.AppEnv {
+	case "development", "production", "test":
+	default:
+		problems = append(problems, fmt.Sprintf("APP_ENV=%q: want development, production or test", c.AppEnv))
+	}
+	c.MediaDir = str("MEDIA_DIR", filepath.Join(c.DataDir, "media"))
+
+	exp, err := ParseDuration(str("JWT_EXPIRE", "7d"))
+	if err != nil {
+		problems = append(problems, "JWT_EXPIRE: "+err.Error())
+	}
+	c.JWTExpire = exp
+
+	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
+		problems = append(problems, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		problems = append(problems, fmt.Sprintf("LOG_FORMAT=%q: want text or json", c.LogFormat))
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		problems = append(problems, fmt.Sprintf("PUBLIC_URL=%q: want an http(s) URL", c.PublicURL))
+	}
+
+	origins := str("CORS_ORIGINS", "")
+	switch {
+	case origins != "":
+		for _, o := range strings.Split(origins, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, strings.TrimRight(o, "/"))
+			}
+		}
+	case !c.Production():
+		c.CORSOrigins = []string{"*"}
+	}
+
+	for _, p := range strings.Split(str("TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("TRUSTED_PROXIES: %q is not an IP or CIDR", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
+
+	secret := getenv("JWT_SECRET")
+	switch {
+	case len(secret) >= MinSecretBytes:
+		c.JWTSecret = []byte(secret)
+	case c.Production():
+		problems = append(problems, fmt.Sprintf("JWT_SECRET must be set to at least %d bytes when APP_ENV=production", MinSecretBytes))
+	case secret != "":
+		problems = append(problems, fmt.Sprintf("JWT_SECRET is %d bytes; use at least %d (or unset it in development to generate one)", len(secret), MinSecretBytes))
+	}
+
+	if len(problems) > 0 {
+		return Config{}, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	if c.JWTSecret == nil {
+		s, err := devSecret(c.DataDir)
+		if err != nil {
+			return Config{}, err
+		}
+		c.JWTSecret = s
+	}
+	return c, nil
+}
+
+// devSecret returns the development JWT secret kept in dir/jwt_secret, creating it on first use.
+func devSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "jwt_secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= MinSecretBytes {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generate JWT secret: %w", err)
+	}
+	secret := hex.EncodeToString(raw)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("save development JWT secret: %w", err)
+	}
+	return []byte(secret), nil
+}
+
+// ParseDuration parses durations like "7d", "12h", "30m", "45s", "2w", Go durations
+// ("1h30m") and bare seconds ("3600"). The result must be positive.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n <= 0 {
+			return 0, fmt.Errorf("%q: must be positive", s)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	if len(s) > 1 {
+		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[len(s)-1]]
+		if unit != 0 {
+			n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+			if err != nil || n <= 0 || n > 3650 {
+				return 0, fmt.Errorf("%q: want a positive count like 7d", s)
+			}
+			return time.Duration(n) * unit, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a duration like 7d, 12h or 30m", s)
+	}
+	return d, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

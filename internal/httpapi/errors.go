@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gotok/tiktok/internal/tiktok"
+)
+
+// statusOf is the one table mapping error codes to HTTP statuses.
+var statusOf = map[tiktok.Code]int{
+	tiktok.CodeInvalidJSON:          http.StatusBadRequest,
+	tiktok.CodeValidation:           http.StatusBadRequest,
+	tiktok.CodeInvalidID:            http.StatusBadRequest,
+	tiktok.CodeInvalidCursor:        http.StatusBadRequest,
+	tiktok.CodeInvalidLimit:         http.StatusBadRequest,
+	tiktok.CodeCannotFollowSelf:     http.StatusBadRequest,
+	tiktok.CodeTokenMissing:         http.StatusUnauthorized,
+	tiktok.CodeTokenInvalid:         http.StatusUnauthorized,
+	tiktok.CodeTokenExpired:         http.StatusUnauthorized,
+	tiktok.CodeInvalidCredentials:   http.StatusUnauthorized,
+	tiktok.CodeForbidden:            http.StatusForbidden,
+	tiktok.CodeNotFound:             http.StatusNotFound,
+	tiktok.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	tiktok.CodeUsernameTaken:        http.StatusConflict,
+	tiktok.CodeEmailTaken:           http.StatusConflict,
+	tiktok.CodeTooLarge:             http.StatusRequestEntityTooLarge,
+	tiktok.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	tiktok.CodeRateLimited:          http.StatusTooManyRequests,
+	tiktok.CodeInternal:             http.StatusInternalServerError,
+	tiktok.CodeUnavailable:          http.StatusServiceUnavailable,
+}
+
+// errorBody is the JSON body of every error response.
+type errorBody struct {
+	Message string            `json:"message"`
+	Code    tiktok.Code       `json:"code"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// writeError writes err as a JSON error. Internal errors are logged with their cause and
+// reach the client only as "internal error"; client errors are logged at debug level.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		err = &tiktok.Error{Code: tiktok.CodeTooLarge, Message: "Request body too large", Cause: err}
+	}
+	e := tiktok.AsError(err)
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	body := errorBody{Message: e.Message, Code: e.Code, Fields: e.Fields}
+	if status >= 500 {
+		level := slog.LevelError
+		if e.Code == tiktok.CodeUnavailable {
+			level = slog.LevelWarn
+		}
+		s.log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path,
+			"request_id", requestID(r.Context()), "err", err)
+		if e.Code == tiktok.CodeInternal {
+			body = errorBody{Message: "internal error", Code: tiktok.CodeInternal}
+		}
+	} else {
+		s.log.Debug("client error", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+	}
+	writeJSON(w, status, body)
+}

@@ -1,0 +1,95 @@
+// Package pgtest gives each test its own PostgreSQL database, cloned from a template that
+// is migrated once (github.com/peterldowns/pgtestdb). The server comes from
+// TEST_DATABASE_URL, which `make test` points at a throwaway cluster.
+package pgtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver pgtestdb uses
+	"github.com/peterldowns/pgtestdb"
+
+	"github.com/gotok/tiktok/internal/postgres"
+)
+
+// migrator applies the embedded migrations; its hash names the template database, so a
+// changed migration gets a fresh template.
+type migrator struct{}
+
+func (migrator) Hash() (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(postgres.Migrations(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(postgres.Migrations(), path)
+		h.Write([]byte(path))
+		h.Write(b)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil))[:16], err
+}
+
+func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) error {
+	pool, err := postgres.Open(ctx, conf.URL())
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return postgres.Migrate(ctx, pool, io.Discard)
+}
+
+// ServerConfig returns the pgtestdb configuration for TEST_DATABASE_URL, failing the test
+// when it is unset.
+func ServerConfig(t testing.TB) pgtestdb.Config {
+	t.Helper()
+	raw := os.Getenv("TEST_DATABASE_URL")
+	if raw == "" {
+		t.Fatal("TEST_DATABASE_URL is not set: run `make test`, which starts a throwaway PostgreSQL, or point it at a server where this user may create databases and roles")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	pw, _ := u.User.Password()
+	conf := pgtestdb.Config{
+		DriverName: "pgx",
+		Host:       u.Hostname(),
+		Port:       u.Port(),
+		User:       u.User.Username(),
+		Password:   pw,
+		Database:   u.Path[1:],
+		Options:    u.RawQuery,
+	}
+	if conf.Port == "" {
+		conf.Port = "5432"
+	}
+	return conf
+}
+
+// URL returns the URL of a fresh, migrated database for this test; it is dropped when the
+// test passes.
+func URL(t testing.TB) string {
+	t.Helper()
+	return pgtestdb.Custom(t, ServerConfig(t), migrator{}).URL()
+}
+
+// Pool returns a pool on a fresh, migrated database for this test, closed at cleanup.
+func Pool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	pool, err := postgres.Open(context.Background(), URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}

@@ -1,0 +1,212 @@
+// Package postgres is the Store: every SQL statement the service runs, the embedded schema
+// migrations and the connection pool. It returns domain types from package tiktok and
+// translates database errors into *tiktok.Error; pgx types never leave it.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/gotok/tiktok/internal/postgres/internal/db"
+	"github.com/gotok/tiktok/internal/tiktok"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the embedded goose SQL migrations.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory exists
+	}
+	return sub
+}
+
+// Open returns a connection pool for url. It does not wait for the database: the pool
+// connects on first use, so the server can start while PostgreSQL is still coming up.
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 5*time.Second {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "tiktok"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create pool: %w", err)
+	}
+	return pool, nil
+}
+
+// newProvider returns a goose provider over the embedded migrations using pool's settings.
+func newProvider(pool *pgxpool.Pool, logOut io.Writer) (*goose.Provider, func() error, error) {
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations())
+	if err != nil {
+		sqlDB.Close()
+		return nil, nil, fmt.Errorf("goose: %w", err)
+	}
+	return p, sqlDB.Close, nil
+}
+
+// Migrate applies every pending migration and writes one line per applied file to out.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
+	p, closeDB, err := newProvider(pool, out)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		fmt.Fprintf(out, "migrated %s (%s)\n", r.Source.Path, r.Duration.Round(time.Millisecond))
+	}
+	if err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateDown rolls back the most recent migration.
+func MigrateDown(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
+	p, closeDB, err := newProvider(pool, out)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	r, err := p.Down(ctx)
+	if r != nil {
+		fmt.Fprintf(out, "rolled back %s\n", r.Source.Path)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate down: %w", err)
+	}
+	return nil
+}
+
+// MigrationStatus writes the state of every migration to out.
+func MigrationStatus(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
+	p, closeDB, err := newProvider(pool, out)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	status, err := p.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("migration status: %w", err)
+	}
+	for _, s := range status {
+		applied := "pending"
+		if s.State == goose.StateApplied {
+			applied = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(out, "%-40s %s\n", s.Source.Path, applied)
+	}
+	return nil
+}
+
+// Store runs the service's queries. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+}
+
+// NewStore returns a Store using pool.
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, q: db.New(pool)}
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when fn returns nil. A transaction that fails
+// with a deadlock or serialization failure is retried a few times.
+func (s *Store) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(s.q.WithTx(tx)) })
+		if !retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// translate turns driver errors into *tiktok.Error where the caller can act on them:
+// unique violations become conflicts, an unreachable database becomes unavailable.
+// Other errors are returned unchanged (and end up as 500s).
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *tiktok.Error
+	if errors.As(err, &te) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			switch pgErr.ConstraintName {
+			case "users_email_lower_key":
+				return &tiktok.Error{Code: tiktok.CodeEmailTaken, Message: "Email already in use",
+					Fields: map[string]string{"email": "is already taken"}, Cause: err}
+			case "users_username_lower_key":
+				return &tiktok.Error{Code: tiktok.CodeUsernameTaken, Message: "Username already in use",
+					Fields: map[string]string{"username": "is already taken"}, Cause: err}
+			}
+		case "57P01", "57P02", "57P03", "53300":
+			return unavailable(err)
+		}
+		return err
+	}
+	if pgconn.SafeToRetry(err) || isConnError(err) {
+		return unavailable(err)
+	}
+	return err
+}
+
+func unavailable(err error) error {
+	return &tiktok.Error{Code: tiktok.CodeUnavailable, Message: "Service temporarily unavailable", Cause: err}
+}
+
+func isConnError(err error) bool {
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return true
+	}
+	return pgconn.Timeout(err) && !errors.Is(err, context.Canceled)
+}
+
+// notFound translates pgx.ErrNoRows into a not_found error naming what.
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tiktok.NotFound(what)
+	}
+	return translate(err)
+}

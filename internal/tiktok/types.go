@@ -1,0 +1,86 @@
+package tiktok
+
+import "time"
+
+// User is an account. PasswordHash and TokenVersion never leave the server.
+type User struct {
+	ID           int64
+	Username     string
+	Email        string
+	PasswordHash string
+	Name         *string
+	Bio          *string
+	Avatar       *string // URL or stored media name
+	TokenVersion int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+
+	FollowerCount  int64
+	FollowingCount int64
+	VideoCount     int64
+	LikeCount      int64 // likes received on the user's videos
+
+	// IsFollowing reports whether the viewer follows this user (false for anonymous viewers).
+	IsFollowing bool
+}
+
+// UserMini is the author summary embedded in videos and comments.
+type UserMini struct {
+	ID       int64
+	Username string
+	Name     *string
+	Avatar   *string
+}
+
+// Follow is one entry of a follower or following list: the other user and when the
+// relation started (the list's sort key).
+type Follow struct {
+	User        UserMini
+	IsFollowing bool
+	FollowedAt  time.Time
+}
+
+// Video is a short video with its author, counters and the viewer's like.
+type Video struct {
+	ID                   int64
+	UserID               int64
+	Caption              string
+	VideoURL             string
+	ThumbnailURL         *string
+	AudioName            *string
+	VideoStoragePath     *string
+	ThumbnailStoragePath *string
+	// VideoMedia and ThumbnailMedia name files the server stored itself and will delete
+	// with the video; nil for media stored elsewhere.
+	VideoMedia     *string
+	ThumbnailMedia *string
+	Views          int64
+	LikeCount      int64
+	CommentCount   int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	User           UserMini
+	IsLiked        bool
+}
+
+// Comment is a comment on a video with its author, like count and the viewer's like.
+type Comment struct {
+	ID        int64
+	UserID    int64
+	VideoID   int64
+	Content   string
+	LikeCount int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	User      UserMini
+	IsLiked   bool
+	// Video is set only where the API embeds a summary of the commented video.
+	Video *VideoMini
+}
+
+// VideoMini is the summary of a video embedded in a single comment.
+type VideoMini struct {
+	ID           int64
+	Caption      string
+	ThumbnailURL *string
+}

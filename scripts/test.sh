@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against a real PostgreSQL: TEST_DATABASE_URL when set, else a
+# throwaway cluster in a temporary directory that is stopped and removed afterwards.
+# Arguments are passed to `go test` (default: -race -count=1 ./...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -eq 0 ]; then set -- -race -count=1 ./...; fi
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiktok-test.XXXXXX")
+  chmod 755 "$tmp"
+  cleanup() {
+    scripts/pg.sh stop "$tmp/postgres" >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+  }
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  port=$(scripts/free-port.sh)
+  # Durability is pointless for a database that is deleted in a minute.
+  export PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+  TEST_DATABASE_URL=$(scripts/pg.sh start "$tmp/postgres" "$port")
+  export TEST_DATABASE_URL
+  export TEST_PG_BINDIR=$(scripts/pg.sh bindir)
+fi
+
+go test "$@"
