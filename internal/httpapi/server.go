@@ -31,6 +31,7 @@ type Server struct {
 	passwords *auth.Passwords
 	tokens    *auth.Tokens
 	now       func() time.Time
+	patterns  []string // filled by routes
 }
 
 // Deps are the collaborators a Server is built from.
@@ -59,6 +60,7 @@ func NewServer(d Deps) *Server {
 // headers, CORS, JSON 404/405, optional authentication.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	s.patterns = nil
 	s.routes(mux)
 	var h http.Handler = s.jsonNotFound(mux)
 	h = s.authenticate(h)
