@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,7 +19,9 @@ import (
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
+	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/postgres"
+	seeddata "github.com/gotok/tiktok/internal/seed"
 )
 
 const usage = `usage: tiktok <command> [arguments]
@@ -114,6 +117,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	storage, err := media.NewLocal(cfg.MediaDir)
+	if err != nil {
+		return err
+	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
 			Production:     cfg.Production(),
@@ -121,12 +128,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			CORSOrigins:    cfg.CORSOrigins,
 			TrustedProxies: cfg.TrustedProxies,
 			MaxVideoBytes:  cfg.MaxVideoBytes,
+			Limits:         httpapi.Limits(cfg.Limits),
+			StorageCompat:  cfg.StorageCompat,
 		},
 		Logger:    log,
 		Store:     postgres.NewStore(pool),
 		Passwords: passwords,
 		Tokens:    auth.NewTokens(cfg.JWTSecret, cfg.JWTExpire, time.Now),
+		Media:     storage,
 	})
+	defer api.Close()
 
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
@@ -187,6 +198,46 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fmt.Fprintln(stdout, "seed: no demo data yet")
+	opts, err := seeddata.ParseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	pool, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := postgres.Migrate(ctx, pool, io.Discard); err != nil {
+		return err
+	}
+	store, err := media.NewLocal(cfg.MediaDir)
+	if err != nil {
+		return err
+	}
+	passwords, err := auth.NewPasswords(cfg.BcryptCost)
+	if err != nil {
+		return err
+	}
+	hash, err := passwords.Hash(seedPassword)
+	if err != nil {
+		return err
+	}
+	sum, err := seeddata.Run(ctx, pool, store, hash, opts, stdout)
+	if err != nil {
+		return err
+	}
+	if !sum.Skipped && sum.Users > 0 {
+		fmt.Fprintf(stdout, "seed: log in as user1@example.com … user%d@example.com with password %s\n", sum.Users, seedPassword)
+	}
 	return nil
 }
+
+// seedPassword is the password of every seeded user.
+const seedPassword = "password123"

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -162,6 +163,8 @@ func Load(getenv func(string) string) (Config, error) {
 
 	secret := getenv("JWT_SECRET")
 	switch {
+	case secret != "" && strings.TrimSpace(secret) == "":
+		problems = append(problems, "JWT_SECRET is only whitespace")
 	case len(secret) >= MinSecretBytes:
 		c.JWTSecret = []byte(secret)
 	case c.Production():
@@ -197,8 +200,29 @@ func devSecret(dir string) ([]byte, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+	// Write to a temporary file and link it into place: of two processes starting at once,
+	// exactly one secret wins and both use it.
+	tmp, err := os.CreateTemp(dir, ".jwt_secret-*")
+	if err != nil {
 		return nil, fmt.Errorf("save development JWT secret: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(secret + "\n"); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("save development JWT secret: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("save development JWT secret: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("save development JWT secret: %w", err)
+		}
+		b, err := os.ReadFile(path) // another process won the race
+		if err != nil || len(strings.TrimSpace(string(b))) < MinSecretBytes {
+			return nil, fmt.Errorf("read development JWT secret %s: unusable (delete it to regenerate)", path)
+		}
+		return []byte(strings.TrimSpace(string(b))), nil
 	}
 	return []byte(secret), nil
 }
@@ -210,6 +234,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n <= 0 {
 			return 0, fmt.Errorf("%q: must be positive", s)
+		}
+		if n > math.MaxInt64/int64(time.Second) {
+			return 0, fmt.Errorf("%q: too many seconds", s)
 		}
 		return time.Duration(n) * time.Second, nil
 	}

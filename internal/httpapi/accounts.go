@@ -79,6 +79,9 @@ func validText(s string) bool {
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
+	if err := s.limit(r.Context(), s.rules.registerIP, s.clientIP(r).String(), false); err != nil {
+		return err
+	}
 	var req registerRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
@@ -200,16 +203,21 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := tiktok.Invalid(fields); err != nil {
 		return err
 	}
+	if err := s.checkLoginLimits(r, login); err != nil {
+		return err
+	}
 	invalid := &tiktok.Error{Code: tiktok.CodeInvalidCredentials, Message: "Invalid credentials"}
 	user, err := s.store.UserByLogin(r.Context(), login)
 	switch {
 	case tiktok.ErrorCode(err) == tiktok.CodeNotFound:
 		s.passwords.Check("", *req.Password) // same time as a wrong password
+		s.failedLogin(r, login)
 		return invalid
 	case err != nil:
 		return err
 	}
 	if len(*req.Password) > auth.MaxPasswordBytes || !s.passwords.Check(user.PasswordHash, *req.Password) {
+		s.failedLogin(r, login)
 		return invalid
 	}
 	token, err := s.tokens.Issue(user.ID, user.TokenVersion)

@@ -355,16 +355,18 @@ func TestRouterErrors(t *testing.T) {
 		method, path string
 		status       int
 		code         string
+		allow        string
 	}{
-		{"GET", "/api/nope", 404, "not_found"},
-		{"GET", "/api/users/me/", 404, "not_found"},
-		{"DELETE", "/api/users/login", 405, "method_not_allowed"},
-		{"GET", "/api/users/register", 405, "method_not_allowed"},
+		{"GET", "/api/nope", 404, "not_found", ""},
+		{"GET", "/api/users/me/", 404, "not_found", ""},
+		{"GET", "/api/videos/", 404, "not_found", ""},
+		{"DELETE", "/api/users/me/password", 405, "method_not_allowed", "PUT"},
+		{"PATCH", "/api/videos", 405, "method_not_allowed", "POST"},
 	}
 	for _, tc := range tests {
 		res := e.request(tc.method, tc.path, nil, "")
 		expect(t, res, tc.status, tc.code)
-		if tc.status == 405 && !strings.Contains(res.header.Get("Allow"), "POST") {
+		if !strings.Contains(res.header.Get("Allow"), tc.allow) {
 			t.Errorf("%s %s: Allow %q", tc.method, tc.path, res.header.Get("Allow"))
 		}
 		if res.header.Get("Content-Type") != "application/json; charset=utf-8" {

@@ -88,6 +88,9 @@ func (s *Server) requireAuth(h apiHandler) apiHandler {
 		if v := viewerFrom(r.Context()); v.id == 0 {
 			return v.err
 		}
+		if err := s.limitWrites(r); err != nil {
+			return err
+		}
 		return h(w, r)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/httpapi"
+	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/pgtest"
 	"github.com/gotok/tiktok/internal/postgres"
 )
@@ -23,21 +26,34 @@ import (
 // testSecret signs the tokens of the test servers.
 var testSecret = []byte("test-secret-test-secret-test-secret!")
 
-// env is one test's server: the real router on a real, fresh database.
+// env is one test's server: the real router on a real, fresh database, with media in a
+// temporary directory.
 type env struct {
-	t      *testing.T
-	srv    *httptest.Server
-	pool   *pgxpool.Pool
-	store  *postgres.Store
-	tokens *auth.Tokens
+	t        *testing.T
+	srv      *httptest.Server
+	pool     *pgxpool.Pool
+	store    *postgres.Store
+	tokens   *auth.Tokens
+	media    *media.Local
+	mediaDir string
 }
 
 type option func(*httpapi.Deps)
 
+// newEnv starts a server on a fresh database; pool, when given, replaces the default
+// connection pool (e.g. one with a query tracer).
 func newEnv(t *testing.T, opts ...option) *env {
+	return newEnvWithPool(t, pgtest.Pool(t), opts...)
+}
+
+func newEnvWithPool(t *testing.T, pool *pgxpool.Pool, opts ...option) *env {
 	t.Helper()
-	pool := pgtest.Pool(t)
 	store := postgres.NewStore(pool)
+	mediaDir := t.TempDir()
+	storage, err := media.NewLocal(mediaDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	passwords, err := auth.NewPasswords(4)
 	if err != nil {
 		t.Fatal(err)
@@ -49,13 +65,20 @@ func newEnv(t *testing.T, opts ...option) *env {
 		Store:     store,
 		Passwords: passwords,
 		Tokens:    tokens,
+		Media:     storage,
+
+		ViewFlushInterval: 20 * time.Millisecond,
 	}
 	for _, o := range opts {
 		o(&deps)
 	}
-	srv := httptest.NewServer(httpapi.NewServer(deps).Handler())
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, pool: pool, store: store, tokens: tokens}
+	api := httpapi.NewServer(deps)
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		api.Close()
+	})
+	return &env{t: t, srv: srv, pool: pool, store: store, tokens: tokens, media: storage, mediaDir: mediaDir}
 }
 
 // response is a decoded answer.
@@ -127,6 +150,7 @@ func (e *env) request(method, path string, body any, token string, headers ...st
 		e.t.Fatal(err)
 	}
 	out := response{status: res.StatusCode, header: res.Header, raw: raw}
+	checkSpec(e.t, method, path, res.StatusCode, res.Header, raw) // every answer matches the OpenAPI document
 	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") && len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &out.body); err != nil {
 			e.t.Fatalf("%s %s: undecodable JSON %q: %v", method, path, raw, err)
@@ -165,4 +189,87 @@ func (e *env) register(username string) registered {
 	}, "")
 	expect(e.t, res, http.StatusCreated, "")
 	return registered{id: res.num("user.id"), username: username, email: email, token: res.str("token")}
+}
+
+// upload sends a multipart POST (or PUT) with the given text fields and files
+// (field name → file name and bytes).
+func (e *env) upload(method, path, token string, fields map[string]string, files map[string]fileUpload) response {
+	e.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	for field, f := range files {
+		w, err := mw.CreateFormFile(field, f.name)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := w.Write(f.data); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.request(method, path, buf.Bytes(), token, "Content-Type", mw.FormDataContentType())
+}
+
+type fileUpload struct {
+	name string
+	data []byte
+}
+
+// mediaFiles lists the files in the server's media directory.
+func (e *env) mediaFiles() []string {
+	e.t.Helper()
+	entries, err := os.ReadDir(e.mediaDir)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var names []string
+	for _, en := range entries {
+		names = append(names, en.Name())
+	}
+	return names
+}
+
+// video creates a video by user u from JSON (media stored elsewhere).
+func (e *env) video(u registered, caption string) int64 {
+	e.t.Helper()
+	res := e.request("POST", "/api/videos", map[string]any{
+		"caption": caption, "audioName": "original sound", "videoUrl": "https://cdn.example.com/v.mp4",
+	}, u.token)
+	expect(e.t, res, 201, "")
+	return res.num("id")
+}
+
+// comment adds a comment by u on video.
+func (e *env) comment(u registered, video int64, content string) int64 {
+	e.t.Helper()
+	res := e.request("POST", "/api/comments", map[string]any{"videoId": video, "content": content}, u.token)
+	expect(e.t, res, 201, "")
+	return res.num("id")
+}
+
+// list decodes a JSON array answer.
+func (r response) list(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	if err := json.Unmarshal(r.raw, &out); err != nil {
+		t.Fatalf("not a JSON array: %s", r.raw)
+	}
+	return out
+}
+
+// items returns the objects of the array at key.
+func (r response) items(key string) []map[string]any {
+	arr, _ := r.body[key].([]any)
+	out := make([]map[string]any, len(arr))
+	for i, a := range arr {
+		out[i], _ = a.(map[string]any)
+	}
+	return out
 }

@@ -66,6 +66,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if pattern == "" {
 			pattern = "unmatched"
 		}
+		s.metrics.observe(r.Method, pattern, status, time.Since(start))
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError

@@ -17,10 +17,53 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	public("GET /healthz", s.handleHealthz)
 	public("GET /readyz", s.handleReadyz)
+	public("GET /metrics", s.handleMetrics)
+	public("GET /api/openapi.json", s.handleOpenAPI)
+	public("GET /uploads/{name}", s.handleUpload)
 
 	public("POST /api/users/register", s.handleRegister)
 	public("POST /api/users/login", s.handleLogin)
+	auth("POST /api/users/logout", s.handleLogout)
 	auth("GET /api/users/me", s.handleMe)
+	auth("PUT /api/users/me/password", s.handlePasswordChange)
+	public("GET /api/users", s.handleUserList)
+	public("GET /api/users/{id}", s.handleUserGet)
+	auth("PUT /api/users/{id}", s.handleUserUpdate)
+	auth("DELETE /api/users/{id}", s.handleUserDelete)
+	public("GET /api/users/{id}/videos", s.handleUserVideos)
+	public("GET /api/users/{id}/followers", s.listFollows("followers", s.store.ListFollowers))
+	public("GET /api/users/{id}/following", s.listFollows("following", s.store.ListFollowing))
+	auth("POST /api/users/{id}/follow", s.handleFollow(true))
+	auth("DELETE /api/users/{id}/follow", s.handleFollow(false))
+
+	public("GET /api/videos", s.handleVideoList)
+	auth("GET /api/videos/following", s.handleFollowingFeed)
+	auth("POST /api/videos", s.handleVideoCreate)
+	public("GET /api/videos/{id}", s.handleVideoGet)
+	auth("PUT /api/videos/{id}", s.handleVideoUpdate)
+	auth("DELETE /api/videos/{id}", s.handleVideoDelete)
+	auth("POST /api/videos/{id}/like", s.handleVideoLike(true))
+	auth("DELETE /api/videos/{id}/like", s.handleVideoLike(false))
+	public("POST /api/videos/{id}/view", s.handleVideoView)
+	public("GET /api/videos/{id}/comments", s.handleVideoComments)
+
+	public("GET /api/comments", s.handleCommentList)
+	auth("POST /api/comments", s.handleCommentCreate)
+	public("GET /api/comments/{id}", s.handleCommentGet)
+	auth("PUT /api/comments/{id}", s.handleCommentUpdate)
+	auth("DELETE /api/comments/{id}", s.handleCommentDelete)
+	auth("POST /api/comments/{id}/like", s.handleCommentLike(true))
+	auth("DELETE /api/comments/{id}/like", s.handleCommentLike(false))
+
+	if s.cfg.StorageCompat { // off by default: the client authenticates only with a public key
+		public("POST /storage/v1/object/{bucket}/{path...}", s.handleStorageUpload)
+		public("GET /storage/v1/object/public/{bucket}/{path...}", s.handleStoragePublic)
+	}
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {
+	s.metrics.handler().ServeHTTP(w, r)
+	return nil
 }
 
 // Routes returns the pattern of every route the server serves ("GET /api/videos/{id}"),

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/gotok/tiktok/internal/auth"
+	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/postgres"
+	"github.com/gotok/tiktok/internal/ratelimit"
 )
 
 // Config is the part of the configuration the HTTP layer needs.
@@ -21,6 +23,19 @@ type Config struct {
 	CORSOrigins    []string
 	TrustedProxies []netip.Prefix
 	MaxVideoBytes  int64
+	Limits         Limits
+	// StorageCompat serves the Supabase-Storage-compatible upload routes.
+	StorageCompat bool
+}
+
+// Limits are the rate limits; a zero count disables one, Enabled=false all of them.
+type Limits struct {
+	Enabled         bool
+	LoginPerAccount int // failed logins per account per 15 minutes
+	LoginPerIP      int // failed logins per client IP per minute
+	RegisterPerIP   int // registrations per client IP per hour
+	WritesPerUser   int // writes per user per minute
+	RequestsPerIP   int // requests per client IP per minute
 }
 
 // Server holds the dependencies of every handler.
@@ -30,6 +45,11 @@ type Server struct {
 	store     *postgres.Store
 	passwords *auth.Passwords
 	tokens    *auth.Tokens
+	media     media.Storage
+	limiter   ratelimit.Limiter
+	rules     rules
+	views     *viewCounter
+	metrics   *metrics
 	now       func() time.Time
 	patterns  []string // filled by routes
 }
@@ -41,29 +61,49 @@ type Deps struct {
 	Store     *postgres.Store
 	Passwords *auth.Passwords
 	Tokens    *auth.Tokens
+	Media     media.Storage
+	// Limiter keeps rate-limit state; nil means an in-process limiter.
+	Limiter ratelimit.Limiter
+	// ViewFlushInterval is how often counted views are written (default 1s).
+	ViewFlushInterval time.Duration
 }
 
-// NewServer returns a Server; call Handler for its http.Handler.
+// NewServer returns a Server; call Handler for its http.Handler and Close when done.
 func NewServer(d Deps) *Server {
+	if d.Limiter == nil {
+		d.Limiter = ratelimit.NewMemory(1<<20, time.Now)
+	}
 	return &Server{
 		cfg:       d.Config,
 		log:       d.Logger,
 		store:     d.Store,
 		passwords: d.Passwords,
 		tokens:    d.Tokens,
+		media:     d.Media,
+		limiter:   d.Limiter,
+		rules:     newRules(d.Config.Limits),
+		views:     newViewCounter(d.Store, d.Logger, d.ViewFlushInterval),
+		metrics:   newMetrics(d.Store),
 		now:       time.Now,
 	}
 }
 
+// Close writes buffered view counts and stops background work. Call it after the HTTP
+// server has shut down.
+func (s *Server) Close() {
+	s.views.Close()
+}
+
 // Handler returns the complete handler: routes wrapped in the middleware every request
 // passes through (outermost first): panic recovery, request id and logging, security
-// headers, CORS, JSON 404/405, optional authentication.
+// headers, CORS, the per-IP request limit, optional authentication, JSON 404/405.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.patterns = nil
 	s.routes(mux)
 	var h http.Handler = s.jsonNotFound(mux)
 	h = s.authenticate(h)
+	h = s.limitClients(h)
 	h = s.cors(h)
 	h = securityHeaders(h)
 	h = s.logRequests(h)

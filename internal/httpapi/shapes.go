@@ -98,3 +98,120 @@ func (s *Server) userJSON(r *http.Request, u tiktok.User) userJSON {
 func (s *Server) userMiniJSON(r *http.Request, u tiktok.UserMini) userMiniJSON {
 	return userMiniJSON{ID: u.ID, Username: u.Username, Name: u.Name, Avatar: s.mediaURL(r, u.Avatar)}
 }
+
+type videoCounts struct {
+	Likes    int64 `json:"likes"`
+	Comments int64 `json:"comments"`
+}
+
+// videoJSON is the Video shape of the contract.
+type videoJSON struct {
+	ID                   int64        `json:"id"`
+	UserID               int64        `json:"userId"`
+	Caption              string       `json:"caption"`
+	VideoURL             *string      `json:"videoUrl"`
+	ThumbnailURL         *string      `json:"thumbnailUrl"`
+	AudioName            *string      `json:"audioName"`
+	Sound                *string      `json:"sound"`
+	VideoStoragePath     *string      `json:"videoStoragePath"`
+	ThumbnailStoragePath *string      `json:"thumbnailStoragePath"`
+	Views                int64        `json:"views"`
+	CreatedAt            jsonTime     `json:"createdAt"`
+	UpdatedAt            jsonTime     `json:"updatedAt"`
+	User                 userMiniJSON `json:"user"`
+	LikeCount            int64        `json:"likeCount"`
+	CommentCount         int64        `json:"commentCount"`
+	Count                videoCounts  `json:"_count"`
+	IsLiked              bool         `json:"isLiked"`
+}
+
+func (s *Server) videoJSON(r *http.Request, v tiktok.Video) videoJSON {
+	url := v.VideoURL
+	return videoJSON{
+		ID: v.ID, UserID: v.UserID, Caption: v.Caption,
+		VideoURL:     s.mediaURL(r, &url),
+		ThumbnailURL: s.mediaURL(r, v.ThumbnailURL),
+		AudioName:    v.AudioName, Sound: v.AudioName,
+		VideoStoragePath: v.VideoStoragePath, ThumbnailStoragePath: v.ThumbnailStoragePath,
+		Views: v.Views, CreatedAt: jsonTime(v.CreatedAt), UpdatedAt: jsonTime(v.UpdatedAt),
+		User:      s.userMiniJSON(r, v.User),
+		LikeCount: v.LikeCount, CommentCount: v.CommentCount,
+		Count:   videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
+		IsLiked: v.IsLiked,
+	}
+}
+
+func (s *Server) videosJSON(r *http.Request, vs []tiktok.Video) []videoJSON {
+	out := make([]videoJSON, len(vs))
+	for i, v := range vs {
+		out[i] = s.videoJSON(r, v)
+	}
+	return out
+}
+
+type commentCounts struct {
+	Likes int64 `json:"likes"`
+}
+
+type videoMiniJSON struct {
+	ID           int64   `json:"id"`
+	Caption      string  `json:"caption"`
+	ThumbnailURL *string `json:"thumbnailUrl"`
+}
+
+// commentJSON is the Comment shape; Video is present only for GET /api/comments/{id}.
+type commentJSON struct {
+	ID        int64          `json:"id"`
+	UserID    int64          `json:"userId"`
+	VideoID   int64          `json:"videoId"`
+	Content   string         `json:"content"`
+	CreatedAt jsonTime       `json:"createdAt"`
+	UpdatedAt jsonTime       `json:"updatedAt"`
+	User      userMiniJSON   `json:"user"`
+	LikeCount int64          `json:"likeCount"`
+	Count     commentCounts  `json:"_count"`
+	IsLiked   bool           `json:"isLiked"`
+	Video     *videoMiniJSON `json:"video,omitempty"`
+}
+
+func (s *Server) commentJSON(r *http.Request, c tiktok.Comment) commentJSON {
+	out := commentJSON{
+		ID: c.ID, UserID: c.UserID, VideoID: c.VideoID, Content: c.Content,
+		CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt),
+		User:      s.userMiniJSON(r, c.User),
+		LikeCount: c.LikeCount, Count: commentCounts{Likes: c.LikeCount}, IsLiked: c.IsLiked,
+	}
+	if c.Video != nil {
+		out.Video = &videoMiniJSON{ID: c.Video.ID, Caption: c.Video.Caption, ThumbnailURL: s.mediaURL(r, c.Video.ThumbnailURL)}
+	}
+	return out
+}
+
+func (s *Server) commentsJSON(r *http.Request, cs []tiktok.Comment) []commentJSON {
+	out := make([]commentJSON, len(cs))
+	for i, c := range cs {
+		out[i] = s.commentJSON(r, c)
+	}
+	return out
+}
+
+// followJSON is an entry of a follower or following list: UserMini + isFollowing.
+type followJSON struct {
+	userMiniJSON
+	IsFollowing bool `json:"isFollowing"`
+}
+
+// likeJSON answers the like and unlike routes.
+type likeJSON struct {
+	Message   string `json:"message"`
+	Action    string `json:"action"`
+	LikeCount int64  `json:"likeCount"`
+	IsLiked   bool   `json:"isLiked"`
+}
+
+func videoKey(v tiktok.Video) tiktok.PageKey     { return tiktok.PageKey{Time: v.CreatedAt, ID: v.ID} }
+func commentKey(c tiktok.Comment) tiktok.PageKey { return tiktok.PageKey{Time: c.CreatedAt, ID: c.ID} }
+func userKey(u tiktok.User) tiktok.PageKey       { return tiktok.PageKey{Time: u.CreatedAt, ID: u.ID} }
+func followKey(f tiktok.Follow) tiktok.PageKey {
+	return tiktok.PageKey{Time: f.FollowedAt, ID: f.User.ID}
+}

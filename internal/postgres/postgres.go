@@ -210,3 +210,14 @@ func notFound(err error, what string) error {
 	}
 	return translate(err)
 }
+
+// PoolStats is a snapshot of the connection pool.
+type PoolStats struct {
+	Total, Idle, Acquired, Max int32
+}
+
+// PoolStats returns the current state of the connection pool.
+func (s *Store) PoolStats() PoolStats {
+	st := s.pool.Stat()
+	return PoolStats{Total: st.TotalConns(), Idle: st.IdleConns(), Acquired: st.AcquiredConns(), Max: st.MaxConns()}
+}

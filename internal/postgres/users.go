@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
 	"github.com/gotok/tiktok/internal/tiktok"
@@ -73,4 +74,211 @@ func userFromRow(r db.User) tiktok.User {
 		FollowerCount: r.FollowerCount, FollowingCount: r.FollowingCount,
 		VideoCount: r.VideoCount, LikeCount: r.LikeCount,
 	}
+}
+
+// UserProfile returns user id with isFollowing as seen by viewer, or not_found.
+func (s *Store) UserProfile(ctx context.Context, id, viewer int64) (tiktok.User, error) {
+	r, err := s.q.GetUserProfile(ctx, db.GetUserProfileParams{ID: id, ViewerID: viewer})
+	if err != nil {
+		return tiktok.User{}, notFound(err, "User")
+	}
+	u := userFromRow(r.User)
+	u.IsFollowing = r.IsFollowing
+	return u, nil
+}
+
+// ListUsers returns a page of users, newest first; a non-empty query keeps only users whose
+// username or name starts with it, case-insensitively (% and _ match literally).
+func (s *Store) ListUsers(ctx context.Context, query string, p tiktok.Page) ([]tiktok.User, error) {
+	t, id := keyset(p)
+	var out []tiktok.User
+	add := func(u db.User, following bool) {
+		user := userFromRow(u)
+		user.IsFollowing = following
+		out = append(out, user)
+	}
+	if query == "" {
+		rows, err := s.q.ListUsers(ctx, db.ListUsersParams{ViewerID: p.Viewer, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", translate(err))
+		}
+		for _, r := range rows {
+			add(r.User, r.IsFollowing)
+		}
+		return out, nil
+	}
+	rows, err := s.q.SearchUsers(ctx, db.SearchUsersParams{ViewerID: p.Viewer, Prefix: escapeLike(strings.ToLower(query)), BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
+	if err != nil {
+		return nil, fmt.Errorf("search users: %w", translate(err))
+	}
+	for _, r := range rows {
+		add(r.User, r.IsFollowing)
+	}
+	return out, nil
+}
+
+// escapeLike makes s match literally in a LIKE pattern (backslash is LIKE's default escape).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ListFollowers returns a page of the users who follow userID, most recent first, or
+// not_found for an unknown user. The page key is (followed at, follower id).
+func (s *Store) ListFollowers(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Follow, error) {
+	t, id := keyset(p)
+	rows, err := s.q.ListFollowers(ctx, db.ListFollowersParams{ViewerID: p.Viewer, UserID: userID, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
+	if err != nil {
+		return nil, fmt.Errorf("list followers: %w", translate(err))
+	}
+	out := make([]tiktok.Follow, len(rows))
+	for i, r := range rows {
+		out[i] = tiktok.Follow{User: tiktok.UserMini{ID: r.ID, Username: r.Username, Name: r.Name, Avatar: r.Avatar}, IsFollowing: r.IsFollowing, FollowedAt: r.FollowedAt}
+	}
+	if len(out) == 0 {
+		return out, s.userMustExist(ctx, userID)
+	}
+	return out, nil
+}
+
+// ListFollowing returns a page of the users userID follows, most recent first, or
+// not_found for an unknown user. The page key is (followed at, followed user's id).
+func (s *Store) ListFollowing(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Follow, error) {
+	t, id := keyset(p)
+	rows, err := s.q.ListFollowing(ctx, db.ListFollowingParams{ViewerID: p.Viewer, UserID: userID, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
+	if err != nil {
+		return nil, fmt.Errorf("list following: %w", translate(err))
+	}
+	out := make([]tiktok.Follow, len(rows))
+	for i, r := range rows {
+		out[i] = tiktok.Follow{User: tiktok.UserMini{ID: r.ID, Username: r.Username, Name: r.Name, Avatar: r.Avatar}, IsFollowing: r.IsFollowing, FollowedAt: r.FollowedAt}
+	}
+	if len(out) == 0 {
+		return out, s.userMustExist(ctx, userID)
+	}
+	return out, nil
+}
+
+func (s *Store) userMustExist(ctx context.Context, id int64) error {
+	ok, err := s.q.UserExists(ctx, id)
+	switch {
+	case err != nil:
+		return fmt.Errorf("user exists: %w", translate(err))
+	case !ok:
+		return tiktok.NotFound("User")
+	}
+	return nil
+}
+
+// SetFollow makes follower follow (or stop following) following, idempotently, and
+// returns following's follower count. It returns not_found for an unknown user and
+// cannot_follow_self when both are the same.
+func (s *Store) SetFollow(ctx context.Context, follower, following int64, follow bool) (int64, error) {
+	if follower == following {
+		return 0, &tiktok.Error{Code: tiktok.CodeCannotFollowSelf, Message: "You cannot follow yourself"}
+	}
+	var count int64
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		if follow {
+			_, err = q.Follow(ctx, db.FollowParams{FollowerID: follower, FollowingID: following})
+		} else {
+			_, err = q.Unfollow(ctx, db.UnfollowParams{FollowerID: follower, FollowingID: following})
+		}
+		if isForeignKeyViolation(err) {
+			return tiktok.NotFound("User")
+		}
+		if err != nil {
+			return err
+		}
+		count, err = q.FollowerCount(ctx, following)
+		return notFound(err, "User")
+	})
+	if err != nil {
+		return 0, fmt.Errorf("set follow: %w", translate(err))
+	}
+	return count, nil
+}
+
+// ProfileUpdate holds the profile fields to change; a Set flag false leaves the field
+// as it is, a nil value clears it.
+type ProfileUpdate struct {
+	SetName, SetBio, SetAvatar bool
+	Name, Bio                  *string
+	Avatar, AvatarMedia        *string
+}
+
+// UpdateProfile changes user id's profile and returns the updated user and the stored
+// avatar file it no longer uses (to delete after the change), or not_found.
+func (s *Store) UpdateProfile(ctx context.Context, id int64, u ProfileUpdate) (tiktok.User, *string, error) {
+	var (
+		user     tiktok.User
+		replaced *string
+	)
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		old, err := q.UserAvatarMedia(ctx, id)
+		if err != nil {
+			return notFound(err, "User")
+		}
+		row, err := q.UpdateUserProfile(ctx, db.UpdateUserProfileParams{
+			ID: id, SetName: u.SetName, Name: u.Name, SetBio: u.SetBio, Bio: u.Bio,
+			SetAvatar: u.SetAvatar, Avatar: u.Avatar, AvatarMedia: u.AvatarMedia,
+		})
+		if err != nil {
+			return err
+		}
+		user = userFromRow(row)
+		if u.SetAvatar && old != nil && (u.AvatarMedia == nil || *old != *u.AvatarMedia) {
+			replaced = old
+		}
+		return nil
+	})
+	if err != nil {
+		return tiktok.User{}, nil, fmt.Errorf("update profile: %w", translate(err))
+	}
+	return user, replaced, nil
+}
+
+// DeleteUser deletes user id with everything that cascades from it (videos, comments,
+// likes, follows; counters of other users and videos follow) and returns the stored files
+// the user owned, for the caller to delete. It returns not_found for an unknown user.
+func (s *Store) DeleteUser(ctx context.Context, id int64) ([]string, error) {
+	var media []string
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		if media, err = q.UserOwnedMedia(ctx, id); err != nil {
+			return err
+		}
+		n, err := q.DeleteUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return tiktok.NotFound("User")
+		}
+		return q.DeleteStorageObjectsByMedia(ctx, media)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete user: %w", translate(err))
+	}
+	return media, nil
+}
+
+// RevokeTokens invalidates every token issued to user id so far and returns the new
+// token version.
+func (s *Store) RevokeTokens(ctx context.Context, id int64) (int64, error) {
+	v, err := s.q.BumpTokenVersion(ctx, id)
+	if err != nil {
+		return 0, notFound(err, "User")
+	}
+	return v, nil
+}
+
+// SetPassword stores a new password hash for user id, revokes every older token and
+// returns the new token version.
+func (s *Store) SetPassword(ctx context.Context, id int64, hash string) (int64, error) {
+	v, err := s.q.SetPassword(ctx, db.SetPasswordParams{ID: id, PasswordHash: hash})
+	if err != nil {
+		return 0, notFound(err, "User")
+	}
+	return v, nil
 }

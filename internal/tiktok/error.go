@@ -6,6 +6,7 @@ package tiktok
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error code. The HTTP layer maps each code to a status
@@ -43,6 +44,8 @@ type Error struct {
 	Message string
 	Fields  map[string]string
 	Cause   error
+	// RetryAfter, for rate_limited errors, is how long the client should wait.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

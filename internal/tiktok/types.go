@@ -84,3 +84,17 @@ type VideoMini struct {
 	Caption      string
 	ThumbnailURL *string
 }
+
+// PageKey is a position in a list sorted newest first: the sort key (time, id) of the last
+// item of the previous page. The zero PageKey means "from the start".
+type PageKey struct {
+	Time time.Time
+	ID   int64
+}
+
+// Page asks for up to Limit items after After, as seen by Viewer (0 for anonymous).
+type Page struct {
+	Viewer int64
+	After  PageKey
+	Limit  int
+}

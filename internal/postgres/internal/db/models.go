@@ -18,6 +18,19 @@ type Comment struct {
 	UpdatedAt time.Time
 }
 
+type CommentFeed struct {
+	ID             int64
+	UserID         int64
+	VideoID        int64
+	Content        string
+	LikeCount      int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	AuthorUsername string
+	AuthorName     *string
+	AuthorAvatar   *string
+}
+
 type CommentLike struct {
 	UserID    int64
 	CommentID int64
@@ -27,6 +40,14 @@ type CommentLike struct {
 type Follow struct {
 	FollowerID  int64
 	FollowingID int64
+	CreatedAt   time.Time
+}
+
+type StorageObject struct {
+	Bucket      string
+	Path        string
+	MediaName   string
+	ContentType string
 	CreatedAt   time.Time
 }
 
@@ -64,6 +85,27 @@ type Video struct {
 	CommentCount         int64
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+}
+
+type VideoFeed struct {
+	ID                   int64
+	UserID               int64
+	Caption              string
+	VideoUrl             string
+	ThumbnailUrl         *string
+	AudioName            *string
+	VideoStoragePath     *string
+	ThumbnailStoragePath *string
+	VideoMedia           *string
+	ThumbnailMedia       *string
+	Views                int64
+	LikeCount            int64
+	CommentCount         int64
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	AuthorUsername       string
+	AuthorName           *string
+	AuthorAvatar         *string
 }
 
 type VideoLike struct {

@@ -7,7 +7,21 @@ package db
 
 import (
 	"context"
+	"time"
 )
+
+const bumpTokenVersion = `-- name: BumpTokenVersion :one
+UPDATE users SET token_version = token_version + 1 WHERE id = $1
+RETURNING token_version
+`
+
+// Revokes every token issued so far (logout, password change).
+func (q *Queries) BumpTokenVersion(ctx context.Context, id int64) (int64, error) {
+	row := q.db.QueryRow(ctx, bumpTokenVersion, id)
+	var token_version int64
+	err := row.Scan(&token_version)
+	return token_version, err
+}
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (username, email, password_hash, name)
@@ -48,6 +62,47 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const deleteUser = `-- name: DeleteUser :execrows
+DELETE FROM users WHERE id = $1
+`
+
+func (q *Queries) DeleteUser(ctx context.Context, id int64) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteUser, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const follow = `-- name: Follow :execrows
+INSERT INTO follows (follower_id, following_id) VALUES ($1, $2)
+ON CONFLICT DO NOTHING
+`
+
+type FollowParams struct {
+	FollowerID  int64
+	FollowingID int64
+}
+
+func (q *Queries) Follow(ctx context.Context, arg FollowParams) (int64, error) {
+	result, err := q.db.Exec(ctx, follow, arg.FollowerID, arg.FollowingID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const followerCount = `-- name: FollowerCount :one
+SELECT follower_count FROM users WHERE id = $1
+`
+
+func (q *Queries) FollowerCount(ctx context.Context, id int64) (int64, error) {
+	row := q.db.QueryRow(ctx, followerCount, id)
+	var follower_count int64
+	err := row.Scan(&follower_count)
+	return follower_count, err
 }
 
 const getUserByID = `-- name: GetUserByID :one
@@ -108,6 +163,47 @@ func (q *Queries) GetUserByLogin(ctx context.Context, login string) (User, error
 	return i, err
 }
 
+const getUserProfile = `-- name: GetUserProfile :one
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
+       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
+FROM users u
+WHERE u.id = $2
+`
+
+type GetUserProfileParams struct {
+	ViewerID int64
+	ID       int64
+}
+
+type GetUserProfileRow struct {
+	User        User
+	IsFollowing bool
+}
+
+func (q *Queries) GetUserProfile(ctx context.Context, arg GetUserProfileParams) (GetUserProfileRow, error) {
+	row := q.db.QueryRow(ctx, getUserProfile, arg.ViewerID, arg.ID)
+	var i GetUserProfileRow
+	err := row.Scan(
+		&i.User.ID,
+		&i.User.Username,
+		&i.User.Email,
+		&i.User.PasswordHash,
+		&i.User.Name,
+		&i.User.Bio,
+		&i.User.Avatar,
+		&i.User.AvatarMedia,
+		&i.User.TokenVersion,
+		&i.User.FollowerCount,
+		&i.User.FollowingCount,
+		&i.User.VideoCount,
+		&i.User.LikeCount,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
+		&i.IsFollowing,
+	)
+	return i, err
+}
+
 const getUserTokenVersion = `-- name: GetUserTokenVersion :one
 SELECT token_version FROM users WHERE id = $1
 `
@@ -118,6 +214,401 @@ func (q *Queries) GetUserTokenVersion(ctx context.Context, id int64) (int64, err
 	var token_version int64
 	err := row.Scan(&token_version)
 	return token_version, err
+}
+
+const listFollowers = `-- name: ListFollowers :many
+SELECT u.id, u.username, u.name, u.avatar, f.created_at AS followed_at,
+       EXISTS (SELECT 1 FROM follows v WHERE v.follower_id = $1 AND v.following_id = u.id) AS is_following
+FROM follows f
+JOIN users u ON u.id = f.follower_id
+WHERE f.following_id = $2
+  AND (f.created_at, f.follower_id) < ($3::timestamptz, $4::bigint)
+ORDER BY f.created_at DESC, f.follower_id DESC
+LIMIT $5
+`
+
+type ListFollowersParams struct {
+	ViewerID   int64
+	UserID     int64
+	BeforeTime time.Time
+	BeforeID   int64
+	Lim        int32
+}
+
+type ListFollowersRow struct {
+	ID          int64
+	Username    string
+	Name        *string
+	Avatar      *string
+	FollowedAt  time.Time
+	IsFollowing bool
+}
+
+// Who follows @user_id, most recent first: follows_following_id_created_at_idx.
+func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([]ListFollowersRow, error) {
+	rows, err := q.db.Query(ctx, listFollowers,
+		arg.ViewerID,
+		arg.UserID,
+		arg.BeforeTime,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListFollowersRow{}
+	for rows.Next() {
+		var i ListFollowersRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Username,
+			&i.Name,
+			&i.Avatar,
+			&i.FollowedAt,
+			&i.IsFollowing,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listFollowing = `-- name: ListFollowing :many
+SELECT u.id, u.username, u.name, u.avatar, f.created_at AS followed_at,
+       EXISTS (SELECT 1 FROM follows v WHERE v.follower_id = $1 AND v.following_id = u.id) AS is_following
+FROM follows f
+JOIN users u ON u.id = f.following_id
+WHERE f.follower_id = $2
+  AND (f.created_at, f.following_id) < ($3::timestamptz, $4::bigint)
+ORDER BY f.created_at DESC, f.following_id DESC
+LIMIT $5
+`
+
+type ListFollowingParams struct {
+	ViewerID   int64
+	UserID     int64
+	BeforeTime time.Time
+	BeforeID   int64
+	Lim        int32
+}
+
+type ListFollowingRow struct {
+	ID          int64
+	Username    string
+	Name        *string
+	Avatar      *string
+	FollowedAt  time.Time
+	IsFollowing bool
+}
+
+// Whom @user_id follows, most recent first: follows_follower_id_created_at_idx.
+func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([]ListFollowingRow, error) {
+	rows, err := q.db.Query(ctx, listFollowing,
+		arg.ViewerID,
+		arg.UserID,
+		arg.BeforeTime,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListFollowingRow{}
+	for rows.Next() {
+		var i ListFollowingRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Username,
+			&i.Name,
+			&i.Avatar,
+			&i.FollowedAt,
+			&i.IsFollowing,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUsers = `-- name: ListUsers :many
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
+       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
+FROM users u
+WHERE (u.created_at, u.id) < ($2::timestamptz, $3::bigint)
+ORDER BY u.created_at DESC, u.id DESC
+LIMIT $4
+`
+
+type ListUsersParams struct {
+	ViewerID   int64
+	BeforeTime time.Time
+	BeforeID   int64
+	Lim        int32
+}
+
+type ListUsersRow struct {
+	User        User
+	IsFollowing bool
+}
+
+// Newest first: users_created_at_id_idx.
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUsersRow, error) {
+	rows, err := q.db.Query(ctx, listUsers,
+		arg.ViewerID,
+		arg.BeforeTime,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUsersRow{}
+	for rows.Next() {
+		var i ListUsersRow
+		if err := rows.Scan(
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.Email,
+			&i.User.PasswordHash,
+			&i.User.Name,
+			&i.User.Bio,
+			&i.User.Avatar,
+			&i.User.AvatarMedia,
+			&i.User.TokenVersion,
+			&i.User.FollowerCount,
+			&i.User.FollowingCount,
+			&i.User.VideoCount,
+			&i.User.LikeCount,
+			&i.User.CreatedAt,
+			&i.User.UpdatedAt,
+			&i.IsFollowing,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchUsers = `-- name: SearchUsers :many
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
+       EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
+FROM users u
+WHERE (lower(u.username) LIKE $2::text || '%' OR lower(u.name) LIKE $2::text || '%')
+  AND (u.created_at, u.id) < ($3::timestamptz, $4::bigint)
+ORDER BY u.created_at DESC, u.id DESC
+LIMIT $5
+`
+
+type SearchUsersParams struct {
+	ViewerID   int64
+	Prefix     string
+	BeforeTime time.Time
+	BeforeID   int64
+	Lim        int32
+}
+
+type SearchUsersRow struct {
+	User        User
+	IsFollowing bool
+}
+
+// Prefix search on username or name (users_username_prefix_idx, users_name_prefix_idx);
+// @prefix has LIKE's wildcards escaped by the caller.
+func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]SearchUsersRow, error) {
+	rows, err := q.db.Query(ctx, searchUsers,
+		arg.ViewerID,
+		arg.Prefix,
+		arg.BeforeTime,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchUsersRow{}
+	for rows.Next() {
+		var i SearchUsersRow
+		if err := rows.Scan(
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.Email,
+			&i.User.PasswordHash,
+			&i.User.Name,
+			&i.User.Bio,
+			&i.User.Avatar,
+			&i.User.AvatarMedia,
+			&i.User.TokenVersion,
+			&i.User.FollowerCount,
+			&i.User.FollowingCount,
+			&i.User.VideoCount,
+			&i.User.LikeCount,
+			&i.User.CreatedAt,
+			&i.User.UpdatedAt,
+			&i.IsFollowing,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setPassword = `-- name: SetPassword :one
+UPDATE users SET password_hash = $1, token_version = token_version + 1 WHERE id = $2
+RETURNING token_version
+`
+
+type SetPasswordParams struct {
+	PasswordHash string
+	ID           int64
+}
+
+func (q *Queries) SetPassword(ctx context.Context, arg SetPasswordParams) (int64, error) {
+	row := q.db.QueryRow(ctx, setPassword, arg.PasswordHash, arg.ID)
+	var token_version int64
+	err := row.Scan(&token_version)
+	return token_version, err
+}
+
+const unfollow = `-- name: Unfollow :execrows
+DELETE FROM follows WHERE follower_id = $1 AND following_id = $2
+`
+
+type UnfollowParams struct {
+	FollowerID  int64
+	FollowingID int64
+}
+
+func (q *Queries) Unfollow(ctx context.Context, arg UnfollowParams) (int64, error) {
+	result, err := q.db.Exec(ctx, unfollow, arg.FollowerID, arg.FollowingID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const updateUserProfile = `-- name: UpdateUserProfile :one
+UPDATE users
+SET name = CASE WHEN $1::boolean THEN $2 ELSE name END,
+    bio = CASE WHEN $3::boolean THEN $4 ELSE bio END,
+    avatar = CASE WHEN $5::boolean THEN $6 ELSE avatar END,
+    avatar_media = CASE WHEN $5::boolean THEN $7 ELSE avatar_media END
+WHERE id = $8
+RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at
+`
+
+type UpdateUserProfileParams struct {
+	SetName     bool
+	Name        *string
+	SetBio      bool
+	Bio         *string
+	SetAvatar   bool
+	Avatar      *string
+	AvatarMedia *string
+	ID          int64
+}
+
+func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfileParams) (User, error) {
+	row := q.db.QueryRow(ctx, updateUserProfile,
+		arg.SetName,
+		arg.Name,
+		arg.SetBio,
+		arg.Bio,
+		arg.SetAvatar,
+		arg.Avatar,
+		arg.AvatarMedia,
+		arg.ID,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.Email,
+		&i.PasswordHash,
+		&i.Name,
+		&i.Bio,
+		&i.Avatar,
+		&i.AvatarMedia,
+		&i.TokenVersion,
+		&i.FollowerCount,
+		&i.FollowingCount,
+		&i.VideoCount,
+		&i.LikeCount,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const userAvatarMedia = `-- name: UserAvatarMedia :one
+SELECT avatar_media FROM users WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) UserAvatarMedia(ctx context.Context, id int64) (*string, error) {
+	row := q.db.QueryRow(ctx, userAvatarMedia, id)
+	var avatar_media *string
+	err := row.Scan(&avatar_media)
+	return avatar_media, err
+}
+
+const userExists = `-- name: UserExists :one
+SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)
+`
+
+func (q *Queries) UserExists(ctx context.Context, id int64) (bool, error) {
+	row := q.db.QueryRow(ctx, userExists, id)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
+const userOwnedMedia = `-- name: UserOwnedMedia :many
+SELECT owned.m::text AS name FROM (
+    SELECT u.avatar_media AS m FROM users u WHERE u.id = $1::bigint
+    UNION ALL SELECT v.video_media FROM videos v WHERE v.user_id = $1::bigint
+    UNION ALL SELECT v.thumbnail_media FROM videos v WHERE v.user_id = $1::bigint
+) owned
+WHERE owned.m IS NOT NULL
+`
+
+// Every stored file the user owns: their avatar and their videos' files.
+func (q *Queries) UserOwnedMedia(ctx context.Context, userID int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, userOwnedMedia, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		items = append(items, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const usernameExists = `-- name: UsernameExists :one

@@ -1,0 +1,372 @@
+package config_test
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gotok/tiktok/internal/config"
+)
+
+// secret32 is exactly config.MinSecretBytes long.
+const secret32 = "0123456789abcdef0123456789abcdef"
+
+// env returns a getenv that answers from vars only, so no test sees the real environment.
+func env(vars map[string]string) func(string) string {
+	return func(key string) string { return vars[key] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	// A valid secret, so the default DATA_DIR (.data) is not written to.
+	cfg, err := config.Load(env(map[string]string{"JWT_SECRET": secret32}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"AppEnv", cfg.AppEnv, "development"},
+		{"Production", cfg.Production(), false},
+		{"Port", cfg.Port, 8000},
+		{"DatabaseURL", cfg.DatabaseURL, ""},
+		{"DataDir", cfg.DataDir, ".data"},
+		{"MediaDir", cfg.MediaDir, filepath.Join(".data", "media")},
+		{"JWTSecret", string(cfg.JWTSecret), secret32},
+		{"JWTExpire", cfg.JWTExpire, 7 * 24 * time.Hour},
+		{"BcryptCost", cfg.BcryptCost, 12},
+		{"AutoMigrate", cfg.AutoMigrate, true},
+		{"PublicURL", cfg.PublicURL, ""},
+		{"CORSOrigins", strings.Join(cfg.CORSOrigins, ","), "*"},
+		{"MaxVideoBytes", cfg.MaxVideoBytes, int64(100 << 20)},
+		{"LogLevel", cfg.LogLevel.String(), "INFO"},
+		{"LogFormat", cfg.LogFormat, "text"},
+		{"PprofAddr", cfg.PprofAddr, ""},
+		{"StorageCompat", cfg.StorageCompat, false},
+		{"TrustedProxies", len(cfg.TrustedProxies), 0},
+		{"Limits.Enabled", cfg.Limits.Enabled, true},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestLoadMediaDirFollowsDataDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg, err := config.Load(env(map[string]string{"DATA_DIR": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "media"); cfg.MediaDir != want {
+		t.Errorf("MediaDir = %q, want %q", cfg.MediaDir, want)
+	}
+	cfg, err = config.Load(env(map[string]string{"DATA_DIR": dir, "MEDIA_DIR": "/srv/media"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MediaDir != "/srv/media" {
+		t.Errorf("MediaDir = %q, want the MEDIA_DIR given", cfg.MediaDir)
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(env(map[string]string{
+		"APP_ENV":         "test",
+		"PORT":            " 9090 ",
+		"DATA_DIR":        t.TempDir(),
+		"JWT_SECRET":      secret32,
+		"JWT_EXPIRE":      "12h",
+		"BCRYPT_COST":     "4",
+		"AUTO_MIGRATE":    "false",
+		"PUBLIC_URL":      "https://cdn.example.com/",
+		"CORS_ORIGINS":    "https://a.example/, https://b.example ,,",
+		"MAX_VIDEO_BYTES": "1048576",
+		"LOG_LEVEL":       "debug",
+		"LOG_FORMAT":      "json",
+		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
+		"STORAGE_COMPAT":  "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"AppEnv", cfg.AppEnv, "test"},
+		{"Port", cfg.Port, 9090},
+		{"JWTExpire", cfg.JWTExpire, 12 * time.Hour},
+		{"BcryptCost", cfg.BcryptCost, 4},
+		{"AutoMigrate", cfg.AutoMigrate, false},
+		{"PublicURL", cfg.PublicURL, "https://cdn.example.com"},
+		{"CORSOrigins", strings.Join(cfg.CORSOrigins, " "), "https://a.example https://b.example"},
+		{"MaxVideoBytes", cfg.MaxVideoBytes, int64(1 << 20)},
+		{"LogLevel", cfg.LogLevel.String(), "DEBUG"},
+		{"LogFormat", cfg.LogFormat, "json"},
+		{"StorageCompat", cfg.StorageCompat, true},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	wantProxies := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("192.168.1.7/32"),
+		netip.MustParsePrefix("::1/128"),
+	}
+	if !slices.Equal(cfg.TrustedProxies, wantProxies) {
+		t.Errorf("TrustedProxies = %v, want %v", cfg.TrustedProxies, wantProxies)
+	}
+}
+
+func TestLoadProductionSecret(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		secret  string
+		wantErr bool
+	}{
+		{"missing", "", true},
+		{"31 bytes", secret32[:31], true},
+		{"32 bytes", secret32, false},
+		{"longer", secret32 + secret32, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			cfg, err := config.Load(env(map[string]string{
+				"APP_ENV":    "production",
+				"DATA_DIR":   dir,
+				"JWT_SECRET": tt.secret,
+			}))
+			if tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+					t.Fatalf("Load() error = %v, want one mentioning JWT_SECRET", err)
+				}
+				if _, statErr := os.Stat(filepath.Join(dir, "jwt_secret")); statErr == nil {
+					t.Error("production wrote a development secret file")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cfg.Production() {
+				t.Error("Production() = false")
+			}
+			if string(cfg.JWTSecret) != tt.secret {
+				t.Errorf("JWTSecret = %q, want %q", cfg.JWTSecret, tt.secret)
+			}
+			if len(cfg.CORSOrigins) != 0 {
+				t.Errorf("CORSOrigins = %q, want none by default in production", cfg.CORSOrigins)
+			}
+		})
+	}
+}
+
+func TestLoadProductionCORSOrigins(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(env(map[string]string{
+		"APP_ENV":      "production",
+		"JWT_SECRET":   secret32,
+		"CORS_ORIGINS": "https://app.example",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.CORSOrigins, []string{"https://app.example"}) {
+		t.Errorf("CORSOrigins = %q, want exactly the configured origin", cfg.CORSOrigins)
+	}
+}
+
+func TestLoadDevelopmentSecret(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data") // Load must create it
+	vars := map[string]string{"DATA_DIR": dir}
+
+	first, err := config.Load(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.JWTSecret) < config.MinSecretBytes {
+		t.Fatalf("generated secret is %d bytes, want at least %d", len(first.JWTSecret), config.MinSecretBytes)
+	}
+	path := filepath.Join(dir, "jwt_secret")
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := info.Mode().Perm(); mode != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, mode)
+	}
+	saved, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(bytes.TrimSpace(saved), first.JWTSecret) {
+		t.Errorf("file holds %q, Load returned %q", saved, first.JWTSecret)
+	}
+
+	second, err := config.Load(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(second.JWTSecret, first.JWTSecret) {
+		t.Error("second Load returned a different secret; tokens would not survive a restart")
+	}
+
+	other, err := config.Load(env(map[string]string{"DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(other.JWTSecret, first.JWTSecret) {
+		t.Error("two data directories got the same generated secret")
+	}
+}
+
+func TestLoadDevelopmentSecretFromEnvironment(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg, err := config.Load(env(map[string]string{"DATA_DIR": dir, "JWT_SECRET": secret32}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cfg.JWTSecret) != secret32 {
+		t.Errorf("JWTSecret = %q, want JWT_SECRET", cfg.JWTSecret)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "jwt_secret")); err == nil {
+		t.Error("a secret file was written although JWT_SECRET is set")
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key, value string
+	}{
+		{"PORT", "abc"},
+		{"PORT", "-1"},
+		{"PORT", "65536"},
+		{"BCRYPT_COST", "3"},
+		{"BCRYPT_COST", "32"},
+		{"JWT_EXPIRE", "0"},
+		{"JWT_EXPIRE", "banana"},
+		{"JWT_EXPIRE", "99999999999"},
+		{"LOG_LEVEL", "loud"},
+		{"LOG_FORMAT", "xml"},
+		{"APP_ENV", "staging"},
+		{"APP_ENV", "Production"},
+		{"TRUSTED_PROXIES", "nope"},
+		{"TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"PUBLIC_URL", "ftp://x"},
+		{"PUBLIC_URL", "https://"},
+		{"AUTO_MIGRATE", "maybe"},
+		{"MAX_VIDEO_BYTES", "0"},
+		{"JWT_SECRET", "too-short"}, // development: set but short is a mistake, not "generate one"
+	}
+	for _, tt := range tests {
+		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			_, err := config.Load(env(map[string]string{"DATA_DIR": dir, tt.key: tt.value}))
+			if err == nil {
+				t.Fatalf("Load() accepted %s=%q", tt.key, tt.value)
+			}
+			if !strings.Contains(err.Error(), tt.key) {
+				t.Errorf("error does not name %s: %v", tt.key, err)
+			}
+			if _, statErr := os.Stat(filepath.Join(dir, "jwt_secret")); statErr == nil {
+				t.Error("an invalid configuration still wrote a secret file")
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	bad := map[string]string{
+		"PORT":            "abc",
+		"BCRYPT_COST":     "3",
+		"JWT_EXPIRE":      "banana",
+		"LOG_LEVEL":       "loud",
+		"APP_ENV":         "staging",
+		"TRUSTED_PROXIES": "nope",
+		"PUBLIC_URL":      "ftp://x",
+	}
+	vars := map[string]string{"DATA_DIR": t.TempDir()}
+	for k, v := range bad {
+		vars[k] = v
+	}
+	_, err := config.Load(env(vars))
+	if err == nil {
+		t.Fatal("Load() accepted a configuration with several invalid values")
+	}
+	for key := range bad {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error does not mention %s:\n%v", key, err)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{in: "7d", want: 7 * day},
+		{in: "30d", want: 30 * day},
+		{in: "12h", want: 12 * time.Hour},
+		{in: "30m", want: 30 * time.Minute},
+		{in: "45s", want: 45 * time.Second},
+		{in: "2w", want: 14 * day},
+		{in: "3600", want: time.Hour},
+		{in: "1h30m", want: 90 * time.Minute},
+		{in: " 7d ", want: 7 * day},
+		{in: "3650d", want: 3650 * day},
+		{in: "-1", wantErr: true},
+		{in: "0", wantErr: true},
+		{in: "0d", wantErr: true},
+		{in: "-2d", wantErr: true},
+		{in: "3651d", wantErr: true},
+		{in: "1.5d", wantErr: true},
+		{in: "7x", wantErr: true},
+		{in: "-1h", wantErr: true},
+		{in: "d", wantErr: true},
+		{in: "", wantErr: true},
+		{in: "banana", wantErr: true},
+		{in: "99999999999", wantErr: true}, // seconds overflowing time.Duration
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got, err := config.ParseDuration(tt.in)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("ParseDuration(%q) = %v, want an error", tt.in, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseDuration(%q): %v", tt.in, err)
+			}
+			if got != tt.want {
+				t.Errorf("ParseDuration(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}

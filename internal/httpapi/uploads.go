@@ -1,0 +1,41 @@
+package httpapi
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+
+	"github.com/gotok/tiktok/internal/media"
+	"github.com/gotok/tiktok/internal/tiktok"
+)
+
+// handleUpload serves a stored file by its name.
+func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	ctype := media.ContentType(name)
+	if ctype == "application/octet-stream" { // not a name Save gives
+		return tiktok.NotFound("File")
+	}
+	return s.serveMedia(w, r, name, ctype)
+}
+
+// serveMedia serves a stored file byte for byte, with Range, ETag and conditional requests
+// (http.ServeContent). Names never change, so responses are cacheable forever. A missing
+// file, or a name the storage refuses, is a 404.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, name, contentType string) error {
+	f, err := s.media.Open(r.Context(), name)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			s.log.Debug("open media", "name", name, "err", err)
+		}
+		return tiktok.NotFound("File")
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("ETag", `"`+name+`"`)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, name, f.ModTime(), f)
+	return nil
+}

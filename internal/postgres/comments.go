@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gotok/tiktok/internal/postgres/internal/db"
+	"github.com/gotok/tiktok/internal/tiktok"
+)
+
+// ListComments returns a page of videoID's comments, newest first, or not_found for an
+// unknown video.
+func (s *Store) ListComments(ctx context.Context, videoID int64, p tiktok.Page) ([]tiktok.Comment, error) {
+	t, id := keyset(p)
+	rows, err := s.q.ListVideoComments(ctx, db.ListVideoCommentsParams{ViewerID: p.Viewer, VideoID: videoID, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
+	if err != nil {
+		return nil, fmt.Errorf("list comments: %w", translate(err))
+	}
+	if len(rows) == 0 {
+		if err := s.VideoExists(ctx, videoID); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]tiktok.Comment, len(rows))
+	for i, r := range rows {
+		out[i] = commentFromFeed(r.CommentFeed, r.IsLiked)
+	}
+	return out, nil
+}
+
+// ListCommentsPage returns the comments of videoID on a numbered page (newest first) and
+// the video's comment count, or not_found for an unknown video.
+func (s *Store) ListCommentsPage(ctx context.Context, videoID, viewer int64, limit, offset int) ([]tiktok.Comment, int64, error) {
+	total, err := s.q.VideoCommentCount(ctx, videoID)
+	if err != nil {
+		return nil, 0, notFound(err, "Video")
+	}
+	rows, err := s.q.ListVideoCommentsPage(ctx, db.ListVideoCommentsPageParams{ViewerID: viewer, VideoID: videoID, Lim: int32(limit), Off: int32(offset)})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list comments page: %w", translate(err))
+	}
+	out := make([]tiktok.Comment, len(rows))
+	for i, r := range rows {
+		out[i] = commentFromFeed(r.CommentFeed, r.IsLiked)
+	}
+	return out, total, nil
+}
+
+// CommentCount returns videoID's comment count, or not_found for an unknown video.
+func (s *Store) CommentCount(ctx context.Context, videoID int64) (int64, error) {
+	n, err := s.q.VideoCommentCount(ctx, videoID)
+	if err != nil {
+		return 0, notFound(err, "Video")
+	}
+	return n, nil
+}
+
+// Comment returns comment id with a summary of its video, or not_found.
+func (s *Store) Comment(ctx context.Context, id, viewer int64) (tiktok.Comment, error) {
+	r, err := s.q.GetComment(ctx, db.GetCommentParams{ID: id, ViewerID: viewer})
+	if err != nil {
+		return tiktok.Comment{}, notFound(err, "Comment")
+	}
+	c := commentFromFeed(r.CommentFeed, r.IsLiked)
+	c.Video = &tiktok.VideoMini{ID: c.VideoID, Caption: r.VideoCaption, ThumbnailURL: r.VideoThumbnailUrl}
+	return c, nil
+}
+
+// CreateComment adds userID's comment to videoID, or returns not_found for an unknown video.
+func (s *Store) CreateComment(ctx context.Context, userID, videoID int64, content string) (tiktok.Comment, error) {
+	id, err := s.q.CreateComment(ctx, db.CreateCommentParams{UserID: userID, VideoID: videoID, Content: content})
+	if isForeignKeyViolation(err) {
+		return tiktok.Comment{}, tiktok.NotFound("Video")
+	}
+	if err != nil {
+		return tiktok.Comment{}, fmt.Errorf("create comment: %w", translate(err))
+	}
+	return s.Comment(ctx, id, userID)
+}
+
+// UpdateComment changes the content of userID's comment id; not_found for an unknown
+// comment, forbidden for someone else's.
+func (s *Store) UpdateComment(ctx context.Context, id, userID int64, content string) (tiktok.Comment, error) {
+	n, err := s.q.UpdateComment(ctx, db.UpdateCommentParams{ID: id, UserID: userID, Content: content})
+	if err != nil {
+		return tiktok.Comment{}, fmt.Errorf("update comment: %w", translate(err))
+	}
+	if n == 0 {
+		return tiktok.Comment{}, s.commentOwnerError(ctx, id)
+	}
+	return s.Comment(ctx, id, userID)
+}
+
+// DeleteComment deletes comment id if userID wrote it or owns the commented video;
+// not_found for an unknown comment, forbidden otherwise.
+func (s *Store) DeleteComment(ctx context.Context, id, userID int64) error {
+	n, err := s.q.DeleteComment(ctx, db.DeleteCommentParams{ID: id, UserID: userID})
+	if err != nil {
+		return fmt.Errorf("delete comment: %w", translate(err))
+	}
+	if n == 0 {
+		return s.commentOwnerError(ctx, id)
+	}
+	return nil
+}
+
+func (s *Store) commentOwnerError(ctx context.Context, id int64) error {
+	ok, err := s.q.CommentExists(ctx, id)
+	switch {
+	case err != nil:
+		return fmt.Errorf("comment exists: %w", translate(err))
+	case !ok:
+		return tiktok.NotFound("Comment")
+	}
+	return tiktok.Forbidden()
+}
+
+// SetCommentLike likes or unlikes comment commentID for userID, idempotently, and returns
+// its like count; not_found for an unknown comment.
+func (s *Store) SetCommentLike(ctx context.Context, userID, commentID int64, like bool) (int64, error) {
+	var count int64
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		var err error
+		if like {
+			_, err = q.LikeComment(ctx, db.LikeCommentParams{UserID: userID, CommentID: commentID})
+		} else {
+			_, err = q.UnlikeComment(ctx, db.UnlikeCommentParams{UserID: userID, CommentID: commentID})
+		}
+		if isForeignKeyViolation(err) {
+			return tiktok.NotFound("Comment")
+		}
+		if err != nil {
+			return err
+		}
+		count, err = q.CommentLikeCount(ctx, commentID)
+		return notFound(err, "Comment")
+	})
+	if err != nil {
+		return 0, fmt.Errorf("set comment like: %w", translate(err))
+	}
+	return count, nil
+}
+
+func commentFromFeed(f db.CommentFeed, liked bool) tiktok.Comment {
+	return tiktok.Comment{
+		ID: f.ID, UserID: f.UserID, VideoID: f.VideoID, Content: f.Content, LikeCount: f.LikeCount,
+		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
+		User:    tiktok.UserMini{ID: f.UserID, Username: f.AuthorUsername, Name: f.AuthorName, Avatar: f.AuthorAvatar},
+		IsLiked: liked,
+	}
+}

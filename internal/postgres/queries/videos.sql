@@ -1,0 +1,91 @@
+-- Keyset pages: every list takes the sort key of the last row it returned
+-- ((created_at, id) < (@before_time, @before_id)); the first page passes ('infinity', max),
+-- so a single plan serves every page through the same index.
+
+-- name: ListVideos :many
+-- For You feed, newest first: videos_created_at_id_idx.
+SELECT sqlc.embed(f),
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
+FROM video_feed f
+WHERE (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
+ORDER BY f.created_at DESC, f.id DESC
+LIMIT @lim;
+
+-- name: ListFollowingVideos :many
+-- Videos of the users the viewer follows: for each followed user, the newest @lim videos
+-- before the cursor (videos_user_id_created_at_id_idx), merged; cost is bounded by
+-- (followed users x page size), whatever the table size.
+SELECT sqlc.embed(f),
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
+FROM video_feed f
+WHERE f.id IN (
+    SELECT v.id
+    FROM follows fo
+    CROSS JOIN LATERAL (
+        SELECT vv.id, vv.created_at FROM videos vv
+        WHERE vv.user_id = fo.following_id
+          AND (vv.created_at, vv.id) < (@before_time::timestamptz, @before_id::bigint)
+        ORDER BY vv.created_at DESC, vv.id DESC
+        LIMIT @lim
+    ) v
+    WHERE fo.follower_id = @viewer_id
+    ORDER BY v.created_at DESC, v.id DESC
+    LIMIT @lim
+)
+ORDER BY f.created_at DESC, f.id DESC;
+
+-- name: ListUserVideos :many
+-- A profile's videos, newest first: videos_user_id_created_at_id_idx.
+SELECT sqlc.embed(f),
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
+FROM video_feed f
+WHERE f.user_id = @user_id
+  AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
+ORDER BY f.created_at DESC, f.id DESC
+LIMIT @lim;
+
+-- name: GetVideo :one
+SELECT sqlc.embed(f),
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
+FROM video_feed f
+WHERE f.id = @id;
+
+-- name: VideoOwner :one
+SELECT user_id FROM videos WHERE id = @id;
+
+-- name: CreateVideo :one
+INSERT INTO videos (user_id, caption, video_url, thumbnail_url, audio_name,
+                    video_storage_path, thumbnail_storage_path, video_media, thumbnail_media)
+VALUES (@user_id, @caption, @video_url, sqlc.narg(thumbnail_url), sqlc.narg(audio_name),
+        sqlc.narg(video_storage_path), sqlc.narg(thumbnail_storage_path),
+        sqlc.narg(video_media), sqlc.narg(thumbnail_media))
+RETURNING id;
+
+-- name: UpdateVideo :execrows
+UPDATE videos
+SET caption = coalesce(sqlc.narg(caption), caption),
+    audio_name = CASE WHEN @set_audio_name::boolean THEN sqlc.narg(audio_name) ELSE audio_name END
+WHERE id = @id AND user_id = @user_id;
+
+-- name: DeleteVideo :one
+DELETE FROM videos WHERE id = @id AND user_id = @user_id
+RETURNING video_media, thumbnail_media;
+
+-- name: LikeVideo :execrows
+INSERT INTO video_likes (user_id, video_id) VALUES (@user_id, @video_id)
+ON CONFLICT DO NOTHING;
+
+-- name: UnlikeVideo :execrows
+DELETE FROM video_likes WHERE user_id = @user_id AND video_id = @video_id;
+
+-- name: VideoLikeCount :one
+SELECT like_count FROM videos WHERE id = @id;
+
+-- name: AddVideoViews :exec
+-- Applies buffered view counts in one statement.
+UPDATE videos v SET views = v.views + d.n
+FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@counts::bigint[]) AS n) d
+WHERE v.id = d.id;
+
+-- name: VideoExists :one
+SELECT EXISTS (SELECT 1 FROM videos WHERE id = @id);

@@ -1,0 +1,394 @@
+// Package seed fills the database with demo data: users user1 … userN sharing one
+// password, videos whose files are real sample clips stored through package media,
+// comments, likes and follows, with realistic text from gofakeit. The same seed gives the
+// same data; any volume is inserted with COPY in one transaction.
+package seed
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gotok/tiktok/internal/media"
+)
+
+// ErrNotEmpty is returned by Run when the database already has users and neither Reset
+// nor IfEmpty is set.
+var ErrNotEmpty = errors.New("database already has data; use --reset to wipe it first")
+
+// Summary reports what Run did.
+type Summary struct {
+	Skipped bool // IfEmpty was set and the database had users: nothing was done
+
+	Users, Videos, Comments, VideoLikes, CommentLikes, Follows int
+
+	FilesStored  int // media files stored: a clip and a thumbnail per media copy
+	FilesRemoved int // media files of the wiped data deleted by Reset
+	Elapsed      time.Duration
+}
+
+// String is the one-line report Run prints at the end.
+func (s Summary) String() string {
+	if s.Skipped {
+		return "database not empty, skipping seed"
+	}
+	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows; %d media files stored, %d removed; %s",
+		s.Users, s.Videos, s.Comments, s.VideoLikes, s.CommentLikes, s.Follows,
+		s.FilesStored, s.FilesRemoved, s.Elapsed.Round(time.Millisecond))
+}
+
+// tables are the tables Run fills, and Reset wipes.
+const tables = "users, videos, comments, video_likes, comment_likes, follows"
+
+// progressMin is the smallest table for which Run reports progress every 10%.
+const progressMin = 50_000
+
+// mediaWorkers is how many sample copies are stored at once.
+const mediaWorkers = 8
+
+// Run seeds the database in one transaction and writes progress lines and a final summary
+// to out. Every user gets passwordHash (a bcrypt hash; hash once, not per user).
+//
+// On a database that has users, Run returns a Summary with Skipped set when opts.IfEmpty
+// is set, wipes the six tables first (TRUNCATE … RESTART IDENTITY CASCADE) when
+// opts.Reset is set, and otherwise returns ErrNotEmpty without changing anything. After a
+// reset commits, the media files the wiped rows owned (videos.video_media and
+// thumbnail_media, users.avatar_media) are deleted from store; a failure to delete one is
+// reported on out, not returned, since the data is already committed.
+//
+// Media: the first opts.MediaCopies videos each own a fresh copy of a sample clip and its
+// thumbnail, stored with media.Save, so video_media/thumbnail_media and
+// video_url/thumbnail_url hold the stored names. The remaining videos reuse the files of
+// those first ones in their video_url/thumbnail_url, with video_media/thumbnail_media
+// NULL: they do not own the files, so deleting such a video leaves the shared files in
+// place. Every seeded URL therefore serves a real file.
+//
+// Counters (like_count, follower_count, …) are normally kept by the schema's triggers,
+// row by row; Run switches those triggers off inside its transaction and sets every
+// counter from a COUNT of its rows at the end (see pauseCounters), which makes large runs
+// fast. If Run fails, the transaction is rolled back and the files it stored are
+// deleted, so a failure leaves nothing behind.
+func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordHash string, opts Options, out io.Writer) (Summary, error) {
+	start := time.Now()
+	opts, notes, err := opts.normalize()
+	if err != nil {
+		return Summary{}, err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(out, "seed: %s\n", n)
+	}
+	if passwordHash == "" {
+		return Summary{}, errors.New("seed: empty password hash")
+	}
+	if store == nil {
+		return Summary{}, errors.New("seed: no media store")
+	}
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return Summary{}, fmt.Errorf("seed: begin: %w", err)
+	}
+	cleanupCtx := context.WithoutCancel(ctx)
+	defer tx.Rollback(cleanupCtx) // a no-op after Commit
+	var stored []string           // files this run stored; deleted unless the transaction commits
+	committed := false
+	defer func() {
+		if !committed {
+			if n, err := deleteFiles(cleanupCtx, store, stored); err != nil {
+				fmt.Fprintf(out, "seed: could not delete %d of the %d media files this failed run stored: %v\n", n, len(stored), err)
+			}
+		}
+	}()
+
+	// The lock serializes concurrent seeds and keeps other writers out, so the tables hold
+	// only this run's rows and identity order is insertion order (see insert).
+	mode := "EXCLUSIVE"
+	if opts.Reset {
+		mode = "ACCESS EXCLUSIVE"
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+tables+" IN "+mode+" MODE"); err != nil {
+		return Summary{}, fmt.Errorf("seed: lock tables: %w", err)
+	}
+	var hasData bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM users)").Scan(&hasData); err != nil {
+		return Summary{}, fmt.Errorf("seed: check for data: %w", err)
+	}
+	var wiped []string // media files owned by the rows Reset deletes
+	switch {
+	case hasData && opts.IfEmpty:
+		fmt.Fprintln(out, "seed: database not empty, skipping seed")
+		return Summary{Skipped: true, Elapsed: time.Since(start)}, nil
+	case hasData && !opts.Reset:
+		return Summary{}, fmt.Errorf("seed: %w", ErrNotEmpty)
+	case opts.Reset:
+		if wiped, err = ownedMedia(ctx, tx); err != nil {
+			return Summary{}, err
+		}
+		if _, err := tx.Exec(ctx, "TRUNCATE "+tables+" RESTART IDENTITY CASCADE"); err != nil {
+			return Summary{}, fmt.Errorf("seed: reset: %w", err)
+		}
+		fmt.Fprintf(out, "seed: wiped all data (%d media files to remove)\n", len(wiped))
+	}
+
+	d := generate(opts, time.Now())
+	files, err := storeSamples(ctx, store, min(opts.MediaCopies, opts.Videos), &stored, out)
+	if err != nil {
+		return Summary{}, err
+	}
+	paused, err := pauseCounters(ctx, tx, out)
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := insert(ctx, tx, d, files, passwordHash, out); err != nil {
+		return Summary{}, err
+	}
+	if paused {
+		t := time.Now()
+		if err := resumeCounters(ctx, tx); err != nil {
+			return Summary{}, err
+		}
+		fmt.Fprintf(out, "seed: counters (%s)\n", time.Since(t).Round(time.Millisecond))
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Summary{}, fmt.Errorf("seed: commit: %w", err)
+	}
+	committed = true
+
+	sum := Summary{
+		Users: len(d.users), Videos: len(d.videos), Comments: len(d.comments),
+		VideoLikes: len(d.videoLikes), CommentLikes: len(d.commentLikes), Follows: len(d.follows),
+		FilesStored: len(stored),
+	}
+	n, err := deleteFiles(cleanupCtx, store, wiped)
+	sum.FilesRemoved = len(wiped) - n
+	if err != nil {
+		fmt.Fprintf(out, "seed: warning: could not delete %d media files of the wiped data (%v); they are orphans now\n", n, err)
+	}
+	sum.Elapsed = time.Since(start)
+	fmt.Fprintf(out, "seed: done: %s\n", sum)
+	return sum, nil
+}
+
+// ownedMedia returns the names of the media files the rows of the database own.
+func ownedMedia(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, _ := tx.Query(ctx, `
+		SELECT name FROM (
+			SELECT video_media AS name FROM videos
+			UNION ALL SELECT thumbnail_media FROM videos
+			UNION ALL SELECT avatar_media FROM users
+		) owned
+		WHERE name IS NOT NULL`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("seed: list media to remove: %w", err)
+	}
+	return names, nil
+}
+
+// deleteFiles deletes names from store, carrying on past failures; it returns how many it
+// could not delete and the first error.
+func deleteFiles(ctx context.Context, store media.Storage, names []string) (int, error) {
+	failed := 0
+	var first error
+	for _, name := range names {
+		if err := store.Delete(ctx, name); err != nil {
+			failed++
+			if first == nil {
+				first = fmt.Errorf("delete %s: %w", name, err)
+			}
+		}
+	}
+	return failed, first
+}
+
+// sampleFiles are the stored names of one media copy.
+type sampleFiles struct{ video, thumbnail string }
+
+// storeSamples stores n copies of the sample clips and their thumbnails, cycling through
+// the samples, and appends every stored name to *stored as soon as it exists (also when
+// it then fails), so the caller can delete them.
+func storeSamples(ctx context.Context, store media.Storage, n int, stored *[]string, out io.Writer) ([]sampleFiles, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	samples := media.Samples()
+	if len(samples) == 0 {
+		return nil, errors.New("seed: no sample clips embedded in package media")
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	files := make([]sampleFiles, n)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	save := func(kind media.Kind, b []byte, limit int64) string {
+		s, err := media.Save(ctx, store, kind, bytes.NewReader(b), limit)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+				cancel()
+			}
+			return ""
+		}
+		*stored = append(*stored, s.Name)
+		return s.Name
+	}
+	next := make(chan int)
+	for range min(mediaWorkers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				s := samples[i%len(samples)]
+				files[i] = sampleFiles{
+					video:     save(media.Video, s.Video, int64(len(s.Video))),
+					thumbnail: save(media.Image, s.Thumbnail, media.MaxImageBytes),
+				}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr != nil {
+		return nil, fmt.Errorf("seed: store sample media: %w", firstErr)
+	}
+	fmt.Fprintf(out, "seed: stored %d sample clips with thumbnails (%s)\n", n, time.Since(start).Round(time.Millisecond))
+	return files, nil
+}
+
+// insert writes d with COPY, one table at a time. The tables were empty and are locked,
+// so the identities COPY assigns follow the order of the rows, and reading the ids back
+// in id order maps each generated index to its row.
+func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, passwordHash string, out io.Writer) error {
+	err := copyRows(ctx, tx, out, "users", []string{"username", "email", "password_hash", "name", "bio", "created_at", "updated_at"},
+		len(d.users), func(i int) []any {
+			u := d.users[i]
+			return []any{u.username, u.email, passwordHash, u.name, nullable(u.bio), u.at, u.at}
+		})
+	if err != nil {
+		return err
+	}
+	userIDs, err := ids(ctx, tx, "users", len(d.users))
+	if err != nil {
+		return err
+	}
+
+	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "video_media", "thumbnail_media", "views", "created_at", "updated_at"},
+		len(d.videos), func(i int) []any {
+			v := d.videos[i]
+			f := files[i%len(files)]
+			var owned, ownedThumb any // NULL: shares the files of video i%len(files)
+			if i < len(files) {
+				owned, ownedThumb = f.video, f.thumbnail
+			}
+			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, owned, ownedThumb, v.views, v.at, v.at}
+		})
+	if err != nil {
+		return err
+	}
+	videoIDs, err := ids(ctx, tx, "videos", len(d.videos))
+	if err != nil {
+		return err
+	}
+
+	err = copyRows(ctx, tx, out, "comments", []string{"user_id", "video_id", "content", "created_at", "updated_at"},
+		len(d.comments), func(i int) []any {
+			c := d.comments[i]
+			return []any{userIDs[c.user], videoIDs[c.video], c.content, c.at, c.at}
+		})
+	if err != nil {
+		return err
+	}
+	commentIDs, err := ids(ctx, tx, "comments", len(d.comments))
+	if err != nil {
+		return err
+	}
+
+	links := []struct {
+		table      string
+		cols       []string
+		rows       []link
+		aIDs, bIDs []int64
+	}{
+		{"video_likes", []string{"user_id", "video_id", "created_at"}, d.videoLikes, userIDs, videoIDs},
+		{"comment_likes", []string{"user_id", "comment_id", "created_at"}, d.commentLikes, userIDs, commentIDs},
+		{"follows", []string{"follower_id", "following_id", "created_at"}, d.follows, userIDs, userIDs},
+	}
+	for _, l := range links {
+		err := copyRows(ctx, tx, out, l.table, l.cols, len(l.rows), func(i int) []any {
+			r := l.rows[i]
+			return []any{l.aIDs[r.a], l.bIDs[r.b], r.at}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyRows COPYs n rows into table, reporting progress every 10% for large tables and a
+// line when done.
+func copyRows(ctx context.Context, tx pgx.Tx, out io.Writer, table string, cols []string, n int, row func(i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	start := time.Now()
+	next := 10 // the next percentage to report
+	src := pgx.CopyFromSlice(n, func(i int) ([]any, error) {
+		if n >= progressMin {
+			for next < 100 && int64(i)*100 >= int64(next)*int64(n) {
+				fmt.Fprintf(out, "seed:   %s %d%% (%d/%d)\n", table, next, i, n)
+				next += 10
+			}
+		}
+		return row(i), nil
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, src); err != nil {
+		return fmt.Errorf("seed: insert %s: %w", table, err)
+	}
+	fmt.Fprintf(out, "seed: %d %s (%s)\n", n, table, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// ids returns the ids of table in order, checking there are exactly want.
+func ids(ctx context.Context, tx pgx.Tx, table string, want int) ([]int64, error) {
+	rows, _ := tx.Query(ctx, "SELECT id FROM "+table+" ORDER BY id")
+	got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("seed: read %s ids: %w", table, err)
+	}
+	if len(got) != want {
+		return nil, fmt.Errorf("seed: %s has %d rows after inserting %d into an empty table", table, len(got), want)
+	}
+	return got, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
