@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -74,17 +73,31 @@ func (s *Store) ForgetStorageObjects(ctx context.Context, names []string) error 
 // Recount sets every denormalised counter to the COUNT(*) of its rows and returns how many
 // rows were wrong.
 func (s *Store) Recount(ctx context.Context) (int64, error) {
-	return RecountTx(ctx, s.pool)
+	var fixed int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		fixed, err = RecountTx(ctx, tx)
+		return err
+	})
+	return fixed, err
 }
 
 // Querier is what RecountTx runs on: a pool, a connection or a transaction.
 type Querier = db.DBTX
 
-// RecountTx is Recount on q (e.g. inside a caller's transaction).
+// RecountTx is Recount on q (e.g. inside a caller's transaction, as the seed does after a
+// bulk load).
 func RecountTx(ctx context.Context, q Querier) (int64, error) {
-	n, err := db.New(q).RecountCounters(ctx)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("recount: %w", translate(err))
+	queries := db.New(q)
+	var fixed int64
+	for _, step := range []func(context.Context) (int64, error){
+		queries.RecountVideoCounters, queries.RecountCommentCounters, queries.RecountUserCounters,
+	} {
+		n, err := step(ctx)
+		if err != nil {
+			return fixed, fmt.Errorf("recount: %w", translate(err))
+		}
+		fixed += n
 	}
-	return n, nil
+	return fixed, nil
 }

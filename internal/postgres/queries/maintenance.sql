@@ -1,36 +1,27 @@
--- name: RecountCounters :one
--- Sets every denormalised counter to the COUNT(*) of its rows and returns how many rows
--- were wrong. Run by `tiktok recount`.
-WITH
-vl AS (
-    UPDATE videos v SET like_count = c.n
-    FROM (SELECT v2.id, count(l.video_id) AS n FROM videos v2 LEFT JOIN video_likes l ON l.video_id = v2.id GROUP BY v2.id) c
-    WHERE v.id = c.id AND v.like_count <> c.n RETURNING 1
-),
-vc AS (
-    UPDATE videos v SET comment_count = c.n
-    FROM (SELECT v2.id, count(cm.id) AS n FROM videos v2 LEFT JOIN comments cm ON cm.video_id = v2.id GROUP BY v2.id) c
-    WHERE v.id = c.id AND v.comment_count <> c.n RETURNING 1
-),
-cl AS (
-    UPDATE comments cm SET like_count = c.n
-    FROM (SELECT c2.id, count(l.comment_id) AS n FROM comments c2 LEFT JOIN comment_likes l ON l.comment_id = c2.id GROUP BY c2.id) c
-    WHERE cm.id = c.id AND cm.like_count <> c.n RETURNING 1
-),
-uc AS (
-    UPDATE users u SET
-        follower_count = c.followers, following_count = c.following,
-        video_count = c.videos, like_count = c.likes
-    FROM (
-        SELECT u2.id,
-            (SELECT count(*) FROM follows f WHERE f.following_id = u2.id) AS followers,
-            (SELECT count(*) FROM follows f WHERE f.follower_id = u2.id) AS following,
-            (SELECT count(*) FROM videos v WHERE v.user_id = u2.id) AS videos,
-            (SELECT count(*) FROM video_likes l JOIN videos v ON v.id = l.video_id WHERE v.user_id = u2.id) AS likes
-        FROM users u2
-    ) c
-    WHERE u.id = c.id
-      AND (u.follower_count, u.following_count, u.video_count, u.like_count) IS DISTINCT FROM (c.followers, c.following, c.videos, c.likes)
-    RETURNING 1
-)
-SELECT ((SELECT count(*) FROM vl) + (SELECT count(*) FROM vc) + (SELECT count(*) FROM cl) + (SELECT count(*) FROM uc))::bigint AS fixed;
+-- Recount: set every denormalised counter to the COUNT(*) of its rows, set-based, touching
+-- only rows that are wrong. Run in this order (users.like_count sums videos.like_count).
+-- Used by `tiktok recount` and by the seed after bulk loading.
+
+-- name: RecountVideoCounters :execrows
+WITH l AS (SELECT video_id AS id, count(*) AS n FROM video_likes GROUP BY video_id),
+     c AS (SELECT video_id AS id, count(*) AS n FROM comments GROUP BY video_id)
+UPDATE videos v SET like_count = coalesce(l.n, 0), comment_count = coalesce(c.n, 0)
+FROM videos x LEFT JOIN l ON l.id = x.id LEFT JOIN c ON c.id = x.id
+WHERE v.id = x.id AND (v.like_count, v.comment_count) IS DISTINCT FROM (coalesce(l.n, 0), coalesce(c.n, 0));
+
+-- name: RecountCommentCounters :execrows
+WITH l AS (SELECT comment_id AS id, count(*) AS n FROM comment_likes GROUP BY comment_id)
+UPDATE comments c SET like_count = coalesce(l.n, 0)
+FROM comments x LEFT JOIN l ON l.id = x.id
+WHERE c.id = x.id AND c.like_count <> coalesce(l.n, 0);
+
+-- name: RecountUserCounters :execrows
+WITH v AS (SELECT user_id AS id, count(*) AS n, sum(like_count) AS likes FROM videos GROUP BY user_id),
+     fr AS (SELECT following_id AS id, count(*) AS n FROM follows GROUP BY following_id),
+     fg AS (SELECT follower_id AS id, count(*) AS n FROM follows GROUP BY follower_id)
+UPDATE users u SET video_count = coalesce(v.n, 0), like_count = coalesce(v.likes, 0),
+                   follower_count = coalesce(fr.n, 0), following_count = coalesce(fg.n, 0)
+FROM users x LEFT JOIN v ON v.id = x.id LEFT JOIN fr ON fr.id = x.id LEFT JOIN fg ON fg.id = x.id
+WHERE u.id = x.id
+  AND (u.video_count, u.like_count, u.follower_count, u.following_count)
+      IS DISTINCT FROM (coalesce(v.n, 0), coalesce(v.likes, 0)::bigint, coalesce(fr.n, 0), coalesce(fg.n, 0));
