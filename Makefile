@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 SQLC := $(GO) tool -modfile=tools/go.mod sqlc
 
-.PHONY: run build test test-go sqlc sqlc-check fmt-check vet db-stop db-url clean help
+.PHONY: run build test test-go bench-go sqlc sqlc-check fmt-check vet db-stop db-url clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ fmt-check: ## fail if gofmt would change a file
 
 vet: ## go vet
 	$(GO) vet ./...
+
+bench-go: ## Go micro-benchmarks of the hot in-process paths (JSON feed page, cursors, JWT, bcrypt)
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/httpapi/ ./internal/auth/
 
 sqlc: ## regenerate the query code from internal/postgres/{migrations,queries}
 	$(SQLC) generate
