@@ -118,27 +118,11 @@ func (s *Store) commentOwnerError(ctx context.Context, id int64) error {
 // SetCommentLike likes or unlikes comment commentID for userID, idempotently, and returns
 // its like count; not_found for an unknown comment.
 func (s *Store) SetCommentLike(ctx context.Context, userID, commentID int64, like bool) (int64, error) {
-	var count int64
-	err := s.inTx(ctx, func(q *db.Queries) error {
-		var err error
-		if like {
-			_, err = q.LikeComment(ctx, db.LikeCommentParams{UserID: userID, CommentID: commentID})
-		} else {
-			_, err = q.UnlikeComment(ctx, db.UnlikeCommentParams{UserID: userID, CommentID: commentID})
-		}
-		if isForeignKeyViolation(err) {
-			return tiktok.NotFound("Comment")
-		}
-		if err != nil {
-			return err
-		}
-		count, err = q.CommentLikeCount(ctx, commentID)
-		return notFound(err, "Comment")
-	})
-	if err != nil {
-		return 0, fmt.Errorf("set comment like: %w", translate(err))
-	}
-	return count, nil
+	arg := db.LikeCommentParams{UserID: userID, CommentID: commentID}
+	return s.setRelation(ctx, "Comment", like,
+		func(q *db.Queries) (int64, error) { return q.LikeComment(ctx, arg) },
+		func(q *db.Queries) (int64, error) { return q.UnlikeComment(ctx, db.UnlikeCommentParams(arg)) },
+		func(q *db.Queries) (int64, error) { return q.CommentLikeCount(ctx, commentID) })
 }
 
 func commentFromFeed(f db.CommentFeed, liked bool) tiktok.Comment {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -77,7 +79,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
 		fmt.Fprintf(out, "migrated %s (%s)\n", r.Source.Path, r.Duration.Round(time.Millisecond))
 	}
 	if err != nil {
-		return fmt.Errorf("migrate up: %w", err)
+		return fmt.Errorf("migrate up: %w", translate(err))
 	}
 	return nil
 }
@@ -158,8 +160,11 @@ func retryable(err error) bool {
 }
 
 // translate turns driver errors into *tiktok.Error where the caller can act on them:
-// unique violations become conflicts, an unreachable database becomes unavailable.
-// Other errors are returned unchanged (and end up as 500s).
+// unique violations become conflicts; an unreachable database, a connection lost in the
+// middle of a statement (PostgreSQL restarted) and a server shutting down or starting up
+// become unavailable. Other errors are returned unchanged (and end up as 500s); so are
+// connection attempts the server refused for a reason other than its state (an unknown
+// database, a wrong password), because waiting will not fix those.
 func translate(err error) error {
 	if err == nil {
 		return nil
@@ -185,7 +190,7 @@ func translate(err error) error {
 		}
 		return err
 	}
-	if pgconn.SafeToRetry(err) || isConnError(err) {
+	if pgconn.SafeToRetry(err) || isConnError(err) || isBrokenConn(err) {
 		return unavailable(err)
 	}
 	return err
@@ -201,6 +206,17 @@ func isConnError(err error) bool {
 		return true
 	}
 	return pgconn.Timeout(err) && !errors.Is(err, context.Canceled)
+}
+
+// isBrokenConn reports whether err is a connection that failed under a statement: the
+// server closed it (PostgreSQL stopped or restarted) or the network failed.
+func isBrokenConn(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false // the caller gave up; the connection is not to blame
+	}
+	var netErr *net.OpError
+	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // notFound translates pgx.ErrNoRows into a not_found error naming what.

@@ -176,27 +176,11 @@ func (s *Store) SetFollow(ctx context.Context, follower, following int64, follow
 	if follower == following {
 		return 0, &tiktok.Error{Code: tiktok.CodeCannotFollowSelf, Message: "You cannot follow yourself"}
 	}
-	var count int64
-	err := s.inTx(ctx, func(q *db.Queries) error {
-		var err error
-		if follow {
-			_, err = q.Follow(ctx, db.FollowParams{FollowerID: follower, FollowingID: following})
-		} else {
-			_, err = q.Unfollow(ctx, db.UnfollowParams{FollowerID: follower, FollowingID: following})
-		}
-		if isForeignKeyViolation(err) {
-			return tiktok.NotFound("User")
-		}
-		if err != nil {
-			return err
-		}
-		count, err = q.FollowerCount(ctx, following)
-		return notFound(err, "User")
-	})
-	if err != nil {
-		return 0, fmt.Errorf("set follow: %w", translate(err))
-	}
-	return count, nil
+	arg := db.FollowParams{FollowerID: follower, FollowingID: following}
+	return s.setRelation(ctx, "User", follow,
+		func(q *db.Queries) (int64, error) { return q.Follow(ctx, arg) },
+		func(q *db.Queries) (int64, error) { return q.Unfollow(ctx, db.UnfollowParams(arg)) },
+		func(q *db.Queries) (int64, error) { return q.FollowerCount(ctx, following) })
 }
 
 // ProfileUpdate holds the profile fields to change; a Set flag false leaves the field

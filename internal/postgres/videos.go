@@ -169,27 +169,11 @@ func (s *Store) videoOwnerError(ctx context.Context, id int64) error {
 // SetVideoLike likes (like=true) or unlikes videoID for userID, idempotently, and returns
 // the video's like count. It returns not_found for an unknown video.
 func (s *Store) SetVideoLike(ctx context.Context, userID, videoID int64, like bool) (int64, error) {
-	var count int64
-	err := s.inTx(ctx, func(q *db.Queries) error {
-		var err error
-		if like {
-			_, err = q.LikeVideo(ctx, db.LikeVideoParams{UserID: userID, VideoID: videoID})
-		} else {
-			_, err = q.UnlikeVideo(ctx, db.UnlikeVideoParams{UserID: userID, VideoID: videoID})
-		}
-		if isForeignKeyViolation(err) {
-			return tiktok.NotFound("Video")
-		}
-		if err != nil {
-			return err
-		}
-		count, err = q.VideoLikeCount(ctx, videoID)
-		return notFound(err, "Video")
-	})
-	if err != nil {
-		return 0, fmt.Errorf("set video like: %w", translate(err))
-	}
-	return count, nil
+	arg := db.LikeVideoParams{UserID: userID, VideoID: videoID}
+	return s.setRelation(ctx, "Video", like,
+		func(q *db.Queries) (int64, error) { return q.LikeVideo(ctx, arg) },
+		func(q *db.Queries) (int64, error) { return q.UnlikeVideo(ctx, db.UnlikeVideoParams(arg)) },
+		func(q *db.Queries) (int64, error) { return q.VideoLikeCount(ctx, videoID) })
 }
 
 // AddViews adds counted views to videos in one statement; unknown ids are ignored.
