@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 SQLC := $(GO) tool -modfile=tools/go.mod sqlc
 
-.PHONY: run build test test-go bench-go sqlc sqlc-check fmt-check vet db-stop db-url clean help
+.PHONY: run build test test-go fuzz bench-go sqlc sqlc-check fmt-check vet db-stop db-url clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -14,11 +14,14 @@ run: build ## start PostgreSQL (unless DATABASE_URL is set), migrate, seed if em
 build: ## build bin/tiktok
 	$(GO) build -o bin/tiktok ./cmd/tiktok
 
-test: fmt-check vet sqlc-check ## the whole test suite against a throwaway PostgreSQL
+test: fmt-check vet sqlc-check ## the whole test suite against a throwaway PostgreSQL, then every fuzz target for 3s
 	scripts/test.sh
 
 test-go: ## only `go test` (pass ARGS="-run X ./internal/httpapi")
-	scripts/test.sh $(ARGS)
+	FUZZ=0 scripts/test.sh $(ARGS)
+
+fuzz: ## every fuzz target for FUZZTIME (30s) each against a throwaway PostgreSQL (ARGS=./internal/auth: one package)
+	FUZZ=only FUZZTIME=$(or $(FUZZTIME),30s) scripts/test.sh $(ARGS)
 
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -44,3 +47,11 @@ db-url: ## print the URL of the project-local PostgreSQL
 
 clean: db-stop ## stop PostgreSQL and delete .data and bin
 	rm -rf .data bin
+
+.PHONY: soak bench
+
+soak: ## mixed load at saturation for SOAK_DURATION (3m) at SOAK_CONCURRENCY (32); fails on 5xx, growth or counter drift
+	@SOAK_DURATION="$(SOAK_DURATION)" SOAK_CONCURRENCY="$(SOAK_CONCURRENCY)" scripts/soak.sh
+
+bench: ## end-to-end benchmark on a throwaway PostgreSQL, writes docs/benchmarks.md (BENCH_ARGS="-scale 0.02" for a quick run)
+	@scripts/bench.sh $(BENCH_ARGS)

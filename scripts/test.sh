@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against a real PostgreSQL: TEST_DATABASE_URL when set, else a
 # throwaway cluster in a temporary directory that is stopped and removed afterwards.
-# Arguments are passed to `go test` (default: -race -count=1 ./...).
+# Arguments are passed to `go test` (default: -race -count=1 ./...). Without arguments, every
+# fuzz target then runs for FUZZTIME (3s) each in the same database (scripts/fuzz.sh) unless
+# FUZZ=0; FUZZ=only runs the fuzzers alone (arguments then name the packages to fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ $# -eq 0 ]; then set -- -race -count=1 ./...; fi
+fuzz=${FUZZ:-1}
+if [ "$fuzz" != only ]; then
+  if [ $# -eq 0 ]; then set -- -race -count=1 ./...; else fuzz=0; fi
+fi
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiktok-test.XXXXXX")
@@ -24,4 +29,8 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   export TEST_PG_BINDIR=$(scripts/pg.sh bindir)
 fi
 
-go test "$@"
+case $fuzz in
+  only) scripts/fuzz.sh "$@" ;;
+  0) go test "$@" ;;
+  *) go test "$@"; scripts/fuzz.sh ;;
+esac

@@ -189,13 +189,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	login := strings.TrimSpace(deref(req.Email))
+	login, loginField := strings.TrimSpace(deref(req.Email)), "email"
 	if login == "" {
-		login = strings.TrimSpace(deref(req.Username))
+		login, loginField = strings.TrimSpace(deref(req.Username)), "username"
 	}
 	fields := map[string]string{}
-	if login == "" {
+	switch {
+	case login == "":
 		fields["email"] = "is required"
+	case !validText(login): // a NUL byte would reach PostgreSQL, which rejects it
+		fields[loginField] = "contains invalid characters"
 	}
 	if req.Password == nil || *req.Password == "" {
 		fields["password"] = "is required"

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gotok/tiktok/internal/tiktok"
 )
@@ -55,8 +56,17 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	return unmarshalStrict(body, dst)
 }
 
-// unmarshalStrict decodes exactly one JSON value from body into dst.
+// unmarshalStrict decodes exactly one JSON value from body into dst. A body that is not
+// valid UTF-8, or that escapes half of a surrogate pair ("\ud800"), is malformed:
+// encoding/json would silently replace such text with U+FFFD, storing something the client
+// did not send.
 func unmarshalStrict(body []byte, dst any) error {
+	if !utf8.Valid(body) {
+		return &tiktok.Error{Code: tiktok.CodeInvalidJSON, Message: "Malformed JSON body: not valid UTF-8"}
+	}
+	if loneSurrogateEscape(body) {
+		return &tiktok.Error{Code: tiktok.CodeInvalidJSON, Message: "Malformed JSON body: unpaired surrogate escape"}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -70,6 +80,62 @@ func unmarshalStrict(body []byte, dst any) error {
 		return &tiktok.Error{Code: tiktok.CodeInvalidJSON, Message: "Malformed JSON body: unexpected data after the JSON value"}
 	}
 	return nil
+}
+
+// loneSurrogateEscape reports whether body holds a \uXXXX escape of a UTF-16 surrogate
+// that is not part of a high-low pair. Backslashes appear only inside JSON strings (anywhere
+// else the body is malformed anyway), so the escapes can be found without tracking strings.
+func loneSurrogateEscape(body []byte) bool {
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if i+1 >= len(body) || body[i+1] != 'u' {
+			i++ // a two-character escape such as \\ or \"
+			continue
+		}
+		r, ok := hex4(body[i+2:])
+		if !ok {
+			return false // malformed: the decoder reports it
+		}
+		i += 5
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true // a low surrogate without a high one before it
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+6 >= len(body) || body[i+1] != '\\' || body[i+2] != 'u' {
+				return true
+			}
+			low, ok := hex4(body[i+3:])
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return true
+			}
+			i += 6
+		}
+	}
+	return false
+}
+
+// hex4 parses the four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 func jsonKind(goKind string) string {

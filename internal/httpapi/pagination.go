@@ -53,7 +53,13 @@ func decodeCursor(s string) (tiktok.PageKey, error) {
 	if t.Year() < 2000 || t.Year() > 9999 {
 		return tiktok.PageKey{}, bad
 	}
-	return tiktok.PageKey{Time: t, ID: n}, nil
+	key := tiktok.PageKey{Time: t, ID: n}
+	// The base64 decoder skips line breaks and ignores the unused low bits of the last
+	// character, so several strings decode to the same key: accept only the one we issue.
+	if encodeCursor(key) != s {
+		return tiktok.PageKey{}, bad
+	}
+	return key, nil
 }
 
 // parseLimit reads ?limit=, defaulting to def and capped at maxLimit; a non-numeric or

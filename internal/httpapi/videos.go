@@ -364,11 +364,16 @@ func multipartError(err error) error {
 	return &tiktok.Error{Code: tiktok.CodeValidation, Message: "Malformed multipart body", Cause: err}
 }
 
-// fileError names the form field in a media error.
+// fileError names the form field in a media error. A file cut short (a truncated body or
+// multipart part) is the client's error, not a storage failure.
 func fileError(field string, err error) error {
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
 		return &tiktok.Error{Code: tiktok.CodeTooLarge, Message: fmt.Sprintf("%s is too large", field), Cause: err}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &tiktok.Error{Code: tiktok.CodeValidation, Message: "Request body ends in the middle of a file",
+			Fields: map[string]string{field: "is cut short"}, Cause: err}
 	}
 	var te *tiktok.Error
 	if errors.As(err, &te) && te.Fields == nil && te.Code != tiktok.CodeInternal {
