@@ -56,7 +56,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body := errorBody{Message: e.Message, Code: e.Code, Fields: e.Fields}
 	if status >= 500 {
 		level := slog.LevelError
-		if e.Code == tiktok.CodeUnavailable {
+		switch {
+		case r.Context().Err() != nil:
+			// The client went away (e.g. aborted an upload): what failed was its request,
+			// and nobody reads this answer.
+			level = slog.LevelDebug
+		case e.Code == tiktok.CodeUnavailable:
 			level = slog.LevelWarn
 		}
 		s.log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path,
