@@ -1,9 +1,11 @@
-// Command tiktok is the short-video backend: it serves the API, migrates its schema and
-// seeds demo data.
+// Command tiktok is the short-video backend: it serves the API, migrates its schema,
+// seeds demo data and repairs what drifted.
 //
 //	tiktok serve                 run the HTTP server (migrates first unless AUTO_MIGRATE=false)
 //	tiktok migrate up|down|status
 //	tiktok seed [flags]          fill the database with demo data
+//	tiktok recount               set every denormalised counter to its COUNT(*)
+//	tiktok orphans [flags]       remove media files no row refers to
 package main
 
 import (

@@ -31,6 +31,8 @@ commands:
   serve                    run the HTTP server (migrates first unless AUTO_MIGRATE=false)
   migrate up|down|status   manage the database schema
   seed [flags]             fill the database with demo data (tiktok seed -h for flags)
+  recount                  set every like, comment, follower and video counter to its COUNT(*)
+  orphans [flags]          remove media files no row refers to (tiktok orphans -h for flags)
 
 Configuration comes from the environment and an optional .env file; see .env.example.
 `
@@ -53,6 +55,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, args[1:], getenv, stdout)
 	case "seed":
 		return seed(ctx, args[1:], getenv, stdout, stderr)
+	case "recount":
+		return recount(ctx, args[1:], getenv, stdout)
+	case "orphans":
+		return orphans(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -109,11 +115,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	defer pool.Close()
-	if cfg.AutoMigrate {
-		if err := postgres.Migrate(ctx, pool, io.Discard); err != nil {
-			return err
-		}
+	migrate := func(ctx context.Context) error { return postgres.Migrate(ctx, pool, io.Discard) }
+	if !cfg.AutoMigrate {
+		migrate = func(context.Context) error { return nil }
 	}
+	migrations, err := startAutoMigration(ctx, log, migrate, time.Second, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer migrations.stop()
 	passwords, err := auth.NewPasswords(cfg.BcryptCost)
 	if err != nil {
 		return err
@@ -137,12 +147,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Passwords: passwords,
 		Tokens:    auth.NewTokens(cfg.JWTSecret, cfg.JWTExpire, time.Now),
 		Media:     storage,
+		Ready:     migrations.ready,
 	})
 	defer api.Close()
+	var inflight requestTracker
 
 	srv := &http.Server{
 		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
-		Handler:           api.Handler(),
+		Handler:           inflight.track(api.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       10 * time.Minute, // uploads of large videos on slow links
 		WriteTimeout:      10 * time.Minute,
@@ -167,16 +179,30 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var failure error
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-migrations.failed:
+		log.Error("database migrations failed: shutting down", "err", err)
+		failure = err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: waiting for in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	log.Info("shutting down: waiting for in-flight requests", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Requests are still running after the grace period. Closing their connections makes
+		// each fail the way a client that went away does (an upload removes its file, a
+		// transaction rolls back) instead of being cut off by the process's exit; wait for
+		// their handlers to return before the pool is closed.
+		srv.Close()
+		left := inflight.wait(10 * time.Second)
+		log.Warn("shutdown grace period over: connections closed", "requests_still_running", left)
+		return errors.Join(failure, fmt.Errorf("shutdown: %w", err))
+	}
+	if failure != nil {
+		return failure
 	}
 	log.Info("stopped")
 	return nil

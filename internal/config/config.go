@@ -36,6 +36,8 @@ type Config struct {
 	LogFormat     string        // LOG_FORMAT: text | json
 	PprofAddr     string        // PPROF_ADDR: empty = off
 	StorageCompat bool          // STORAGE_COMPAT
+	// ShutdownTimeout is how long serve waits for in-flight requests once told to stop.
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	// TrustedProxies lists the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix // TRUSTED_PROXIES
 	Limits         Limits
@@ -126,6 +128,11 @@ func Load(getenv func(string) string) (Config, error) {
 		problems = append(problems, "JWT_EXPIRE: "+err.Error())
 	}
 	c.JWTExpire = exp
+	grace, err := ParseDuration(str("SHUTDOWN_TIMEOUT", "30s"))
+	if err != nil {
+		problems = append(problems, "SHUTDOWN_TIMEOUT: "+err.Error())
+	}
+	c.ShutdownTimeout = grace
 
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		problems = append(problems, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))

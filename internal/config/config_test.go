@@ -51,6 +51,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"StorageCompat", cfg.StorageCompat, false},
 		{"TrustedProxies", len(cfg.TrustedProxies), 0},
 		{"Limits.Enabled", cfg.Limits.Enabled, true},
+		{"ShutdownTimeout", cfg.ShutdownTimeout, 30 * time.Second},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -274,6 +275,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"PUBLIC_URL", "https://"},
 		{"AUTO_MIGRATE", "maybe"},
 		{"MAX_VIDEO_BYTES", "0"},
+		{"SHUTDOWN_TIMEOUT", "soon"},
+		{"SHUTDOWN_TIMEOUT", "0"},
 		{"JWT_SECRET", "too-short"}, // development: set but short is a mistake, not "generate one"
 	}
 	for _, tt := range tests {

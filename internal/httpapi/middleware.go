@@ -68,7 +68,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		s.metrics.observe(r.Method, pattern, status, time.Since(start))
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case status == http.StatusServiceUnavailable:
+			level = slog.LevelWarn // the database is down: one cause, already logged by writeError
+		case status >= 500:
 			level = slog.LevelError
 		}
 		s.log.LogAttrs(r.Context(), level, "request",

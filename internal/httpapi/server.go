@@ -51,6 +51,7 @@ type Server struct {
 	views     *viewCounter
 	metrics   *metrics
 	now       func() time.Time
+	ready     func() error
 	patterns  []string // filled by routes
 }
 
@@ -66,6 +67,9 @@ type Deps struct {
 	Limiter ratelimit.Limiter
 	// ViewFlushInterval is how often counted views are written (default 1s).
 	ViewFlushInterval time.Duration
+	// Ready, when set, is asked by /readyz before the database is pinged; an error (such as
+	// an unavailable *tiktok.Error while migrations are pending) makes the server not ready.
+	Ready func() error
 }
 
 // NewServer returns a Server; call Handler for its http.Handler and Close when done.
@@ -85,6 +89,7 @@ func NewServer(d Deps) *Server {
 		views:     newViewCounter(d.Store, d.Logger, d.ViewFlushInterval),
 		metrics:   newMetrics(d.Store),
 		now:       time.Now,
+		ready:     d.Ready,
 	}
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -71,7 +72,7 @@ func (s *Server) handleStorageUpload(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	upsert := strings.EqualFold(r.Header.Get("x-upsert"), "true")
-	if err := s.store.PutStorageObject(r.Context(), bucket, path, postgres.StorageObject{MediaName: saved.Name, ContentType: saved.ContentType}, upsert); err != nil {
+	if err := s.store.PutStorageObject(context.WithoutCancel(r.Context()), bucket, path, postgres.StorageObject{MediaName: saved.Name, ContentType: saved.ContentType}, upsert); err != nil {
 		s.deleteMedia(saved.Name)
 		return err
 	}

@@ -127,7 +127,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	if err := tiktok.Invalid(fields); err != nil {
 		return err
 	}
-	user, replaced, err := s.store.UpdateProfile(r.Context(), id, u)
+	user, replaced, err := s.store.UpdateProfile(context.WithoutCancel(r.Context()), id, u) // see createVideo
 	if err != nil {
 		return err
 	}

@@ -219,7 +219,10 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, f videoForm
 	if err := tiktok.Invalid(fields); err != nil {
 		return err
 	}
-	v, err := s.store.CreateVideo(r.Context(), nv)
+	// Once the files are stored, finish even if the client goes away: a cancelled context
+	// could abort a commit that already happened, and the caller would then delete the
+	// files of a row that exists.
+	v, err := s.store.CreateVideo(context.WithoutCancel(r.Context()), nv)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
 	"github.com/gotok/tiktok/internal/tiktok"
@@ -57,9 +58,15 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 }
 
 // newProvider returns a goose provider over the embedded migrations using pool's settings.
+// A PostgreSQL advisory lock makes concurrent migrations (several servers starting at
+// once) run one after the other.
 func newProvider(pool *pgxpool.Pool, logOut io.Writer) (*goose.Provider, func() error, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, nil, fmt.Errorf("goose locker: %w", err)
+	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations())
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations(), goose.WithSessionLocker(locker))
 	if err != nil {
 		sqlDB.Close()
 		return nil, nil, fmt.Errorf("goose: %w", err)
@@ -161,8 +168,8 @@ func retryable(err error) bool {
 
 // translate turns driver errors into *tiktok.Error where the caller can act on them:
 // unique violations become conflicts; an unreachable database, a connection lost in the
-// middle of a statement (PostgreSQL restarted) and a server shutting down or starting up
-// become unavailable. Other errors are returned unchanged (and end up as 500s); so are
+// middle of a statement (PostgreSQL restarted), a server shutting down or starting up and
+// a schema not migrated yet become unavailable. Other errors are returned unchanged (and end up as 500s); so are
 // connection attempts the server refused for a reason other than its state (an unknown
 // database, a wrong password), because waiting will not fix those.
 func translate(err error) error {
@@ -186,6 +193,11 @@ func translate(err error) error {
 					Fields: map[string]string{"username": "is already taken"}, Cause: err}
 			}
 		case "57P01", "57P02", "57P03", "53300":
+			return unavailable(err)
+		case "42P01":
+			// The queries are checked against the schema when they are generated, so a missing
+			// table means the migrations have not run yet: serve applies them in the background
+			// when the database was unreachable at start.
 			return unavailable(err)
 		}
 		return err
