@@ -94,6 +94,9 @@ func orphans(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "orphans: %s %d %s, %s %d bytes; %d %s scanned, %d unreferenced %s younger than %s kept\n",
 		verb, len(rep.Removed), plural(int64(len(rep.Removed)), "file", "files"), freed, rep.Bytes,
 		rep.Scanned, plural(int64(rep.Scanned), "file", "files"), rep.Young, plural(int64(rep.Young), "file", "files"), minAge)
+	if rep.StaleTemp > 0 {
+		fmt.Fprintf(stdout, "orphans: %s %d unfinished upload %s\n", verb, rep.StaleTemp, plural(int64(rep.StaleTemp), "file", "files"))
+	}
 	return nil
 }
 

@@ -50,6 +50,14 @@ type OrphansReport struct {
 	Bytes   int64  // total size of Removed
 	Young   int    // unreferenced files kept because they are younger than MinAge
 	DryRun  bool
+	// StaleTemp counts temporary files of uploads that never finished (a crash mid-upload),
+	// older than MinAge, removed (with DryRun: found) — for storages that have them.
+	StaleTemp int
+}
+
+// tempSweeper is implemented by storages that write through temporary files (media.Local).
+type tempSweeper interface {
+	RemoveStaleTemp(ctx context.Context, cutoff time.Time, dryRun bool) (int, error)
 }
 
 // Orphans removes from files every stored file that no row of store refers to and that is
@@ -72,6 +80,13 @@ func Orphans(ctx context.Context, store *postgres.Store, files media.Storage, op
 	}
 	rep := OrphansReport{DryRun: opts.DryRun}
 	cutoff := opts.Now().Add(-opts.MinAge)
+	if sw, ok := files.(tempSweeper); ok {
+		n, err := sw.RemoveStaleTemp(ctx, cutoff, opts.DryRun)
+		rep.StaleTemp = n
+		if err != nil {
+			return rep, fmt.Errorf("orphans: %w", err)
+		}
+	}
 	var all []File
 	err := files.Walk(ctx, func(name string, size int64, modTime time.Time) error {
 		all = append(all, File{Name: name, Size: size, ModTime: modTime})

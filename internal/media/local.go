@@ -266,5 +266,35 @@ func (l *Local) Walk(ctx context.Context, fn func(name string, size int64, modTi
 	}
 }
 
+// RemoveStaleTemp deletes the temporary files of Puts that never finished (the process was
+// killed mid-upload) and were last written before cutoff; with dryRun it only counts them.
+// It returns how many it found.
+func (l *Local) RemoveStaleTemp(ctx context.Context, cutoff time.Time, dryRun bool) (int, error) {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		return 0, fmt.Errorf("media: remove stale temp files: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return n, fmt.Errorf("media: remove stale temp files: %w", err)
+		}
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || info.ModTime().After(cutoff) {
+			continue
+		}
+		n++
+		if !dryRun {
+			if err := os.Remove(filepath.Join(l.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return n, fmt.Errorf("media: remove stale temp file: %w", err)
+			}
+		}
+	}
+	return n, nil
+}
+
 // compile-time check that Local implements Storage.
 var _ Storage = (*Local)(nil)

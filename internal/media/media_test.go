@@ -691,3 +691,37 @@ func TestSamples(t *testing.T) {
 		t.Error("Samples shares its bytes between calls")
 	}
 }
+
+func TestLocalRemoveStaleTemp(t *testing.T) {
+	dir := t.TempDir()
+	l, err := NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, n := range []string{".put-old1", ".put-old2", ".put-new", "kept.mp4"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{".put-old1", ".put-old2", "kept.mp4"} {
+		if err := os.Chtimes(filepath.Join(dir, n), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cutoff := time.Now().Add(-time.Hour)
+	if n, err := l.RemoveStaleTemp(context.Background(), cutoff, true); err != nil || n != 2 {
+		t.Fatalf("dry run: %d, %v", n, err)
+	}
+	if n, err := l.RemoveStaleTemp(context.Background(), cutoff, false); err != nil || n != 2 {
+		t.Fatalf("remove: %d, %v", n, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if strings.Join(left, ",") != ".put-new,kept.mp4" {
+		t.Fatalf("left %v", left)
+	}
+}
