@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -124,10 +125,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	defer migrations.stop()
-	passwords, err := auth.NewPasswords(cfg.BcryptCost)
+	// bcrypt runs on one low-priority thread per core, each with a P of its own on top of
+	// the ones request goroutines use, so a burst of logins cannot starve reads.
+	workers := runtime.GOMAXPROCS(0)
+	passwords, err := auth.NewPasswordsPool(cfg.BcryptCost, workers)
 	if err != nil {
 		return err
 	}
+	defer passwords.Close()
+	prevProcs := runtime.GOMAXPROCS(workers * 2)
+	defer runtime.GOMAXPROCS(prevProcs)
 	storage, err := media.NewLocal(cfg.MediaDir)
 	if err != nil {
 		return err

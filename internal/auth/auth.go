@@ -22,8 +22,9 @@ const Leeway = 30 * time.Second
 
 // Passwords hashes and checks passwords with bcrypt at a fixed cost.
 type Passwords struct {
-	cost  int
-	dummy []byte // a hash of a random password, compared against for unknown accounts
+	cost    int
+	dummy   []byte      // a hash of a random password, compared against for unknown accounts
+	workers *workerPool // nil: bcrypt runs on the caller's goroutine
 }
 
 // NewPasswords returns a Passwords hashing at cost, which must be within bcrypt's range.
@@ -38,12 +39,46 @@ func NewPasswords(cost int) (*Passwords, error) {
 	return &Passwords{cost: cost, dummy: dummy}, nil
 }
 
+// NewPasswordsPool is NewPasswords running every bcrypt computation on one of workers
+// dedicated low-priority threads (see lowprio.go), so that logins cannot starve other
+// requests of CPU. Call Close to stop the workers.
+func NewPasswordsPool(cost, workers int) (*Passwords, error) {
+	p, err := NewPasswords(cost)
+	if err != nil {
+		return nil, err
+	}
+	if workers > 0 {
+		p.workers = newWorkerPool(workers)
+	}
+	return p, nil
+}
+
+// Close stops the workers of a Passwords made by NewPasswordsPool; it must not be used after.
+func (p *Passwords) Close() {
+	if p.workers != nil {
+		p.workers.close()
+	}
+}
+
+// do runs f where bcrypt runs: on a worker if there are any.
+func (p *Passwords) do(f func()) {
+	if p.workers == nil {
+		f()
+		return
+	}
+	p.workers.run(f)
+}
+
 // Hash returns the bcrypt hash of password. It fails for passwords over 72 bytes.
 func (p *Passwords) Hash(password string) (string, error) {
 	if len(password) > MaxPasswordBytes {
 		return "", errors.New("password longer than 72 bytes")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), p.cost)
+	var (
+		h   []byte
+		err error
+	)
+	p.do(func() { h, err = bcrypt.GenerateFromPassword([]byte(password), p.cost) })
 	if err != nil {
 		return "", fmt.Errorf("bcrypt: %w", err)
 	}
@@ -54,11 +89,15 @@ func (p *Passwords) Hash(password string) (string, error) {
 // against a dummy hash so that the call takes the same time either way, and reports false.
 // A password over 72 bytes matches nothing: bcrypt would compare only its first 72 bytes.
 func (p *Passwords) Check(hash, password string) bool {
-	if hash == "" || len(password) > MaxPasswordBytes {
-		_ = bcrypt.CompareHashAndPassword(p.dummy, []byte(password))
-		return false
-	}
-	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	var match bool
+	p.do(func() {
+		if hash == "" || len(password) > MaxPasswordBytes {
+			_ = bcrypt.CompareHashAndPassword(p.dummy, []byte(password))
+			return
+		}
+		match = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	})
+	return match
 }
 
 // Claims are the claims of our tokens: the user id twice (`id` as a number for clients that

@@ -13,6 +13,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/gotok/tiktok/internal/tiktok"
+	"runtime"
+	"sync"
+	"syscall"
 )
 
 var (
@@ -348,4 +351,41 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("verified %q, which Issue did not produce (claims %+v)", tok, c)
 		}
 	})
+}
+
+func TestPasswordsPool(t *testing.T) {
+	p, err := NewPasswordsPool(4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	hash, err := p.Hash("password123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want := i%2 == 0
+			pw := "password123"
+			if !want {
+				pw = "wrong-password"
+			}
+			if got := p.Check(hash, pw); got != want {
+				t.Errorf("Check(%q) = %v", pw, got)
+			}
+		}()
+	}
+	wg.Wait()
+	if runtime.GOOS == "linux" {
+		var prio int
+		var perr error
+		p.do(func() { prio, perr = syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid()) })
+		// The raw Linux syscall answers 20 - nice.
+		if perr != nil || 20-prio != bcryptNice {
+			t.Fatalf("worker thread nice = %d (err %v), want %d", 20-prio, perr, bcryptNice)
+		}
+	}
 }
