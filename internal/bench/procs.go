@@ -218,7 +218,10 @@ func runPgbench(ctx context.Context, c *cluster, db, scriptPath string, vars map
 	for k, v := range vars {
 		args = append(args, "-D", k+"="+v)
 	}
-	out, err := runTool(ctx, c.libpqEnv(db), filepath.Join(c.bindir, "pgbench"), args...)
+	// The same session settings as the server's pool (postgres.Open), so both sides run
+	// the same plans.
+	env := append(c.libpqEnv(db), "PGOPTIONS=-c plan_cache_mode=force_generic_plan")
+	out, err := runTool(ctx, env, filepath.Join(c.bindir, "pgbench"), args...)
 	r := pgbenchResult{Output: out}
 	if err != nil {
 		return r, err

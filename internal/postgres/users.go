@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
 	"github.com/gotok/tiktok/internal/tiktok"
@@ -88,7 +89,7 @@ func (s *Store) UserProfile(ctx context.Context, id, viewer int64) (tiktok.User,
 }
 
 // ListUsers returns a page of users, newest first; a non-empty query keeps only users whose
-// username or name starts with it, case-insensitively (% and _ match literally).
+// username or name starts with it, case-insensitively (every character matches literally).
 func (s *Store) ListUsers(ctx context.Context, query string, p tiktok.Page) ([]tiktok.User, error) {
 	t, id := keyset(p)
 	var out []tiktok.User
@@ -107,7 +108,11 @@ func (s *Store) ListUsers(ctx context.Context, query string, p tiktok.Page) ([]t
 		}
 		return out, nil
 	}
-	rows, err := s.q.SearchUsers(ctx, db.SearchUsersParams{ViewerID: p.Viewer, Prefix: escapeLike(strings.ToLower(query)), BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
+	prefix := strings.ToLower(query)
+	rows, err := s.q.SearchUsers(ctx, db.SearchUsersParams{
+		ViewerID: p.Viewer, Prefix: prefix, PrefixEnd: prefix + string(utf8.MaxRune),
+		BeforeTime: t, BeforeID: id, Lim: int32(p.Limit),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", translate(err))
 	}
@@ -115,11 +120,6 @@ func (s *Store) ListUsers(ctx context.Context, query string, p tiktok.Page) ([]t
 		add(r.User, r.IsFollowing)
 	}
 	return out, nil
-}
-
-// escapeLike makes s match literally in a LIKE pattern (backslash is LIKE's default escape).
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // ListFollowers returns a page of the users who follow userID, most recent first, or

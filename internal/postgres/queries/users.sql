@@ -36,12 +36,14 @@ ORDER BY u.created_at DESC, u.id DESC
 LIMIT @lim;
 
 -- name: SearchUsers :many
--- Prefix search on username or name (users_username_prefix_idx, users_name_prefix_idx);
--- @prefix has LIKE's wildcards escaped by the caller.
+-- Prefix search on username or name as byte-wise ranges [@prefix, @prefix_end) over
+-- users_username_prefix_idx and users_name_prefix_idx (text_pattern_ops on lower()). Unlike
+-- LIKE with a parameter, a range keeps using the indexes in a generic (cached) plan.
 SELECT sqlc.embed(u),
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = @viewer_id AND f.following_id = u.id) AS is_following
 FROM users u
-WHERE (lower(u.username) LIKE @prefix::text || '%' OR lower(u.name) LIKE @prefix::text || '%')
+WHERE ((lower(u.username) ~>=~ @prefix::text AND lower(u.username) ~<~ @prefix_end::text)
+    OR (lower(u.name) ~>=~ @prefix::text AND lower(u.name) ~<~ @prefix_end::text))
   AND (u.created_at, u.id) < (@before_time::timestamptz, @before_id::bigint)
 ORDER BY u.created_at DESC, u.id DESC
 LIMIT @lim;

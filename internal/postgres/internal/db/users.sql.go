@@ -408,15 +408,17 @@ const searchUsers = `-- name: SearchUsers :many
 SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
-WHERE (lower(u.username) LIKE $2::text || '%' OR lower(u.name) LIKE $2::text || '%')
-  AND (u.created_at, u.id) < ($3::timestamptz, $4::bigint)
+WHERE ((lower(u.username) ~>=~ $2::text AND lower(u.username) ~<~ $3::text)
+    OR (lower(u.name) ~>=~ $2::text AND lower(u.name) ~<~ $3::text))
+  AND (u.created_at, u.id) < ($4::timestamptz, $5::bigint)
 ORDER BY u.created_at DESC, u.id DESC
-LIMIT $5
+LIMIT $6
 `
 
 type SearchUsersParams struct {
 	ViewerID   int64
 	Prefix     string
+	PrefixEnd  string
 	BeforeTime time.Time
 	BeforeID   int64
 	Lim        int32
@@ -427,12 +429,14 @@ type SearchUsersRow struct {
 	IsFollowing bool
 }
 
-// Prefix search on username or name (users_username_prefix_idx, users_name_prefix_idx);
-// @prefix has LIKE's wildcards escaped by the caller.
+// Prefix search on username or name as byte-wise ranges [@prefix, @prefix_end) over
+// users_username_prefix_idx and users_name_prefix_idx (text_pattern_ops on lower()). Unlike
+// LIKE with a parameter, a range keeps using the indexes in a generic (cached) plan.
 func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]SearchUsersRow, error) {
 	rows, err := q.db.Query(ctx, searchUsers,
 		arg.ViewerID,
 		arg.Prefix,
+		arg.PrefixEnd,
 		arg.BeforeTime,
 		arg.BeforeID,
 		arg.Lim,
