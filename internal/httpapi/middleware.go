@@ -53,16 +53,15 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-ID", id)
-		route := new(string)
-		ctx := context.WithValue(r.Context(), keyRequestID, id)
-		r = r.WithContext(context.WithValue(ctx, keyRoute, route))
+		info := &requestInfo{id: id}
+		r = r.WithContext(context.WithValue(r.Context(), keyRequestInfo, info))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
 		}
-		pattern := *route
+		pattern := info.route
 		if pattern == "" {
 			pattern = "unmatched"
 		}
@@ -73,6 +72,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			level = slog.LevelWarn // the database is down: one cause, already logged by writeError
 		case status >= 500:
 			level = slog.LevelError
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			return
 		}
 		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
@@ -166,8 +168,8 @@ func (d *discardWriter) WriteHeader(code int)        { d.status = code }
 func (s *Server) jsonNotFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
-		if route, ok := r.Context().Value(keyRoute).(*string); ok {
-			*route = pattern
+		if info, ok := r.Context().Value(keyRequestInfo).(*requestInfo); ok {
+			info.route = pattern
 		}
 		if pattern != "" {
 			mux.ServeHTTP(w, r)

@@ -131,12 +131,20 @@ func (s *Server) handle(h apiHandler) http.Handler {
 type ctxKey int
 
 const (
-	keyRequestID ctxKey = iota
-	keyViewer
-	keyRoute // *string: the matched route pattern, filled in by the router for the logs
+	keyRequestInfo ctxKey = iota // *requestInfo
+	keyViewer                    // viewer
 )
 
+// requestInfo is what the logging middleware knows of a request: its id, and the route
+// pattern the router matched (filled in by jsonNotFound).
+type requestInfo struct {
+	id    string
+	route string
+}
+
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(keyRequestID).(string)
-	return id
+	if info, ok := ctx.Value(keyRequestInfo).(*requestInfo); ok {
+		return info.id
+	}
+	return ""
 }
