@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/gotok/tiktok/internal/postgres"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,33 +153,19 @@ func tail(s string, lines int) string {
 	return strings.Join(all, "\n")
 }
 
-// counterDrift returns every denormalised counter that differs from the COUNT(*) of its
-// rows (the query of internal/httpapi's checkCounters).
+// counterDrift returns one entry per wrong row of every denormalised counter (empty when
+// every counter equals the COUNT(*) of its rows).
 func counterDrift(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
-	const q = `
-SELECT 'video ' || v.id || ' likes' FROM videos v WHERE v.like_count <> (SELECT count(*) FROM video_likes l WHERE l.video_id = v.id)
-UNION ALL SELECT 'video ' || v.id || ' comments' FROM videos v WHERE v.comment_count <> (SELECT count(*) FROM comments c WHERE c.video_id = v.id)
-UNION ALL SELECT 'comment ' || c.id || ' likes' FROM comments c WHERE c.like_count <> (SELECT count(*) FROM comment_likes l WHERE l.comment_id = c.id)
-UNION ALL SELECT 'user ' || u.id || ' followers' FROM users u WHERE u.follower_count <> (SELECT count(*) FROM follows f WHERE f.following_id = u.id)
-UNION ALL SELECT 'user ' || u.id || ' following' FROM users u WHERE u.following_count <> (SELECT count(*) FROM follows f WHERE f.follower_id = u.id)
-UNION ALL SELECT 'user ' || u.id || ' videos' FROM users u WHERE u.video_count <> (SELECT count(*) FROM videos v WHERE v.user_id = u.id)
-UNION ALL SELECT 'user ' || u.id || ' likes' FROM users u WHERE u.like_count <> (SELECT count(*) FROM video_likes l JOIN videos v ON v.id = l.video_id WHERE v.user_id = u.id)`
-	rows, err := pool.Query(context.Background(), q)
+	drift, err := postgres.CheckCounters(context.Background(), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var drift []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
+	var out []string
+	for _, d := range drift {
+		for range d.Wrong {
+			out = append(out, d.Counter)
 		}
-		drift = append(drift, s)
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return drift
+	return out
 }

@@ -98,7 +98,8 @@ func TestOrphansCommand(t *testing.T) {
 		"lost.mp4":          {1000, true, true},
 		"lost.jpg":          {300, true, true},
 		"in-flight.mp4":     {700, false, false}, // an upload whose row is not committed yet
-		".put-123456":       {5, true, false},    // a Put still writing: not a stored file
+		".put-123456":       {5, false, false},   // a Put still writing: not a stored file
+		".put-999999":       {5, true, false},    // a Put a crash cut short: removed, not listed
 	}
 	var wantGone []string
 	var wantBytes int
@@ -145,6 +146,9 @@ func TestOrphansCommand(t *testing.T) {
 	if got := present(); !slices.Equal(got, all) {
 		t.Errorf("orphans --dry-run changed the directory: %q, was %q", got, all)
 	}
+	if !strings.Contains(out, "would remove 1 unfinished upload file") {
+		t.Errorf("orphans --dry-run does not report the stale temporary file:\n%s", out)
+	}
 
 	out, err = runCommand(t, vars, "orphans", "--min-age", "3h")
 	if err != nil {
@@ -164,7 +168,10 @@ func TestOrphansCommand(t *testing.T) {
 	if want := fmt.Sprintf("freed %d bytes", wantBytes); !strings.Contains(out, want) {
 		t.Errorf("orphans output lacks %q:\n%s", want, out)
 	}
-	want := slices.DeleteFunc(all, func(n string) bool { return slices.Contains(wantGone, n) })
+	if !strings.Contains(out, "removed 1 unfinished upload file") {
+		t.Errorf("orphans does not report the stale temporary file:\n%s", out)
+	}
+	want := slices.DeleteFunc(all, func(n string) bool { return slices.Contains(wantGone, n) || n == ".put-999999" })
 	if got := present(); !slices.Equal(got, want) {
 		t.Errorf("after orphans the directory holds %q, want %q", got, want)
 	}

@@ -1,11 +1,12 @@
 package httpapi_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/gotok/tiktok/internal/pgtest"
 )
 
 func TestUserProfiles(t *testing.T) {
@@ -255,31 +256,5 @@ func TestLogoutAndPasswordChange(t *testing.T) {
 // rows it counts.
 func checkCounters(t *testing.T, e *env) {
 	t.Helper()
-	const q = `
-SELECT 'video ' || v.id || ' likes' FROM videos v WHERE v.like_count <> (SELECT count(*) FROM video_likes l WHERE l.video_id = v.id)
-UNION ALL SELECT 'video ' || v.id || ' comments' FROM videos v WHERE v.comment_count <> (SELECT count(*) FROM comments c WHERE c.video_id = v.id)
-UNION ALL SELECT 'comment ' || c.id || ' likes' FROM comments c WHERE c.like_count <> (SELECT count(*) FROM comment_likes l WHERE l.comment_id = c.id)
-UNION ALL SELECT 'user ' || u.id || ' followers' FROM users u WHERE u.follower_count <> (SELECT count(*) FROM follows f WHERE f.following_id = u.id)
-UNION ALL SELECT 'user ' || u.id || ' following' FROM users u WHERE u.following_count <> (SELECT count(*) FROM follows f WHERE f.follower_id = u.id)
-UNION ALL SELECT 'user ' || u.id || ' videos' FROM users u WHERE u.video_count <> (SELECT count(*) FROM videos v WHERE v.user_id = u.id)
-UNION ALL SELECT 'user ' || u.id || ' likes' FROM users u WHERE u.like_count <> (SELECT count(*) FROM video_likes l JOIN videos v ON v.id = l.video_id WHERE v.user_id = u.id)`
-	rows, err := e.pool.Query(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var drift []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		drift = append(drift, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(drift) > 0 {
-		t.Fatalf("counters differ from COUNT(*): %v", drift)
-	}
+	pgtest.CheckCounters(t, e.pool)
 }

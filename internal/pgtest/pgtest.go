@@ -93,3 +93,18 @@ func Pool(t testing.TB) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	return pool
 }
+
+// CheckCounters fails the test unless every denormalised counter equals the COUNT(*) of
+// the rows it counts.
+func CheckCounters(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	drift, err := postgres.CheckCounters(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range drift {
+		if d.Wrong != 0 {
+			t.Errorf("%s differs from COUNT(*) in %d rows", d.Counter, d.Wrong)
+		}
+	}
+}

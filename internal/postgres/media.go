@@ -101,3 +101,29 @@ func RecountTx(ctx context.Context, q Querier) (int64, error) {
 	}
 	return fixed, nil
 }
+
+// Drift is one denormalised counter and how many rows hold a value other than the
+// COUNT(*) of the rows it counts.
+type Drift struct {
+	Counter string // e.g. "videos.like_count"
+	Wrong   int64
+}
+
+// CheckCounters returns, for each of the seven counters, how many rows differ from the
+// COUNT(*) of their rows (all zero when nothing drifted). Run it when no writes are in
+// flight; q is a pool, a connection or a transaction.
+func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
+	r, err := db.New(q).CounterDrift(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("check counters: %w", translate(err))
+	}
+	return []Drift{
+		{"videos.like_count", r.VideoLikes},
+		{"videos.comment_count", r.VideoComments},
+		{"comments.like_count", r.CommentLikes},
+		{"users.follower_count", r.UserFollowers},
+		{"users.following_count", r.UserFollowing},
+		{"users.video_count", r.UserVideos},
+		{"users.like_count", r.UserLikes},
+	}, nil
+}
