@@ -19,11 +19,7 @@ func recount(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) != 0 {
 		return errors.New("usage: tiktok recount")
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, cfg)
+	_, pool, err := openDB(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -63,11 +59,7 @@ func orphans(ctx context.Context, args []string, getenv func(string) string, std
 		flags.Usage()
 		return fmt.Errorf("orphans: unexpected argument %q", flags.Arg(0))
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, cfg)
+	cfg, pool, err := openDB(ctx, getenv)
 	if err != nil {
 		return err
 	}

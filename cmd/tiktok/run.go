@@ -98,24 +98,29 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func openDB(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
-	if cfg.DatabaseURL == "" {
-		return nil, errors.New("DATABASE_URL is not set (make run starts a local PostgreSQL and sets it for you)")
+// openDB loads the configuration and opens a pool on its DATABASE_URL.
+func openDB(ctx context.Context, getenv func(string) string) (config.Config, *pgxpool.Pool, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return config.Config{}, nil, err
 	}
-	return postgres.Open(ctx, cfg.DatabaseURL)
+	if cfg.DatabaseURL == "" {
+		return config.Config{}, nil, errors.New("DATABASE_URL is not set (make run starts a local PostgreSQL and sets it for you)")
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	return cfg, pool, nil
 }
 
 func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	pool, err := openDB(ctx, cfg)
+	cfg, pool, err := openDB(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	log := newLogger(cfg, stderr)
 	migrate := func(ctx context.Context) error { return postgres.Migrate(ctx, pool, io.Discard) }
 	if !cfg.AutoMigrate {
 		migrate = func(context.Context) error { return nil }
@@ -219,11 +224,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) != 1 {
 		return errors.New("usage: tiktok migrate up|down|status")
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, cfg)
+	_, pool, err := openDB(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -247,11 +248,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	pool, err := openDB(ctx, cfg)
+	cfg, pool, err := openDB(ctx, getenv)
 	if err != nil {
 		return err
 	}
