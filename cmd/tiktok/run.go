@@ -146,7 +146,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
-			Production:     cfg.Production(),
 			PublicURL:      cfg.PublicURL,
 			CORSOrigins:    cfg.CORSOrigins,
 			TrustedProxies: cfg.TrustedProxies,

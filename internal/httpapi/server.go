@@ -18,7 +18,6 @@ import (
 
 // Config is the part of the configuration the HTTP layer needs.
 type Config struct {
-	Production     bool
 	PublicURL      string
 	CORSOrigins    []string
 	TrustedProxies []netip.Prefix
