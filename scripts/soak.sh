@@ -24,14 +24,7 @@ duration=${SOAK_DURATION:-3m}
 concurrency=${SOAK_CONCURRENCY:-32}
 every=${SOAK_SAMPLE:-2s}
 
-if [ -z "${DATABASE_URL:-}" ] && [ -f .env ]; then
-  DATABASE_URL=$(grep -E '^DATABASE_URL=' .env | tail -1 | cut -d= -f2- | tr -d '"'"'" || true)
-fi
-if [ -z "${DATABASE_URL:-}" ]; then
-  pgport=${DEV_PG_PORT:-54329}
-  echo "Starting the project-local PostgreSQL in .data/postgres on 127.0.0.1:$pgport (make db-stop stops it)" >&2
-  DATABASE_URL=$(scripts/pg.sh start .data/postgres "$pgport")
-fi
+DATABASE_URL=$(scripts/dev-db.sh)
 export DATABASE_URL
 
 go build -o bin/tiktok ./cmd/tiktok

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gotok/tiktok/internal/pgtest"
-	"github.com/gotok/tiktok/internal/postgres"
 )
 
 // TestConcurrentStorm has dozens of goroutines like, unlike, follow, unfollow, comment and
@@ -161,7 +160,6 @@ func TestListQueryCountIsConstant(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	e := newEnvWithPool(t, pool)
-	_ = postgres.NewStore // the env's store shares the traced pool
 
 	var users []registered
 	for i := range 4 {

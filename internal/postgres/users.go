@@ -58,15 +58,6 @@ func (s *Store) TokenVersion(ctx context.Context, userID int64) (int64, error) {
 	return v, nil
 }
 
-// UsernameExists reports whether username is taken, case-insensitively.
-func (s *Store) UsernameExists(ctx context.Context, username string) (bool, error) {
-	ok, err := s.q.UsernameExists(ctx, username)
-	if err != nil {
-		return false, fmt.Errorf("check username: %w", translate(err))
-	}
-	return ok, nil
-}
-
 func userFromRow(r db.User) tiktok.User {
 	return tiktok.User{
 		ID: r.ID, Username: r.Username, Email: r.Email, PasswordHash: r.PasswordHash,
@@ -130,14 +121,7 @@ func (s *Store) ListFollowers(ctx context.Context, userID int64, p tiktok.Page) 
 	if err != nil {
 		return nil, fmt.Errorf("list followers: %w", translate(err))
 	}
-	out := make([]tiktok.Follow, len(rows))
-	for i, r := range rows {
-		out[i] = tiktok.Follow{User: tiktok.UserMini{ID: r.ID, Username: r.Username, Name: r.Name, Avatar: r.Avatar}, IsFollowing: r.IsFollowing, FollowedAt: r.FollowedAt}
-	}
-	if len(out) == 0 {
-		return out, s.userMustExist(ctx, userID)
-	}
-	return out, nil
+	return s.followPage(ctx, userID, rows)
 }
 
 // ListFollowing returns a page of the users userID follows, most recent first, or
@@ -148,6 +132,16 @@ func (s *Store) ListFollowing(ctx context.Context, userID int64, p tiktok.Page) 
 	if err != nil {
 		return nil, fmt.Errorf("list following: %w", translate(err))
 	}
+	same := make([]db.ListFollowersRow, len(rows)) // the two queries return the same columns
+	for i, r := range rows {
+		same[i] = db.ListFollowersRow(r)
+	}
+	return s.followPage(ctx, userID, same)
+}
+
+// followPage converts a follower or following list; an empty page of an unknown user is
+// not_found.
+func (s *Store) followPage(ctx context.Context, userID int64, rows []db.ListFollowersRow) ([]tiktok.Follow, error) {
 	out := make([]tiktok.Follow, len(rows))
 	for i, r := range rows {
 		out[i] = tiktok.Follow{User: tiktok.UserMini{ID: r.ID, Username: r.Username, Name: r.Name, Avatar: r.Avatar}, IsFollowing: r.IsFollowing, FollowedAt: r.FollowedAt}

@@ -17,9 +17,6 @@ LIMIT 1;
 -- The one lookup the auth middleware makes per authenticated request.
 SELECT token_version FROM users WHERE id = @id;
 
--- name: UsernameExists :one
-SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(@username::text));
-
 -- name: GetUserProfile :one
 SELECT sqlc.embed(u),
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = @viewer_id AND f.following_id = u.id) AS is_following

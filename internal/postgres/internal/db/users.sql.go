@@ -614,14 +614,3 @@ func (q *Queries) UserOwnedMedia(ctx context.Context, userID int64) ([]string, e
 	}
 	return items, nil
 }
-
-const usernameExists = `-- name: UsernameExists :one
-SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1::text))
-`
-
-func (q *Queries) UsernameExists(ctx context.Context, username string) (bool, error) {
-	row := q.db.QueryRow(ctx, usernameExists, username)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
