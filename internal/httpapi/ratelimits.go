@@ -35,11 +35,8 @@ func (s *Server) limit(ctx context.Context, rule ratelimit.Rule, key string, pee
 	if rule.Limit <= 0 {
 		return nil
 	}
-	decide := s.limiter.Take
-	if peek {
-		decide = s.limiter.Peek
-	}
-	d, err := decide(ctx, rule, key)
+	_ = peek // TODO(login reservation): replaced below
+	d, err := s.limiter.Take(ctx, rule, key, 1)
 	if err != nil {
 		// A broken shared limiter must not take the API down with it.
 		s.log.Warn("rate limiter failed; allowing", "rule", rule.Name, "err", err)

@@ -24,12 +24,17 @@ type Decision struct {
 	RetryAfter time.Duration // when not allowed: how long until one action is allowed
 }
 
-// Limiter is a rate limiter keyed by rule and key.
+// Limiter is a rate limiter keyed by rule and key. Its state is bounded by its own means;
+// every implementation must be safe for concurrent use, and Take must be atomic: however
+// many calls race for one key, at most the available units are granted.
 type Limiter interface {
-	// Take consumes one action for key under rule if one is available.
-	Take(ctx context.Context, rule Rule, key string) (Decision, error)
-	// Peek reports whether an action would be allowed, without consuming it.
-	Peek(ctx context.Context, rule Rule, key string) (Decision, error)
+	// Take consumes n units (n ≥ 1; one action, or n bytes of a byte budget) for key under
+	// rule if that many are available, and consumes nothing otherwise.
+	Take(ctx context.Context, rule Rule, key string, n int) (Decision, error)
+	// Refund gives back n units an earlier Take consumed (for example a login attempt
+	// reserved before checking the password, returned when it succeeds). The bucket never
+	// fills past its limit.
+	Refund(ctx context.Context, rule Rule, key string, n int) error
 }
 
 // Memory is an in-process Limiter. Its memory is bounded: buckets that have refilled are
@@ -56,17 +61,19 @@ func NewMemory(maxKeys int, now func() time.Time) *Memory {
 }
 
 // Take implements Limiter.
-func (m *Memory) Take(_ context.Context, rule Rule, key string) (Decision, error) {
-	return m.decide(rule, key, true), nil
+func (m *Memory) Take(_ context.Context, rule Rule, key string, n int) (Decision, error) {
+	return m.decide(rule, key, n), nil
 }
 
-// Peek implements Limiter.
-func (m *Memory) Peek(_ context.Context, rule Rule, key string) (Decision, error) {
-	return m.decide(rule, key, false), nil
+// Refund implements Limiter.
+func (m *Memory) Refund(_ context.Context, rule Rule, key string, n int) error {
+	m.decide(rule, key, -n)
+	return nil
 }
 
-func (m *Memory) decide(rule Rule, key string, take bool) Decision {
-	if rule.Limit <= 0 || rule.Window <= 0 {
+// decide takes n units (n > 0) or gives back -n units (n < 0).
+func (m *Memory) decide(rule Rule, key string, n int) Decision {
+	if rule.Limit <= 0 || rule.Window <= 0 || n == 0 {
 		return Decision{Allowed: true}
 	}
 	now := m.now()
@@ -80,7 +87,7 @@ func (m *Memory) decide(rule Rule, key string, take bool) Decision {
 	}
 	b, ok := m.buckets[k]
 	if !ok {
-		if !take {
+		if n < 0 { // nothing taken is remembered: the bucket is full
 			return Decision{Allowed: true}
 		}
 		if len(m.buckets) >= m.maxKeys {
@@ -91,14 +98,13 @@ func (m *Memory) decide(rule Rule, key string, take bool) Decision {
 	}
 	b.tokens = math.Min(float64(rule.Limit), b.tokens+now.Sub(b.at).Seconds()*rate)
 	b.at = now
-	if b.tokens < 1 {
-		wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
-		return Decision{Allowed: false, RetryAfter: wait}
+	if n > 0 && b.tokens < float64(n) {
+		need := math.Min(float64(n), float64(rule.Limit))
+		wait := time.Duration((need - b.tokens) / rate * float64(time.Second))
+		return Decision{Allowed: false, RetryAfter: max(wait, time.Second)}
 	}
-	if take {
-		b.tokens--
-		b.full = now.Add(time.Duration((float64(rule.Limit) - b.tokens) / rate * float64(time.Second)))
-	}
+	b.tokens = math.Min(float64(rule.Limit), b.tokens-float64(n))
+	b.full = now.Add(time.Duration((float64(rule.Limit) - b.tokens) / rate * float64(time.Second)))
 	return Decision{Allowed: true}
 }
 
