@@ -146,12 +146,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
-			PublicURL:      cfg.PublicURL,
-			CORSOrigins:    cfg.CORSOrigins,
-			TrustedProxies: cfg.TrustedProxies,
-			MaxVideoBytes:  cfg.MaxVideoBytes,
-			Limits:         httpapi.Limits(cfg.Limits),
-			StorageCompat:  cfg.StorageCompat,
+			PublicURL:       cfg.PublicURL,
+			CORSOrigins:     cfg.CORSOrigins,
+			TrustedProxies:  cfg.TrustedProxies,
+			MaxVideoBytes:   cfg.MaxVideoBytes,
+			Limits:          httpapi.Limits(cfg.Limits),
+			StorageCompat:   cfg.StorageCompat,
+			SeparateMetrics: cfg.MetricsAddr != "",
 		},
 		Logger:    log,
 		Store:     postgres.NewStore(pool),
@@ -179,6 +180,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("listen: %w", err)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "env", cfg.AppEnv)
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr != "off" {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, api.MetricsHandler(), log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	if cfg.PprofAddr != "" {
 		stopPprof, err := servePprof(cfg.PprofAddr, log)
 		if err != nil {
@@ -296,12 +305,24 @@ func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return serveAux("pprof", "PPROF_ADDR", addr, mux, log)
+}
+
+// serveMetrics serves the Prometheus metrics at /metrics on a listener of their own.
+func serveMetrics(addr string, metrics http.Handler, log *slog.Logger) (stop func(), err error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return serveAux("metrics", "METRICS_ADDR", addr, mux, log)
+}
+
+// serveAux serves h on addr (named by the variable setting it) until stop is called.
+func serveAux(name, variable, addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("pprof listen: %w", err)
+		return nil, fmt.Errorf("%s %q: %w", variable, addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
 	go func() { _ = srv.Serve(ln) }()
-	log.Info("pprof listening", "addr", ln.Addr().String())
+	log.Info(name+" listening", "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil
 }

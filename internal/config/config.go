@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -35,7 +36,10 @@ type Config struct {
 	LogLevel      slog.Level    // LOG_LEVEL
 	LogFormat     string        // LOG_FORMAT: text | json
 	PprofAddr     string        // PPROF_ADDR: empty = off
-	StorageCompat bool          // STORAGE_COMPAT
+	// MetricsAddr is where /metrics is served on a listener of its own; empty means on the
+	// API's listener (the default outside production), "off" nowhere.
+	MetricsAddr   string // METRICS_ADDR
+	StorageCompat bool   // STORAGE_COMPAT
 	// ShutdownTimeout is how long serve waits for in-flight requests once told to stop.
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	// TrustedProxies lists the networks whose X-Forwarded-For is believed.
@@ -55,6 +59,11 @@ type Limits struct {
 
 // Production reports whether the server runs in production mode.
 func (c Config) Production() bool { return c.AppEnv == "production" }
+
+// DefaultProductionMetricsAddr is where production serves /metrics unless METRICS_ADDR says
+// otherwise: a listener of its own, on loopback, so that only the machine (a Prometheus
+// agent beside the server, an SSH tunnel) can read it.
+const DefaultProductionMetricsAddr = "127.0.0.1:9464"
 
 // MinSecretBytes is the shortest JWT_SECRET accepted in production.
 const MinSecretBytes = 32
@@ -106,6 +115,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxVideoBytes: integer("MAX_VIDEO_BYTES", 100<<20, 1, 1<<40),
 		LogFormat:     str("LOG_FORMAT", "text"),
 		PprofAddr:     str("PPROF_ADDR", ""),
+		MetricsAddr:   str("METRICS_ADDR", ""),
 		StorageCompat: boolean("STORAGE_COMPAT", false),
 		Limits: Limits{
 			Enabled:         boolean("RATE_LIMIT_ENABLED", true),
@@ -142,6 +152,20 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		problems = append(problems, fmt.Sprintf("PUBLIC_URL=%q: want an http(s) URL", c.PublicURL))
+	}
+	if c.PublicURL == "" && c.Production() {
+		// Without it, absolute URLs would be built from the request's Host header, which
+		// any client sets to what it likes.
+		problems = append(problems, "PUBLIC_URL must be set when APP_ENV=production (the origin clients reach the server at, e.g. https://api.example.com)")
+	}
+	switch {
+	case c.MetricsAddr == "" && c.Production():
+		c.MetricsAddr = DefaultProductionMetricsAddr
+	case c.MetricsAddr == "" || c.MetricsAddr == "off":
+	default:
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			problems = append(problems, fmt.Sprintf("METRICS_ADDR=%q: want host:port (e.g. 127.0.0.1:9464) or off", c.MetricsAddr))
+		}
 	}
 
 	origins := str("CORS_ORIGINS", "")

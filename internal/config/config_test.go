@@ -48,6 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"LogLevel", cfg.LogLevel.String(), "INFO"},
 		{"LogFormat", cfg.LogFormat, "text"},
 		{"PprofAddr", cfg.PprofAddr, ""},
+		{"MetricsAddr", cfg.MetricsAddr, ""},
 		{"StorageCompat", cfg.StorageCompat, false},
 		{"TrustedProxies", len(cfg.TrustedProxies), 0},
 		{"Limits.Enabled", cfg.Limits.Enabled, true},
@@ -151,6 +152,7 @@ func TestLoadProductionSecret(t *testing.T) {
 				"APP_ENV":    "production",
 				"DATA_DIR":   dir,
 				"JWT_SECRET": tt.secret,
+				"PUBLIC_URL": "https://api.example",
 			}))
 			if tt.wantErr {
 				if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
@@ -182,6 +184,7 @@ func TestLoadProductionCORSOrigins(t *testing.T) {
 	cfg, err := config.Load(env(map[string]string{
 		"APP_ENV":      "production",
 		"JWT_SECRET":   secret32,
+		"PUBLIC_URL":   "https://api.example",
 		"CORS_ORIGINS": "https://app.example",
 	}))
 	if err != nil {
@@ -189,6 +192,31 @@ func TestLoadProductionCORSOrigins(t *testing.T) {
 	}
 	if !slices.Equal(cfg.CORSOrigins, []string{"https://app.example"}) {
 		t.Errorf("CORSOrigins = %q, want exactly the configured origin", cfg.CORSOrigins)
+	}
+}
+
+// TestLoadProductionPublicURLAndMetrics: production builds absolute URLs only from
+// PUBLIC_URL (never from the request's Host header) and serves /metrics on loopback of its
+// own unless told otherwise.
+func TestLoadProductionPublicURLAndMetrics(t *testing.T) {
+	t.Parallel()
+	prod := map[string]string{"APP_ENV": "production", "JWT_SECRET": secret32}
+	if _, err := config.Load(env(prod)); err == nil || !strings.Contains(err.Error(), "PUBLIC_URL") {
+		t.Fatalf("production without PUBLIC_URL: %v, want an error naming PUBLIC_URL", err)
+	}
+	prod["PUBLIC_URL"] = "https://api.example/"
+	cfg, err := config.Load(env(prod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PublicURL != "https://api.example" || cfg.MetricsAddr != "127.0.0.1:9464" {
+		t.Errorf("PublicURL %q, MetricsAddr %q", cfg.PublicURL, cfg.MetricsAddr)
+	}
+	for _, addr := range []string{"off", "0.0.0.0:9100", "[::1]:9464"} {
+		prod["METRICS_ADDR"] = addr
+		if cfg, err := config.Load(env(prod)); err != nil || cfg.MetricsAddr != addr {
+			t.Errorf("METRICS_ADDR=%s: %q, %v", addr, cfg.MetricsAddr, err)
+		}
 	}
 }
 
@@ -277,6 +305,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"MAX_VIDEO_BYTES", "0"},
 		{"SHUTDOWN_TIMEOUT", "soon"},
 		{"SHUTDOWN_TIMEOUT", "0"},
+		{"METRICS_ADDR", "9464"},
+		{"METRICS_ADDR", "localhost"},
 		{"JWT_SECRET", "too-short"}, // development: set but short is a mistake, not "generate one"
 	}
 	for _, tt := range tests {

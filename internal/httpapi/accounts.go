@@ -18,7 +18,7 @@ import (
 var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.]{3,30}$`)
 
 const (
-	minPasswordBytes = 8
+	minPasswordRunes = 8
 	maxNameRunes     = 50
 	maxBioRunes      = 500
 	maxEmailBytes    = 254
@@ -45,12 +45,18 @@ func normalizeEmail(s string) (string, bool) {
 	return s, true
 }
 
-func checkPassword(fields map[string]string, key string, p *string) {
+// validatePassword checks a new password: at least minPasswordRunes characters (code
+// points, not bytes), not only white space, and at most bcrypt's 72 bytes.
+func validatePassword(fields map[string]string, key string, p *string) {
 	switch {
 	case p == nil || *p == "":
 		fields[key] = "is required"
-	case len(*p) < minPasswordBytes:
-		fields[key] = fmt.Sprintf("must be at least %d characters", minPasswordBytes)
+	case !validText(*p):
+		fields[key] = "contains invalid characters"
+	case utf8.RuneCountInString(*p) < minPasswordRunes:
+		fields[key] = fmt.Sprintf("must be at least %d characters", minPasswordRunes)
+	case strings.TrimSpace(*p) == "":
+		fields[key] = "must not be only white space"
 	case len(*p) > auth.MaxPasswordBytes:
 		fields[key] = fmt.Sprintf("must be at most %d bytes", auth.MaxPasswordBytes)
 	}
@@ -79,7 +85,7 @@ func validText(s string) bool {
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
-	if err := s.limit(r.Context(), s.rules.registerIP, s.clientIP(r).String(), false); err != nil {
+	if err := s.limit(r.Context(), s.rules.registerIP, s.clientKey(r)); err != nil {
 		return err
 	}
 	var req registerRequest
@@ -95,8 +101,8 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		email = e
 	}
-	checkPassword(fields, "password", req.Password)
-	name := optionalText(fields, "name", req.Name, maxNameRunes)
+	validatePassword(fields, "password", req.Password)
+	name := optionalName(fields, "name", req.Name)
 	derive := req.Username == nil || strings.TrimSpace(*req.Username) == "" ||
 		strings.EqualFold(strings.TrimSpace(*req.Username), strings.TrimSpace(deref(req.Email)))
 	username := ""
@@ -110,7 +116,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
-	hash, err := s.passwords.Hash(*req.Password)
+	hash, err := s.hashPassword(r, *req.Password)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
@@ -206,23 +212,32 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := tiktok.Invalid(fields); err != nil {
 		return err
 	}
-	if err := s.checkLoginLimits(r, login); err != nil {
+	// Reserve a failed attempt for the client and the account before the password is
+	// checked, and give it back on success: however many attempts arrive at once, at most
+	// the budgets are ever evaluated.
+	attempt := &passwordAttempt{s: s, ctx: r.Context()}
+	if err := attempt.reserve(s.rules.loginIP, s.clientKey(r)); err != nil {
 		return err
 	}
-	invalid := &tiktok.Error{Code: tiktok.CodeInvalidCredentials, Message: "Invalid credentials"}
 	user, err := s.store.UserByLogin(r.Context(), login)
-	switch {
-	case tiktok.ErrorCode(err) == tiktok.CodeNotFound:
-		s.passwords.Check("", *req.Password) // same time as a wrong password
-		s.failedLogin(r, login)
-		return invalid
-	case err != nil:
+	if err != nil && tiktok.ErrorCode(err) != tiktok.CodeNotFound {
+		attempt.Succeeded() // nothing was checked
 		return err
 	}
-	if len(*req.Password) > auth.MaxPasswordBytes || !s.passwords.Check(user.PasswordHash, *req.Password) {
-		s.failedLogin(r, login)
-		return invalid
+	if err := attempt.reserve(s.rules.loginAccount, accountKey(user.ID, login)); err != nil {
+		return err
 	}
+	// An unknown account is checked against a dummy hash (user.PasswordHash is empty), and
+	// an over-long password is compared too, so every failure costs one bcrypt comparison.
+	ok, err := s.checkPassword(r, user.PasswordHash, *req.Password)
+	if err != nil {
+		attempt.Succeeded()
+		return err
+	}
+	if !ok {
+		return &tiktok.Error{Code: tiktok.CodeInvalidCredentials, Message: "Invalid credentials"}
+	}
+	attempt.Succeeded()
 	token, err := s.tokens.Issue(user.ID, user.TokenVersion)
 	if err != nil {
 		return err

@@ -48,12 +48,25 @@ func newMetrics(store *postgres.Store) *metrics {
 	return m
 }
 
-// observe records one finished request.
+// observe records one finished request. Every label is bounded: method by methodLabel,
+// route by the router's patterns (plus "unmatched"), status by the statuses the server
+// writes.
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(methodLabel(method), route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// methodLabel is method if it is one of the standard HTTP methods, else "other": the
+// method is whatever token the client sent, and each label value is kept forever.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }

@@ -41,6 +41,10 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// statusClientClosedRequest is the status logged and counted for a request whose client
+// went away before it was answered (nginx's 499); no client ever receives it.
+const statusClientClosedRequest = 499
+
 // logRequests gives each request an id (X-Request-ID) and logs method, route pattern,
 // status and duration when it ends.
 func (s *Server) logRequests(next http.Handler) http.Handler {
@@ -61,6 +65,12 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		if r.Context().Err() != nil && (rec.status == 0 || status >= 500) {
+			// The client closed the connection before its answer was written (the end of a
+			// load test, a user scrolling on): whatever failed after that failed because
+			// nobody was waiting. Not a server error, so not logged or counted as one.
+			status = statusClientClosedRequest
+		}
 		pattern := info.route
 		if pattern == "" {
 			pattern = "unmatched"
@@ -68,6 +78,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		s.metrics.observe(r.Method, pattern, status, time.Since(start))
 		level := slog.LevelInfo
 		switch {
+		case status == statusClientClosedRequest:
 		case status == http.StatusServiceUnavailable:
 			level = slog.LevelWarn // the database is down: one cause, already logged by writeError
 		case status >= 500:
@@ -77,7 +88,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			return
 		}
 		s.log.LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method),
+			slog.String("method", methodLabel(r.Method)),
 			slog.String("route", pattern),
 			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),

@@ -254,11 +254,11 @@ func TestOpenAPIDocument(t *testing.T) {
 		if slices.ContainsFunc(op.Parameters, func(p *openapi3.ParameterRef) bool { return p.Value.Name == "cursor" || p.Value.Name == "limit" }) {
 			want = append(want, 400)
 		}
-		operational := slices.Contains([]string{"/healthz", "/readyz", "/metrics"}, route.Path)
-		if !operational {
+		probe := slices.Contains([]string{"/healthz", "/readyz"}, route.Path)
+		if !probe {
 			want = append(want, 429)
 		} else if op.Responses.Status(429) != nil {
-			t.Errorf("%s: the operational endpoints are not rate limited", pattern)
+			t.Errorf("%s: the health probes are not rate limited", pattern)
 		}
 		for _, status := range want {
 			if op.Responses.Status(status) == nil {
@@ -383,35 +383,45 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 
 // TestOpenAPIRoutes checks that every route the router serves is documented and every
 // documented operation is served. Operations marked "x-enabled-when: STORAGE_COMPAT=true"
-// must be served exactly when storage compatibility is on. A documented HEAD is served
-// by the GET route of the same path (ServeMux answers HEAD with GET's handler).
+// must be served exactly when storage compatibility is on, and those marked
+// "x-enabled-when: METRICS_ADDR unset" exactly when metrics share the API's listener. A
+// documented HEAD is served by the GET route of the same path (ServeMux answers HEAD with
+// GET's handler).
 func TestOpenAPIRoutes(t *testing.T) {
 	t.Parallel()
 	sp := mustSpec(t)
-	always, compat := map[string]bool{}, map[string]bool{}
+	const (
+		compatOn     = "STORAGE_COMPAT=true"
+		metricsShare = "METRICS_ADDR unset"
+	)
+	groups := map[string]map[string]bool{"": {}, compatOn: {}, metricsShare: {}}
 	for pattern, route := range sp.routes {
-		if route.Operation.Extensions["x-enabled-when"] != nil {
-			compat[pattern] = true
-		} else {
-			always[pattern] = true
+		when, _ := route.Operation.Extensions["x-enabled-when"].(string)
+		if groups[when] == nil {
+			t.Errorf("%s: unknown x-enabled-when %q", pattern, when)
+			continue
 		}
+		groups[when][pattern] = true
+	}
+	union := func(names ...string) map[string]bool {
+		out := map[string]bool{}
+		for _, n := range names {
+			for p := range groups[n] {
+				out[p] = true
+			}
+		}
+		return out
 	}
 
-	compareRoutes(t, "STORAGE_COMPAT off", servedRoutes(t, httpapi.Deps{}), always)
+	compareRoutes(t, "defaults", servedRoutes(t, httpapi.Deps{}), union("", metricsShare))
 
 	deps := httpapi.Deps{}
 	if !enableStorageCompat(&deps) {
-		t.Errorf("cannot turn storage compatibility on: httpapi.Deps has no bool field StorageCompat, nor has httpapi.Config; %d documented storage operations unchecked", len(compat))
+		t.Errorf("cannot turn storage compatibility on: httpapi.Deps has no bool field StorageCompat, nor has httpapi.Config; %d documented storage operations unchecked", len(groups[compatOn]))
 		return
 	}
-	both := map[string]bool{}
-	for p := range always {
-		both[p] = true
-	}
-	for p := range compat {
-		both[p] = true
-	}
-	compareRoutes(t, "STORAGE_COMPAT on", servedRoutes(t, deps), both)
+	compareRoutes(t, "STORAGE_COMPAT on", servedRoutes(t, deps), union("", metricsShare, compatOn))
+	compareRoutes(t, "metrics on their own listener", servedRoutes(t, httpapi.Deps{Config: httpapi.Config{SeparateMetrics: true}}), union(""))
 }
 
 func servedRoutes(t *testing.T, deps httpapi.Deps) map[string]bool {

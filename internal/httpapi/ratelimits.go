@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gotok/tiktok/internal/ratelimit"
@@ -29,33 +31,62 @@ func newRules(l Limits) rules {
 	}
 }
 
-// limit consumes one action under rule for key (or only checks, when peek), returning a
-// rate_limited error with Retry-After when none is left.
-func (s *Server) limit(ctx context.Context, rule ratelimit.Rule, key string, peek bool) error {
+// limit consumes one action under rule for key, returning a rate_limited error with
+// Retry-After when none is left.
+func (s *Server) limit(ctx context.Context, rule ratelimit.Rule, key string) error {
+	_, err := s.take(ctx, rule, key)
+	return err
+}
+
+// take is limit that also reports whether a unit was really consumed (and so may be
+// given back with refund): not when the rule is off or the limiter failed.
+func (s *Server) take(ctx context.Context, rule ratelimit.Rule, key string) (taken bool, err error) {
 	if rule.Limit <= 0 {
-		return nil
+		return false, nil
 	}
-	_ = peek // TODO(login reservation): replaced below
 	d, err := s.limiter.Take(ctx, rule, key, 1)
 	if err != nil {
 		// A broken shared limiter must not take the API down with it.
 		s.log.Warn("rate limiter failed; allowing", "rule", rule.Name, "err", err)
-		return nil
+		return false, nil
 	}
 	if !d.Allowed {
-		return &tiktok.Error{Code: tiktok.CodeRateLimited, Message: "Too many requests, please try again later", RetryAfter: d.RetryAfter}
+		return false, &tiktok.Error{Code: tiktok.CodeRateLimited, Message: "Too many requests, please try again later", RetryAfter: d.RetryAfter}
 	}
-	return nil
+	return true, nil
+}
+
+func (s *Server) refund(ctx context.Context, rule ratelimit.Rule, key string) {
+	if err := s.limiter.Refund(context.WithoutCancel(ctx), rule, key, 1); err != nil {
+		s.log.Warn("rate limiter refund failed", "rule", rule.Name, "err", err)
+	}
+}
+
+// clientKey is the key of the per-client limits: the client's IPv4 address, or the /64
+// network of its IPv6 address (one subscriber is usually given a whole /64, so keying on
+// the full address would give each of them 2^64 budgets).
+func (s *Server) clientKey(r *http.Request) string {
+	return clientKeyOf(s.clientIP(r))
+}
+
+func clientKeyOf(a netip.Addr) string {
+	if a.Is6() {
+		p, err := a.Prefix(64)
+		if err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
 }
 
 // limitClients applies the overall per-IP request ceiling to every route but the
-// operational probes.
+// health probes (which load balancers call often, and which do almost no work).
 func (s *Server) limitClients(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
+		case "/healthz", "/readyz":
 		default:
-			if err := s.limit(r.Context(), s.rules.requestsIP, s.clientIP(r).String(), false); err != nil {
+			if err := s.limit(r.Context(), s.rules.requestsIP, s.clientKey(r)); err != nil {
 				s.writeError(w, r, err)
 				return
 			}
@@ -69,19 +100,119 @@ func (s *Server) limitWrites(r *http.Request) error {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return nil
 	}
-	return s.limit(r.Context(), s.rules.writes, strconv.FormatInt(viewerID(r), 10), false)
+	return s.limit(r.Context(), s.rules.writes, strconv.FormatInt(viewerID(r), 10))
 }
 
-// checkLoginLimits refuses a login attempt when the account or the client IP has used up
-// its failed attempts; failedLogin records one failure against both.
-func (s *Server) checkLoginLimits(r *http.Request, login string) error {
-	if err := s.limit(r.Context(), s.rules.loginIP, s.clientIP(r).String(), true); err != nil {
+// accountKey is the per-account failed-login key: the user id when the login names an
+// existing account (whatever spelling named it: email, username, any case), else the
+// lower-cased login string.
+func accountKey(userID int64, login string) string {
+	if userID != 0 {
+		return "user:" + strconv.FormatInt(userID, 10)
+	}
+	return "login:" + strings.ToLower(login)
+}
+
+// passwordAttempt is a reservation of one unit of the failed-password budgets, taken before
+// the password is checked, so that however many attempts arrive at once, at most the
+// budget is ever evaluated. Keep it when the password was wrong; Succeeded gives it back.
+type passwordAttempt struct {
+	s     *Server
+	ctx   context.Context
+	taken []reservation
+}
+
+type reservation struct {
+	rule ratelimit.Rule
+	key  string
+}
+
+// reserve takes one unit under rule for key into the attempt, or returns rate_limited after
+// giving back what the attempt already holds.
+func (a *passwordAttempt) reserve(rule ratelimit.Rule, key string) error {
+	taken, err := a.s.take(a.ctx, rule, key)
+	if err != nil {
+		a.Succeeded()
 		return err
 	}
-	return s.limit(r.Context(), s.rules.loginAccount, strings.ToLower(login), true)
+	if taken {
+		a.taken = append(a.taken, reservation{rule, key})
+	}
+	return nil
 }
 
-func (s *Server) failedLogin(r *http.Request, login string) {
-	_ = s.limit(r.Context(), s.rules.loginIP, s.clientIP(r).String(), false)
-	_ = s.limit(r.Context(), s.rules.loginAccount, strings.ToLower(login), false)
+// Succeeded gives back every unit the attempt reserved: a correct password is not a failure.
+func (a *passwordAttempt) Succeeded() {
+	for _, t := range a.taken {
+		a.s.refund(a.ctx, t.rule, t.key)
+	}
+	a.taken = nil
+}
+
+// gate lets at most n callers per key run at once; the others wait their turn in arrival
+// order. bcrypt runs on a few worker threads: without a gate one client's burst fills
+// their queue and every other client's login waits behind all of it. With at most n
+// checks per client in flight, another client waits for at most n checks per busy client.
+//
+// Its memory is bounded by the callers present: an entry exists only while it has holders
+// or waiters.
+type gate struct {
+	n  int
+	mu sync.Mutex
+	m  map[string]*gateEntry
+}
+
+type gateEntry struct {
+	slots chan struct{}
+	users int
+}
+
+func newGate(n int) *gate { return &gate{n: n, m: map[string]*gateEntry{}} }
+
+// enter waits for a slot of key (or for ctx to end) and returns the function that leaves.
+func (g *gate) enter(ctx context.Context, key string) (leave func(), err error) {
+	g.mu.Lock()
+	e := g.m[key]
+	if e == nil {
+		e = &gateEntry{slots: make(chan struct{}, g.n)}
+		g.m[key] = e
+	}
+	e.users++
+	g.mu.Unlock()
+	release := func() {
+		g.mu.Lock()
+		if e.users--; e.users == 0 {
+			delete(g.m, key)
+		}
+		g.mu.Unlock()
+	}
+	select {
+	case e.slots <- struct{}{}:
+		return func() { <-e.slots; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}
+
+// checkPassword compares password with hash on behalf of the client of r, taking its
+// turn among that client's password checks.
+func (s *Server) checkPassword(r *http.Request, hash, password string) (bool, error) {
+	leave, err := s.bcryptGate.enter(r.Context(), s.clientKey(r))
+	if err != nil {
+		return false, err
+	}
+	defer leave()
+	return s.passwords.Check(hash, password), nil
+}
+
+// hashPassword hashes a new password on behalf of the client of r, taking its turn among
+// that client's password computations.
+func (s *Server) hashPassword(r *http.Request, password string) (string, error) {
+	leave, err := s.bcryptGate.enter(r.Context(), s.clientKey(r))
+	if err != nil {
+		return "", err
+	}
+	defer leave()
+	return s.passwords.Hash(password)
 }

@@ -17,7 +17,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	public("GET /healthz", s.handleHealthz)
 	public("GET /readyz", s.handleReadyz)
-	public("GET /metrics", s.handleMetrics)
+	if !s.cfg.SeparateMetrics {
+		public("GET /metrics", s.handleMetrics)
+	}
 	public("GET /api/openapi.json", s.handleOpenAPI)
 	public("GET /uploads/{name}", s.handleUpload)
 
@@ -65,6 +67,9 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {
 	s.metrics.handler().ServeHTTP(w, r)
 	return nil
 }
+
+// MetricsHandler serves the Prometheus metrics, for a listener of their own.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
 // Routes returns the pattern of every route the server serves ("GET /api/videos/{id}"),
 // in registration order. The OpenAPI tests compare it with the document.

@@ -25,6 +25,9 @@ type Config struct {
 	Limits         Limits
 	// StorageCompat serves the Supabase-Storage-compatible upload routes.
 	StorageCompat bool
+	// SeparateMetrics leaves /metrics out of the API's routes: the caller serves
+	// MetricsHandler on a listener of its own (METRICS_ADDR).
+	SeparateMetrics bool
 }
 
 // Limits are the rate limits; a zero count disables one, Enabled=false all of them.
@@ -48,10 +51,12 @@ type Server struct {
 	limiter   ratelimit.Limiter
 	rules     rules
 	views     *viewCounter
-	metrics   *metrics
-	now       func() time.Time
-	ready     func() error
-	patterns  []string // filled by routes
+	// bcryptGate lets each client have one password check running at a time.
+	bcryptGate *gate
+	metrics    *metrics
+	now        func() time.Time
+	ready      func() error
+	patterns   []string // filled by routes
 }
 
 // Deps are the collaborators a Server is built from.
@@ -77,18 +82,19 @@ func NewServer(d Deps) *Server {
 		d.Limiter = ratelimit.NewMemory(1<<20, time.Now)
 	}
 	return &Server{
-		cfg:       d.Config,
-		log:       d.Logger,
-		store:     d.Store,
-		passwords: d.Passwords,
-		tokens:    d.Tokens,
-		media:     d.Media,
-		limiter:   d.Limiter,
-		rules:     newRules(d.Config.Limits),
-		views:     newViewCounter(d.Store, d.Logger, d.ViewFlushInterval),
-		metrics:   newMetrics(d.Store),
-		now:       time.Now,
-		ready:     d.Ready,
+		cfg:        d.Config,
+		log:        d.Logger,
+		store:      d.Store,
+		passwords:  d.Passwords,
+		tokens:     d.Tokens,
+		media:      d.Media,
+		limiter:    d.Limiter,
+		rules:      newRules(d.Config.Limits),
+		views:      newViewCounter(d.Store, d.Logger, d.ViewFlushInterval),
+		bcryptGate: newGate(1),
+		metrics:    newMetrics(d.Store),
+		now:        time.Now,
+		ready:      d.Ready,
 	}
 }
 

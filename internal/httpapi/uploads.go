@@ -4,10 +4,14 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
+
+// maxRanges is the most byte ranges one request of a stored file may ask for.
+const maxRanges = 8
 
 // handleUpload serves a stored file by its name.
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
@@ -36,6 +40,12 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, name, conten
 	h.Set("ETag", `"`+name+`"`)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if rg := r.Header.Get("Range"); strings.Count(rg, ",") >= maxRanges {
+		// Players ask for one range at a time. Many ranges cost a multipart part each, so
+		// past a few the header is ignored (as nginx's max_ranges does) and the file is
+		// served whole, which is what a plain GET gets anyway.
+		r.Header.Del("Range")
+	}
 	http.ServeContent(w, r, name, f.ModTime(), f)
 	return nil
 }

@@ -118,7 +118,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	}
 	fields := map[string]string{}
 	u := postgres.ProfileUpdate{
-		SetName: req.Name != nil, Name: optionalText(fields, "name", req.Name, maxNameRunes),
+		SetName: req.Name != nil, Name: optionalName(fields, "name", req.Name),
 		SetBio: req.Bio != nil, Bio: optionalText(fields, "bio", req.Bio, maxBioRunes),
 	}
 	if avatar != nil {
@@ -270,7 +270,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 	if req.CurrentPassword == nil || *req.CurrentPassword == "" {
 		fields["currentPassword"] = "is required"
 	}
-	checkPassword(fields, "newPassword", req.NewPassword)
+	validatePassword(fields, "newPassword", req.NewPassword)
 	if err := tiktok.Invalid(fields); err != nil {
 		return err
 	}
@@ -278,11 +278,23 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	if !s.passwords.Check(user.PasswordHash, *req.CurrentPassword) {
+	// A stolen token must not become a way to guess the password: wrong current passwords
+	// spend the account's failed-login budget, reserved before the check as for logins.
+	attempt := &passwordAttempt{s: s, ctx: r.Context()}
+	if err := attempt.reserve(s.rules.loginAccount, accountKey(user.ID, "")); err != nil {
+		return err
+	}
+	ok, err := s.checkPassword(r, user.PasswordHash, *req.CurrentPassword)
+	if err != nil {
+		attempt.Succeeded()
+		return err
+	}
+	if !ok {
 		return &tiktok.Error{Code: tiktok.CodeInvalidCredentials, Message: "Current password is incorrect",
 			Fields: map[string]string{"currentPassword": "is incorrect"}}
 	}
-	hash, err := s.passwords.Hash(*req.NewPassword)
+	attempt.Succeeded()
+	hash, err := s.hashPassword(r, *req.NewPassword)
 	if err != nil {
 		return err
 	}
