@@ -43,7 +43,7 @@ db-stop: ## stop the project-local PostgreSQL
 	@scripts/pg.sh stop .data/postgres
 
 db-status: ## where the project-local PostgreSQL keeps its files (and log), and whether it runs
-	@scripts/pg.sh status .data/postgres
+	@scripts/pg.sh status .data/postgres || true
 
 db-url: ## print the URL of the project-local PostgreSQL
 	@scripts/pg.sh url .data/postgres $${DEV_PG_PORT:-54329}
