@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 SQLC := $(GO) tool -modfile=tools/go.mod sqlc
 
-.PHONY: run build test test-go fuzz bench-go sqlc sqlc-check fmt-check vet db-stop db-url clean help
+.PHONY: run build test test-go fuzz bench-go sqlc sqlc-check fmt-check vet db-stop db-status db-url clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,10 +42,14 @@ sqlc-check: ## fail if the committed sqlc output is stale
 db-stop: ## stop the project-local PostgreSQL
 	@scripts/pg.sh stop .data/postgres
 
+db-status: ## where the project-local PostgreSQL keeps its files (and log), and whether it runs
+	@scripts/pg.sh status .data/postgres || true
+
 db-url: ## print the URL of the project-local PostgreSQL
 	@scripts/pg.sh url .data/postgres $${DEV_PG_PORT:-54329}
 
-clean: db-stop ## stop PostgreSQL and delete .data and bin
+clean: ## stop PostgreSQL and delete .data (with the cluster, wherever it is kept) and bin
+	@scripts/pg.sh destroy .data/postgres
 	rm -rf .data bin
 
 .PHONY: soak bench

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prints the database URL the development commands (make run, make soak) use: DATABASE_URL
 # when set (in the environment or .env), else that of the project-local PostgreSQL in
-# .data/postgres, which it starts (once) on 127.0.0.1:DEV_PG_PORT (54329).
+# .data/postgres, which it starts (once) on 127.0.0.1:DEV_PG_PORT (54329). (As root in a
+# private directory, .data/postgres is a symlink to the cluster kept in /var/lib/tiktok-dev:
+# see scripts/pg.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against a real PostgreSQL: TEST_DATABASE_URL when set, else a
-# throwaway cluster in a temporary directory that is stopped and removed afterwards.
+# throwaway cluster in a temporary directory that is stopped and removed afterwards (as root
+# with TMPDIR inside a private directory, scripts/pg.sh keeps its files under
+# /var/lib/tiktok-dev instead; `pg.sh destroy` removes them there).
 # Arguments are passed to `go test` (default: -race -count=1 ./...). Without arguments, every
 # fuzz target then runs for FUZZTIME (3s) each in the same database (scripts/fuzz.sh) unless
 # FUZZ=0; FUZZ=only runs the fuzzers alone (arguments then name the packages to fuzz).
@@ -14,9 +16,9 @@ fi
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/tiktok-test.XXXXXX")
-  chmod 755 "$tmp"
+  chmod 755 "$tmp" # as root the server runs as postgres; pg.sh keeps the cluster elsewhere if it cannot reach this
   cleanup() {
-    scripts/pg.sh stop "$tmp/postgres" >/dev/null 2>&1 || true
+    scripts/pg.sh destroy "$tmp/postgres" >/dev/null 2>&1 || true
     rm -rf "$tmp"
   }
   trap cleanup EXIT
@@ -26,7 +28,8 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   export PG_EXTRA_OPTS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
   TEST_DATABASE_URL=$(scripts/pg.sh start "$tmp/postgres" "$port")
   export TEST_DATABASE_URL
-  export TEST_PG_BINDIR=$(scripts/pg.sh bindir)
+  TEST_PG_BINDIR=$(scripts/pg.sh bindir)
+  export TEST_PG_BINDIR
 fi
 
 case $fuzz in

@@ -71,6 +71,11 @@ func newCluster(t *testing.T) *cluster {
 				t.Logf("PostgreSQL log (%s):\n%s", c.dir, tail(string(log), 40))
 			}
 		}
+		// With TMPDIR inside a private directory, pg.sh keeps the files elsewhere (see
+		// TestPgScriptPrivateDirAsRoot): destroy deletes them there too.
+		if err := c.pgsh("destroy", c.dir); err != nil {
+			t.Errorf("delete the cluster: %v", err)
+		}
 	})
 	return c
 }
@@ -133,6 +138,8 @@ type pgshError struct {
 func (e *pgshError) Error() string {
 	return "pg.sh " + strings.Join(e.args, " ") + ": " + e.err.Error() + "\n" + e.stderr
 }
+
+func (e *pgshError) Unwrap() error { return e.err }
 
 // pool returns a connection pool on the cluster's database, closed at cleanup.
 func (c *cluster) pool() *pgxpool.Pool {

@@ -103,7 +103,11 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	}
 	defer func() {
 		if b.cl != nil {
-			if err := b.cl.stop(); err != nil {
+			stop := b.cl.destroy
+			if o.Keep {
+				stop = b.cl.stop
+			}
+			if err := stop(); err != nil {
 				b.logf("%v", err)
 			}
 		}

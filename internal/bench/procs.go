@@ -73,6 +73,18 @@ func (c *cluster) stop() error {
 	return nil
 }
 
+// destroy stops the cluster and deletes its files, also those pg.sh keeps outside dir (as
+// root, when the postgres user cannot reach dir).
+func (c *cluster) destroy() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, c.script, "destroy", c.dir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("delete the PostgreSQL cluster: %w: %s", err, out)
+	}
+	return nil
+}
+
 // dbURL returns the URL of database name on the cluster.
 func (c *cluster) dbURL(name string) string {
 	u, err := url.Parse(c.url)
