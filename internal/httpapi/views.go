@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -14,6 +13,9 @@ const (
 	viewWindow   = time.Hour   // a viewer counts once per video per window
 	maxViewSeen  = 1 << 20     // bound on remembered (viewer, video) pairs
 	viewInterval = time.Second // how often buffered views are written
+
+	viewExpirePerCall = 4    // expired pairs Count may forget per call
+	viewExpireChunk   = 4096 // expired pairs the background loop forgets per lock hold
 )
 
 // viewCounter counts video views without slowing reads: Count only updates memory; a
@@ -26,8 +28,8 @@ type viewCounter struct {
 	interval time.Duration
 
 	mu      sync.Mutex
-	seen    map[string]time.Time // "viewer/video" → when the window ends
-	pending map[int64]int64      // video id → views not yet written
+	seen    *viewSeen       // (viewer, video) pairs counted in the last window
+	pending map[int64]int64 // video id → views not yet written
 
 	stop chan struct{}
 	done chan struct{}
@@ -39,7 +41,7 @@ func newViewCounter(store *postgres.Store, log *slog.Logger, interval time.Durat
 	}
 	v := &viewCounter{
 		store: store, log: log, interval: interval,
-		seen: map[string]time.Time{}, pending: map[int64]int64{},
+		seen: newViewSeen(maxViewSeen, viewWindow), pending: map[int64]int64{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go v.loop()
@@ -47,29 +49,12 @@ func newViewCounter(store *postgres.Store, log *slog.Logger, interval time.Durat
 }
 
 // Count records a view of videoID by viewer (a user id or client IP), at most once per
-// viewer and video per hour.
+// viewer and video per hour. Its cost is amortised O(1) however many pairs are remembered.
 func (v *viewCounter) Count(videoID int64, viewer string, now time.Time) {
-	key := viewer + "/" + strconv.FormatInt(videoID, 10)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if until, ok := v.seen[key]; ok && now.Before(until) {
-		return
-	}
-	if len(v.seen) >= maxViewSeen {
-		v.pruneLocked(now)
-		if len(v.seen) >= maxViewSeen {
-			return // under a flood of distinct viewers, stop counting rather than grow
-		}
-	}
-	v.seen[key] = now.Add(viewWindow)
-	v.pending[videoID]++
-}
-
-func (v *viewCounter) pruneLocked(now time.Time) {
-	for k, until := range v.seen {
-		if !now.Before(until) {
-			delete(v.seen, k)
-		}
+	if v.seen.add(viewKey{viewer: viewer, video: videoID}, now) {
+		v.pending[videoID]++
 	}
 }
 
@@ -77,7 +62,6 @@ func (v *viewCounter) loop() {
 	defer close(v.done)
 	t := time.NewTicker(v.interval)
 	defer t.Stop()
-	lastPrune := time.Now()
 	for {
 		select {
 		case <-v.stop:
@@ -85,12 +69,20 @@ func (v *viewCounter) loop() {
 			return
 		case now := <-t.C:
 			v.flush()
-			if now.Sub(lastPrune) > time.Minute {
-				v.mu.Lock()
-				v.pruneLocked(now)
-				v.mu.Unlock()
-				lastPrune = now
-			}
+			v.expire(now)
+		}
+	}
+}
+
+// expire forgets every pair whose window has ended, holding the lock for at most
+// viewExpireChunk pairs at a time so that Count is never kept waiting long.
+func (v *viewCounter) expire(now time.Time) {
+	for {
+		v.mu.Lock()
+		n := v.seen.expire(now, viewExpireChunk)
+		v.mu.Unlock()
+		if n < viewExpireChunk {
+			return
 		}
 	}
 }
@@ -124,4 +116,106 @@ func (v *viewCounter) Close() {
 		close(v.stop)
 	}
 	<-v.done
+}
+
+// viewKey identifies a viewer's views of one video.
+type viewKey struct {
+	viewer string
+	video  int64
+}
+
+// viewSeen is a bounded set of (viewer, video) pairs, each remembered for one window after
+// it was added, with amortised O(1) operations. Because every pair lives for the same
+// window, insertion order is expiry order: a FIFO ring buffer beside the map lets expired
+// pairs be forgotten from its head, with no scan.
+//
+// When max pairs are remembered and none has expired, adding a pair evicts the oldest one.
+// That viewer may then be counted a second time within the window: the chosen degradation
+// under a flood of distinct viewers. The alternatives are worse: refusing new pairs would
+// let a flood stop all counting for an hour, and growing would let it exhaust memory. The
+// inflation is no worse than the flood itself: evicting a pair takes max newer distinct
+// pairs, each counted once, and each request is still counted at most once, exactly as a
+// request from a fresh viewer would be.
+type viewSeen struct {
+	window time.Duration
+	max    int
+	until  map[viewKey]int64 // pair → end of its window, in Unix nanoseconds
+
+	// ring holds the pairs in the order they were added, with their window ends: n entries
+	// from index head, wrapping around. A pair counted again after its window ended (while
+	// its old entry still waited to be forgotten) has two entries; the older is then stale
+	// and is dropped without touching the map. So the map never holds more pairs than the
+	// ring, and the ring never more than max.
+	ring    []viewEntry
+	head, n int
+}
+
+type viewEntry struct {
+	key   viewKey
+	until int64
+}
+
+// newViewSeen returns an empty set remembering each pair for window, at most limit pairs
+// (at least one).
+func newViewSeen(limit int, window time.Duration) *viewSeen {
+	return &viewSeen{window: window, max: max(limit, 1), until: map[viewKey]int64{}}
+}
+
+// add reports whether key counts as a new view at now (it was not added in the last window),
+// and remembers it if so. It first forgets up to viewExpirePerCall expired pairs; since it
+// adds at most one, that is enough to keep up without the background loop.
+func (s *viewSeen) add(key viewKey, now time.Time) bool {
+	t := now.UnixNano()
+	s.expireNanos(t, viewExpirePerCall)
+	if until, ok := s.until[key]; ok && t < until {
+		return false
+	}
+	if s.n >= s.max {
+		s.pop() // full of unexpired pairs: forget the oldest
+	}
+	until := now.Add(s.window).UnixNano()
+	s.until[key] = until
+	s.push(viewEntry{key: key, until: until})
+	return true
+}
+
+// expire forgets at most limit pairs whose window ended by now; it returns how many
+// entries it removed from the ring.
+func (s *viewSeen) expire(now time.Time, limit int) int {
+	return s.expireNanos(now.UnixNano(), limit)
+}
+
+func (s *viewSeen) expireNanos(t int64, limit int) int {
+	removed := 0
+	for removed < limit && s.n > 0 && s.ring[s.head].until <= t {
+		s.pop()
+		removed++
+	}
+	return removed
+}
+
+// len returns how many pairs are remembered.
+func (s *viewSeen) len() int { return len(s.until) }
+
+// pop forgets the oldest entry of the ring, and its pair unless that was added again since.
+func (s *viewSeen) pop() {
+	e := s.ring[s.head]
+	s.ring[s.head] = viewEntry{} // release the viewer string
+	s.head = (s.head + 1) % len(s.ring)
+	s.n--
+	if s.until[e.key] == e.until {
+		delete(s.until, e.key)
+	}
+}
+
+// push appends e to the ring, doubling its capacity (up to max) when it is full.
+func (s *viewSeen) push(e viewEntry) {
+	if s.n == len(s.ring) {
+		ring := make([]viewEntry, min(max(2*len(s.ring), 64), s.max))
+		k := copy(ring, s.ring[s.head:])
+		copy(ring[k:], s.ring[:s.head])
+		s.ring, s.head = ring, 0
+	}
+	s.ring[(s.head+s.n)%len(s.ring)] = e
+	s.n++
 }

@@ -37,27 +37,54 @@ type Limiter interface {
 	Refund(ctx context.Context, rule Rule, key string, n int) error
 }
 
-// Memory is an in-process Limiter. Its memory is bounded: buckets that have refilled are
-// forgotten, and at most maxKeys buckets exist (past that, new keys are allowed without
-// being tracked rather than growing without bound).
+// Memory is an in-process Limiter. Its memory is bounded and every call costs amortised
+// O(1), however many keys it holds:
+//
+//   - Buckets are kept in least-recently-used order (an intrusive doubly linked list; a
+//     refused Take and a Refund count as uses). Each call first forgets up to
+//     expirePerCall buckets at the least-recently-used end that have refilled, since a full
+//     bucket behaves exactly like an absent one. A call adds at most one bucket, so this
+//     keeps up with arrivals without ever scanning the map.
+//   - At most maxKeys buckets exist. A new key arriving when the limiter is full evicts the
+//     least-recently-used bucket, so every new key is tracked and limited. The evicted key
+//     gets a fresh (full) bucket if it returns: that is the price of the bound, and it only
+//     happens to a key unused while maxKeys other keys were used since.
+//
+// A refilled bucket that is not at the least-recently-used end stays, counted against
+// maxKeys, until the buckets used before it have refilled too (a bucket is full at most one
+// window after its last use) or until it is used again; forgetting is driven by calls, so
+// an idle limiter keeps its buckets.
 type Memory struct {
 	now     func() time.Time
 	maxKeys int
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
-	sweep   time.Time
+	buckets map[bucketKey]*bucket
+	lru     bucket // list sentinel: lru.next is the most recently used bucket, lru.prev the least
 }
 
+// expirePerCall is how many refilled buckets one call may forget. Any constant above one
+// drains a backlog (each call adds at most one bucket) while bounding the work of one call.
+const expirePerCall = 4
+
+// bucketKey identifies a bucket: a rule name and a key under that rule.
+type bucketKey struct{ rule, key string }
+
 type bucket struct {
+	k      bucketKey
 	tokens float64
 	at     time.Time
 	full   time.Time // when the bucket will be full again
+
+	prev, next *bucket // neighbours in the least-recently-used list
 }
 
-// NewMemory returns an in-process limiter holding at most maxKeys buckets; now is the clock.
+// NewMemory returns an in-process limiter holding at most maxKeys buckets (at least one);
+// now is the clock.
 func NewMemory(maxKeys int, now func() time.Time) *Memory {
-	return &Memory{now: now, maxKeys: maxKeys, buckets: map[string]*bucket{}}
+	m := &Memory{now: now, maxKeys: max(maxKeys, 1), buckets: map[bucketKey]*bucket{}}
+	m.lru.prev, m.lru.next = &m.lru, &m.lru
+	return m
 }
 
 // Take implements Limiter.
@@ -78,24 +105,29 @@ func (m *Memory) decide(rule Rule, key string, n int) Decision {
 	}
 	now := m.now()
 	rate := float64(rule.Limit) / rule.Window.Seconds() // tokens per second
-	k := rule.Name + "\x00" + key
+	k := bucketKey{rule.Name, key}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if now.Sub(m.sweep) > time.Minute || len(m.buckets) >= m.maxKeys {
-		m.sweepLocked(now)
-	}
+	m.expireLocked(now)
 	b, ok := m.buckets[k]
-	if !ok {
-		if n < 0 { // nothing taken is remembered: the bucket is full
-			return Decision{Allowed: true}
-		}
-		if len(m.buckets) >= m.maxKeys {
-			return Decision{Allowed: true}
-		}
-		b = &bucket{tokens: float64(rule.Limit), at: now}
+	switch {
+	case ok:
+		m.unlink(b)
+	case n < 0: // nothing taken is remembered: the bucket is full
+		return Decision{Allowed: true}
+	case len(m.buckets) >= m.maxKeys:
+		b = m.lru.prev // evict the least recently used bucket and reuse its memory
+		m.unlink(b)
+		delete(m.buckets, b.k)
+		*b = bucket{k: k, tokens: float64(rule.Limit), at: now}
+		m.buckets[k] = b
+	default:
+		b = &bucket{k: k, tokens: float64(rule.Limit), at: now}
 		m.buckets[k] = b
 	}
+	m.pushFront(b)
+
 	b.tokens = math.Min(float64(rule.Limit), b.tokens+now.Sub(b.at).Seconds()*rate)
 	b.at = now
 	if n > 0 && b.tokens < float64(n) {
@@ -108,12 +140,27 @@ func (m *Memory) decide(rule Rule, key string, n int) Decision {
 	return Decision{Allowed: true}
 }
 
-// sweepLocked forgets buckets that are full again (they behave exactly like absent ones).
-func (m *Memory) sweepLocked(now time.Time) {
-	for k, b := range m.buckets {
-		if !now.Before(b.full) {
-			delete(m.buckets, k)
+// expireLocked forgets up to expirePerCall buckets at the least-recently-used end that are
+// full again (they behave exactly like absent ones).
+func (m *Memory) expireLocked(now time.Time) {
+	for range expirePerCall {
+		b := m.lru.prev
+		if b == &m.lru || now.Before(b.full) {
+			return
 		}
+		m.unlink(b)
+		delete(m.buckets, b.k)
 	}
-	m.sweep = now
+}
+
+// pushFront makes b the most recently used bucket.
+func (m *Memory) pushFront(b *bucket) {
+	b.prev, b.next = &m.lru, m.lru.next
+	b.prev.next, b.next.prev = b, b
+}
+
+// unlink takes b out of the least-recently-used list.
+func (m *Memory) unlink(b *bucket) {
+	b.prev.next, b.next.prev = b.next, b.prev
+	b.prev, b.next = nil, nil
 }

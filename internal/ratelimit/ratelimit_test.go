@@ -46,7 +46,7 @@ func TestMemoryDisabledAndBounded(t *testing.T) {
 	rule := Rule{Name: "r", Limit: 1, Window: time.Hour}
 	m.Take(ctx, rule, "a", 1)
 	m.Take(ctx, rule, "b", 1)
-	m.Take(ctx, rule, "c", 1) // over maxKeys: allowed, untracked
+	m.Take(ctx, rule, "c", 1) // over maxKeys: evicts "a", the least recently used
 	if len(m.buckets) > 2 {
 		t.Fatalf("%d buckets, max 2", len(m.buckets))
 	}
