@@ -38,7 +38,8 @@ func orphans(ctx context.Context, args []string, getenv func(string) string, std
 	flags.SetOutput(stderr)
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "usage: tiktok orphans [--dry-run] [--min-age 1h]\n\n"+
-			"Removes the media files that no video, user or recent storage upload refers to.\n\n")
+			"Removes the media files that no video, user or recent storage upload refers to\n"+
+			"(storage uploads no video claimed count for STORAGE_UNCLAIMED_TTL).\n\n")
 		flags.PrintDefaults()
 	}
 	dryRun := flags.Bool("dry-run", false, "list what would be removed; remove nothing")
@@ -68,7 +69,7 @@ func orphans(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	rep, err := maintenance.Orphans(ctx, postgres.NewStore(pool), files, maintenance.OrphanOptions{MinAge: minAge, DryRun: *dryRun})
+	rep, err := maintenance.Orphans(ctx, postgres.NewStore(pool), files, maintenance.OrphanOptions{MinAge: minAge, DryRun: *dryRun, StorageTTL: cfg.StorageTTL})
 	verb := "removed"
 	if rep.DryRun {
 		verb = "would remove"

@@ -76,7 +76,7 @@ func TestOrphansCommand(t *testing.T) {
 	}
 	// Storage-compatible uploads no video uses (yet): the recent one counts as referenced.
 	for bucket, name := range map[string]string{"videos": "recent-upload.mp4", "thumbnails": "stale-upload.jpg"} {
-		if err := store.PutStorageObject(ctx, bucket, "u/"+name, postgres.StorageObject{MediaName: name, ContentType: "application/octet-stream"}, false); err != nil {
+		if err := store.PutStorageObject(ctx, bucket, "u/"+name, postgres.StorageObject{MediaName: name, ContentType: "application/octet-stream"}); err != nil {
 			t.Fatal(err)
 		}
 	}

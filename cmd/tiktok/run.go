@@ -21,6 +21,7 @@ import (
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
+	"github.com/gotok/tiktok/internal/maintenance"
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/postgres"
 	seeddata "github.com/gotok/tiktok/internal/seed"
@@ -144,6 +145,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	// Storage-compatible uploads no video claims are deleted in the background; every
+	// server copy sweeps, each object is removed by one of them.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		maintenance.SweepStorageEvery(sweepCtx, postgres.NewStore(pool), storage, cfg.StorageTTL,
+			maintenance.SweepInterval(cfg.StorageTTL), migrations.ready, log)
+	}()
+	defer func() { stopSweep(); <-sweepDone }()
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
 			PublicURL:       cfg.PublicURL,
@@ -153,6 +164,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			Limits:          httpapi.Limits(cfg.Limits),
 			StorageCompat:   cfg.StorageCompat,
 			SeparateMetrics: cfg.MetricsAddr != "",
+
+			StorageMinRate:   cfg.StorageMinRate,
+			StorageRateGrace: cfg.StorageUploadGrace,
 		},
 		Logger:    log,
 		Store:     postgres.NewStore(pool),

@@ -40,6 +40,12 @@ type Config struct {
 	// API's listener (the default outside production), "off" nowhere.
 	MetricsAddr   string // METRICS_ADDR
 	StorageCompat bool   // STORAGE_COMPAT
+	// StorageTTL is how long a storage-compatible upload no video claimed is kept.
+	StorageTTL time.Duration // STORAGE_UNCLAIMED_TTL
+	// StorageMinRate is the lowest average rate (bytes per second) of a storage-compatible
+	// upload's body once StorageUploadGrace has passed; 0 disables the check.
+	StorageMinRate     int64         // STORAGE_MIN_UPLOAD_RATE
+	StorageUploadGrace time.Duration // STORAGE_UPLOAD_GRACE
 	// ShutdownTimeout is how long serve waits for in-flight requests once told to stop.
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	// TrustedProxies lists the networks whose X-Forwarded-For is believed.
@@ -55,6 +61,10 @@ type Limits struct {
 	RegisterPerIP   int  // RATE_LIMIT_REGISTER_IP (per hour)
 	WritesPerUser   int  // RATE_LIMIT_WRITES_USER (per minute)
 	RequestsPerIP   int  // RATE_LIMIT_REQUESTS_IP (per minute)
+	// StorageBytesPerIP is the byte budget of storage-compatible uploads per client IP per
+	// hour; StorageUploadsPerIP how many of them one client IP may run at once.
+	StorageBytesPerIP   int // RATE_LIMIT_STORAGE_BYTES_IP
+	StorageUploadsPerIP int // RATE_LIMIT_STORAGE_UPLOADS_IP
 }
 
 // Production reports whether the server runs in production mode.
@@ -125,7 +135,9 @@ func Load(getenv func(string) string) (Config, error) {
 			WritesPerUser:   int(integer("RATE_LIMIT_WRITES_USER", 60, 0, 1<<30)),
 			RequestsPerIP:   int(integer("RATE_LIMIT_REQUESTS_IP", 600, 0, 1<<30)),
 		},
+		StorageMinRate: integer("STORAGE_MIN_UPLOAD_RATE", 8<<10, 0, 1<<40),
 	}
+	c.storageLimits(integer, &problems)
 	switch c.AppEnv {
 	case "development", "production", "test":
 	default:
@@ -143,6 +155,8 @@ func Load(getenv func(string) string) (Config, error) {
 		problems = append(problems, "SHUTDOWN_TIMEOUT: "+err.Error())
 	}
 	c.ShutdownTimeout = grace
+	c.StorageTTL = boundedDuration(str("STORAGE_UNCLAIMED_TTL", "1h"), "STORAGE_UNCLAIMED_TTL", time.Second, 365*24*time.Hour, &problems)
+	c.StorageUploadGrace = boundedDuration(str("STORAGE_UPLOAD_GRACE", "10s"), "STORAGE_UPLOAD_GRACE", time.Millisecond, 10*time.Minute, &problems)
 
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		problems = append(problems, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))
@@ -215,6 +229,31 @@ func Load(getenv func(string) string) (Config, error) {
 		c.JWTSecret = s
 	}
 	return c, nil
+}
+
+// storageLimits reads the storage-compatible upload limits. The byte budget defaults to two
+// full-size posts (video and thumbnail) per client IP per hour and must fit one video.
+func (c *Config) storageLimits(integer func(key string, def, min, max int64) int64, problems *[]string) {
+	const imageBytes = 5 << 20 // media.MaxImageBytes
+	budget := integer("RATE_LIMIT_STORAGE_BYTES_IP", 2*(c.MaxVideoBytes+imageBytes), 0, 1<<50)
+	if budget > 0 && budget < c.MaxVideoBytes {
+		*problems = append(*problems, fmt.Sprintf("RATE_LIMIT_STORAGE_BYTES_IP=%d: want 0 (off) or at least MAX_VIDEO_BYTES (%d), or no video could ever be uploaded", budget, c.MaxVideoBytes))
+	}
+	c.Limits.StorageBytesPerIP = int(budget)
+	c.Limits.StorageUploadsPerIP = int(integer("RATE_LIMIT_STORAGE_UPLOADS_IP", 2, 0, 1<<20))
+}
+
+// boundedDuration parses v (see ParseDuration) and checks that it lies in [min, max],
+// recording a problem named key otherwise.
+func boundedDuration(v, key string, min, max time.Duration, problems *[]string) time.Duration {
+	d, err := ParseDuration(v)
+	switch {
+	case err != nil:
+		*problems = append(*problems, key+": "+err.Error())
+	case d < min || d > max:
+		*problems = append(*problems, fmt.Sprintf("%s=%q: want a duration between %s and %s", key, v, min, max))
+	}
+	return d
 }
 
 // devSecret returns the development JWT secret kept in dir/jwt_secret, creating it on first use.

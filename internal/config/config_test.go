@@ -53,6 +53,11 @@ func TestLoadDefaults(t *testing.T) {
 		{"TrustedProxies", len(cfg.TrustedProxies), 0},
 		{"Limits.Enabled", cfg.Limits.Enabled, true},
 		{"ShutdownTimeout", cfg.ShutdownTimeout, 30 * time.Second},
+		{"StorageTTL", cfg.StorageTTL, time.Hour},
+		{"StorageMinRate", cfg.StorageMinRate, int64(8 << 10)},
+		{"StorageUploadGrace", cfg.StorageUploadGrace, 10 * time.Second},
+		{"Limits.StorageBytesPerIP", cfg.Limits.StorageBytesPerIP, 2 * (100<<20 + 5<<20)},
+		{"Limits.StorageUploadsPerIP", cfg.Limits.StorageUploadsPerIP, 2},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -307,6 +312,17 @@ func TestLoadInvalid(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT", "0"},
 		{"METRICS_ADDR", "9464"},
 		{"METRICS_ADDR", "localhost"},
+		{"STORAGE_UNCLAIMED_TTL", "0"},
+		{"STORAGE_UNCLAIMED_TTL", "500ms"},
+		{"STORAGE_UNCLAIMED_TTL", "400d"},
+		{"STORAGE_UNCLAIMED_TTL", "later"},
+		{"STORAGE_UPLOAD_GRACE", "0"},
+		{"STORAGE_UPLOAD_GRACE", "11m"},
+		{"STORAGE_MIN_UPLOAD_RATE", "-1"},
+		{"STORAGE_MIN_UPLOAD_RATE", "fast"},
+		{"RATE_LIMIT_STORAGE_BYTES_IP", "-1"},
+		{"RATE_LIMIT_STORAGE_BYTES_IP", "1000"}, // smaller than one video: nothing could be uploaded
+		{"RATE_LIMIT_STORAGE_UPLOADS_IP", "-1"},
 		{"JWT_SECRET", "too-short"}, // development: set but short is a mistake, not "generate one"
 	}
 	for _, tt := range tests {
@@ -324,6 +340,38 @@ func TestLoadInvalid(t *testing.T) {
 				t.Error("an invalid configuration still wrote a secret file")
 			}
 		})
+	}
+}
+
+// TestLoadStorageLimits: the storage upload settings take their values; the byte budget
+// follows MAX_VIDEO_BYTES unless set, may be 0 (off), and must otherwise fit one video.
+func TestLoadStorageLimits(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(env(map[string]string{
+		"JWT_SECRET":                    secret32,
+		"MAX_VIDEO_BYTES":               "1048576",
+		"STORAGE_UNCLAIMED_TTL":         "20m",
+		"STORAGE_MIN_UPLOAD_RATE":       "0",
+		"STORAGE_UPLOAD_GRACE":          "1500ms",
+		"RATE_LIMIT_STORAGE_UPLOADS_IP": "5",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.StorageTTL != 20*time.Minute || cfg.StorageMinRate != 0 || cfg.StorageUploadGrace != 1500*time.Millisecond ||
+		cfg.Limits.StorageUploadsPerIP != 5 || cfg.Limits.StorageBytesPerIP != 2*(1<<20+5<<20) {
+		t.Errorf("storage settings %v %v %v %d %d", cfg.StorageTTL, cfg.StorageMinRate, cfg.StorageUploadGrace,
+			cfg.Limits.StorageUploadsPerIP, cfg.Limits.StorageBytesPerIP)
+	}
+	for value, want := range map[string]int{"0": 0, "104857600": 100 << 20, "1073741824": 1 << 30} {
+		cfg, err := config.Load(env(map[string]string{"JWT_SECRET": secret32, "RATE_LIMIT_STORAGE_BYTES_IP": value}))
+		if err != nil || cfg.Limits.StorageBytesPerIP != want {
+			t.Errorf("RATE_LIMIT_STORAGE_BYTES_IP=%s: %d, %v; want %d", value, cfg.Limits.StorageBytesPerIP, err, want)
+		}
+	}
+	_, err = config.Load(env(map[string]string{"JWT_SECRET": secret32, "MAX_VIDEO_BYTES": "209715200", "RATE_LIMIT_STORAGE_BYTES_IP": "104857600"}))
+	if err == nil || !strings.Contains(err.Error(), "MAX_VIDEO_BYTES") {
+		t.Errorf("a budget below MAX_VIDEO_BYTES: %v", err)
 	}
 }
 

@@ -25,6 +25,7 @@ var statusOf = map[tiktok.Code]int{
 	tiktok.CodeForbidden:            http.StatusForbidden,
 	tiktok.CodeNotFound:             http.StatusNotFound,
 	tiktok.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	tiktok.CodeRequestTimeout:       http.StatusRequestTimeout,
 	tiktok.CodeUsernameTaken:        http.StatusConflict,
 	tiktok.CodeEmailTaken:           http.StatusConflict,
 	tiktok.CodeTooLarge:             http.StatusRequestEntityTooLarge,

@@ -28,6 +28,11 @@ type Config struct {
 	// SeparateMetrics leaves /metrics out of the API's routes: the caller serves
 	// MetricsHandler on a listener of its own (METRICS_ADDR).
 	SeparateMetrics bool
+	// StorageMinRate is the lowest average rate, in bytes per second, at which the body of
+	// a storage-compatible upload must arrive once StorageRateGrace has passed; a slower
+	// upload is cut off with 408. 0 disables the check.
+	StorageMinRate   int64
+	StorageRateGrace time.Duration
 }
 
 // Limits are the rate limits; a zero count disables one, Enabled=false all of them.
@@ -38,6 +43,10 @@ type Limits struct {
 	RegisterPerIP   int // registrations per client IP per hour
 	WritesPerUser   int // writes per user per minute
 	RequestsPerIP   int // requests per client IP per minute
+	// StorageBytesPerIP is the budget of storage-compatible upload bytes per client IP per
+	// hour; StorageUploadsPerIP the number of such uploads one client IP may run at once.
+	StorageBytesPerIP   int
+	StorageUploadsPerIP int
 }
 
 // Server holds the dependencies of every handler.
@@ -53,6 +62,7 @@ type Server struct {
 	views     *viewCounter
 	// bcryptGate lets each client have one password check running at a time.
 	bcryptGate *gate
+	uploads    uploadSlots // storage uploads in progress per client
 	metrics    *metrics
 	now        func() time.Time
 	ready      func() error

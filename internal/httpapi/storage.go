@@ -6,13 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/postgres"
+	"github.com/gotok/tiktok/internal/ratelimit"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -50,8 +56,18 @@ func validStoragePath(p string) bool {
 }
 
 // handleStorageUpload stores a file sent as storage-js does: multipart with the file
-// under an empty field name, or the raw bytes as the body.
-func (s *Server) handleStorageUpload(w http.ResponseWriter, r *http.Request) error {
+// under an empty field name, or the raw bytes as the body. The route needs no login, so
+// everything a stranger could abuse is bounded before the body is read: the object gets an
+// owner (storageOwner) or the upload is refused; an existing path is refused, never
+// replaced; the client IP may run only so many uploads at once and has a byte budget per
+// hour; and the body must keep arriving at the minimum rate. A refused or failed upload
+// leaves no file and no row.
+func (s *Server) handleStorageUpload(w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if err != nil { // what is left of a refused upload's body is not worth reading
+			w.Header().Set("Connection", "close")
+		}
+	}()
 	bucket, path := r.PathValue("bucket"), r.PathValue("path")
 	kind, max, err := s.storageBucket(bucket)
 	if err != nil {
@@ -60,7 +76,28 @@ func (s *Server) handleStorageUpload(w http.ResponseWriter, r *http.Request) err
 	if !validStoragePath(path) {
 		return tiktok.Invalid(map[string]string{"path": "may contain only letters, digits, . _ - and / between non-empty segments, no .."})
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, max+1<<20)
+	owner, err := s.storageOwner(r, path)
+	if err != nil {
+		return err
+	}
+	limit := max + 1<<20 // the file and a multipart envelope
+	if r.ContentLength > limit {
+		return &tiktok.Error{Code: tiktok.CodeTooLarge, Message: "Request body too large"}
+	}
+	release, err := s.takeUploadSlot(r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	body, err := s.newUploadBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	defer body.settle()
+	if err := s.store.CheckStorageUpload(r.Context(), bucket, path, owner); err != nil {
+		return err
+	}
+	r.Body = body
 	var saved media.Saved
 	if isMultipart(r) {
 		saved, err = s.saveStorageForm(r, kind, max)
@@ -69,15 +106,232 @@ func (s *Server) handleStorageUpload(w http.ResponseWriter, r *http.Request) err
 		err = fileError("file", err)
 	}
 	if err != nil {
+		if body.err != nil { // too slow or over the budget: say so, not what it broke
+			return body.err
+		}
 		return err
 	}
-	upsert := strings.EqualFold(r.Header.Get("x-upsert"), "true")
-	if err := s.store.PutStorageObject(context.WithoutCancel(r.Context()), bucket, path, postgres.StorageObject{MediaName: saved.Name, ContentType: saved.ContentType}, upsert); err != nil {
+	obj := postgres.StorageObject{MediaName: saved.Name, ContentType: saved.ContentType, OwnerID: owner}
+	if err := s.store.PutStorageObject(context.WithoutCancel(r.Context()), bucket, path, obj); err != nil {
 		s.deleteMedia(saved.Name)
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"Key": bucket + "/" + path, "Id": newUUID()})
 	return nil
+}
+
+// userFolder matches the user-{id}/ folder the original frontend uploads into.
+var userFolder = regexp.MustCompile(`^user-([1-9][0-9]{0,18})/`)
+
+// storageOwner returns the user an upload to path will belong to — the only one who can
+// then claim it for a video. It is the uploader when the request carries a valid token of
+// ours, else the user of a leading user-{id}/ folder (the original frontend's storage
+// client sends only the public key). A logged-in uploader may not write into another
+// user's folder (forbidden), and an anonymous upload outside a user folder is refused:
+// nobody could ever claim it.
+func (s *Server) storageOwner(r *http.Request, path string) (int64, error) {
+	var folder int64
+	if m := userFolder.FindStringSubmatch(path); m != nil {
+		folder, _ = strconv.ParseInt(m[1], 10, 64) // 0 when out of range: no folder
+	}
+	switch uploader := viewerID(r); {
+	case uploader != 0 && folder != 0 && folder != uploader:
+		return 0, &tiktok.Error{Code: tiktok.CodeForbidden, Message: "You may upload only into your own user-{id}/ folder"}
+	case uploader != 0:
+		return uploader, nil
+	case folder != 0:
+		return folder, nil
+	}
+	return 0, tiktok.Invalid(map[string]string{"path": "must start with user-{id}/, the folder of the user who will post it (or the upload must carry that user's token)"})
+}
+
+// storageBytesRule is the per-client byte budget of storage uploads.
+func (s *Server) storageBytesRule() ratelimit.Rule {
+	if !s.cfg.Limits.Enabled {
+		return ratelimit.Rule{}
+	}
+	return ratelimit.Rule{Name: "storage-bytes-ip", Limit: s.cfg.Limits.StorageBytesPerIP, Window: time.Hour}
+}
+
+// takeUploadSlot admits a storage upload when its client runs fewer than the allowed
+// number at once, and returns the function that gives the slot back; otherwise it returns
+// a rate_limited error.
+func (s *Server) takeUploadSlot(r *http.Request) (release func(), err error) {
+	n := s.cfg.Limits.StorageUploadsPerIP
+	if !s.cfg.Limits.Enabled || n <= 0 {
+		return func() {}, nil
+	}
+	key := s.clientKey(r)
+	if !s.uploads.acquire(key, n) {
+		return nil, &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: time.Second,
+			Message: fmt.Sprintf("Too many uploads in progress from your address (at most %d at once)", n)}
+	}
+	return func() { s.uploads.release(key) }, nil
+}
+
+// uploadSlots counts the storage uploads in progress per client. A client's entry exists
+// only while it has uploads in progress, so its size is bounded by the connections.
+type uploadSlots struct {
+	mu    sync.Mutex
+	inUse map[string]int
+}
+
+func (u *uploadSlots) acquire(key string, max int) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.inUse[key] >= max {
+		return false
+	}
+	if u.inUse == nil {
+		u.inUse = map[string]int{}
+	}
+	u.inUse[key]++
+	return true
+}
+
+func (u *uploadSlots) release(key string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.inUse[key]--; u.inUse[key] <= 0 {
+		delete(u.inUse, key)
+	}
+}
+
+const (
+	// storageChargeStep is how many bytes a body of unknown length is charged at a time.
+	storageChargeStep = 256 << 10
+	// maxBodyTime bounds the read deadline the minimum rate moves forward: it is the serve
+	// command's ReadTimeout, which setting a deadline replaces.
+	maxBodyTime = 10 * time.Minute
+)
+
+// uploadBody is the body of a storage upload. It counts the bytes that arrive and charges
+// them to the client's byte budget (the Content-Length is reserved up front; a body of
+// unknown length is charged as it arrives), and it enforces the minimum transfer rate by
+// moving the connection's read deadline as bytes arrive: start + grace + received/rate.
+// A body that stops in time for neither fails with err set.
+type uploadBody struct {
+	s        *Server
+	r        io.ReadCloser
+	rule     ratelimit.Rule
+	key      string
+	reserved int64 // bytes taken from the budget; math.MaxInt64 when nothing is charged
+	received int64
+
+	rc    *http.ResponseController // nil: no minimum rate
+	start time.Time
+
+	err error // the body's own verdict: too slow, over the budget
+}
+
+// newUploadBody wraps r's body, limited to limit bytes, reserving its Content-Length from
+// the client's byte budget. It fails with rate_limited when the budget cannot cover it.
+func (s *Server) newUploadBody(w http.ResponseWriter, r *http.Request, limit int64) (*uploadBody, error) {
+	b := &uploadBody{s: s, r: http.MaxBytesReader(w, r.Body, limit), rule: s.storageBytesRule(),
+		key: s.clientKey(r), reserved: math.MaxInt64, start: time.Now()}
+	if s.cfg.StorageMinRate > 0 {
+		b.rc = http.NewResponseController(w)
+		b.setDeadline(b.start.Add(s.cfg.StorageRateGrace))
+	}
+	if b.rule.Limit <= 0 {
+		return b, nil
+	}
+	b.reserved = 0
+	if r.ContentLength > 0 {
+		n := min(r.ContentLength, limit, int64(b.rule.Limit))
+		if err := b.take(r.Context(), n); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// take charges n more bytes to the budget.
+func (b *uploadBody) take(ctx context.Context, n int64) error {
+	d, err := b.s.limiter.Take(ctx, b.rule, b.key, int(n))
+	if err != nil {
+		// A broken shared limiter must not take the API down with it.
+		b.s.log.Warn("rate limiter failed; allowing", "rule", b.rule.Name, "err", err)
+		b.reserved = math.MaxInt64
+		return nil
+	}
+	if !d.Allowed {
+		return &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: d.RetryAfter,
+			Message: "Upload budget of your address used up, please try again later"}
+	}
+	b.reserved += n
+	return nil
+}
+
+// charge covers the bytes received beyond the reservation: a step ahead when the budget
+// allows, else exactly what arrived.
+func (b *uploadBody) charge() error {
+	need := b.received - b.reserved
+	if step := min(max(need, storageChargeStep), int64(b.rule.Limit)); step > need {
+		if err := b.take(context.Background(), step); err == nil {
+			return nil
+		}
+	}
+	return b.take(context.Background(), need)
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.r.Read(p)
+	b.received += int64(n)
+	if b.received > b.reserved {
+		if e := b.charge(); e != nil {
+			b.err = e
+			return n, e
+		}
+	}
+	switch {
+	case err == nil:
+		if b.rc != nil {
+			rate := float64(b.s.cfg.StorageMinRate)
+			b.setDeadline(b.start.Add(b.s.cfg.StorageRateGrace + time.Duration(float64(b.received)/rate*float64(time.Second))))
+		}
+	case errors.Is(err, io.EOF):
+		// The body is complete: what follows (storing the row, answering) is not the
+		// client's to hurry, and the server reads the connection in the background now.
+		if b.rc != nil {
+			b.setDeadline(b.start.Add(maxBodyTime))
+		}
+	case errors.Is(err, os.ErrDeadlineExceeded): // the minimum rate, or the server's ReadTimeout
+		msg := "Request body arrived too slowly"
+		if b.rc != nil {
+			msg += fmt.Sprintf(" (the minimum is %d bytes per second)", b.s.cfg.StorageMinRate)
+		}
+		b.err = &tiktok.Error{Code: tiktok.CodeRequestTimeout, Message: msg, Cause: err}
+		return n, b.err
+	}
+	return n, err
+}
+
+func (b *uploadBody) Close() error { return b.r.Close() }
+
+// setDeadline moves the connection's read deadline to t, never past start + maxBodyTime.
+// Where deadlines are not supported, the minimum rate is not enforced.
+func (b *uploadBody) setDeadline(t time.Time) {
+	if t.After(b.start.Add(maxBodyTime)) {
+		t = b.start.Add(maxBodyTime)
+	}
+	if err := b.rc.SetReadDeadline(t); err != nil {
+		b.rc = nil
+	}
+}
+
+// settle gives back the part of the reservation that did not arrive (a body shorter than
+// announced, an upload refused after its first bytes). Bytes that arrived stay charged,
+// stored or not: the budget bounds the work a client can make the server do.
+func (b *uploadBody) settle() {
+	if unused := b.reserved - b.received; b.reserved != math.MaxInt64 && unused > 0 {
+		if err := b.s.limiter.Refund(context.Background(), b.rule, b.key, int(unused)); err != nil {
+			b.s.log.Warn("rate limiter refund failed", "rule", b.rule.Name, "err", err)
+		}
+	}
 }
 
 // saveStorageForm stores the file part of a storage-js multipart upload (the part with an
@@ -134,9 +388,10 @@ func (s *Server) handleStoragePublic(w http.ResponseWriter, r *http.Request) err
 	return s.serveMedia(w, r, obj.MediaName, obj.ContentType)
 }
 
-// ownStorageObject returns the stored file behind rawURL when it is one of this server's
-// public storage URLs (so a video posted with it takes ownership), else nil.
-func (s *Server) ownStorageObject(r *http.Request, rawURL string) *string {
+// storageRef returns the storage-compatible object rawURL names when it is one of this
+// server's public storage URLs (on the host of the API's base URL), for a new video to
+// claim; nil for any other URL, which the video only refers to.
+func (s *Server) storageRef(r *http.Request, rawURL, field string) *postgres.StorageRef {
 	if !s.cfg.StorageCompat {
 		return nil
 	}
@@ -148,15 +403,8 @@ func (s *Server) ownStorageObject(r *http.Request, rawURL string) *string {
 	if err != nil || !strings.EqualFold(u.Host, base.Host) {
 		return nil
 	}
-	bucket, path, ok := strings.Cut(strings.TrimPrefix(u.Path, storagePublicPrefix), "/")
-	if !ok {
-		return nil
-	}
-	obj, err := s.store.StorageObject(r.Context(), bucket, path)
-	if err != nil {
-		return nil
-	}
-	return &obj.MediaName
+	bucket, path, _ := strings.Cut(strings.TrimPrefix(u.Path, storagePublicPrefix), "/")
+	return &postgres.StorageRef{Bucket: bucket, Path: path, Field: field}
 }
 
 // newUUID returns a random (version 4) UUID.

@@ -204,13 +204,13 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, f videoForm
 		} else if u, ok := httpURL(*f.VideoURL); !ok {
 			fields["videoUrl"] = "must be an absolute http(s) URL"
 		} else {
-			nv.VideoURL, nv.VideoMedia = u, s.ownStorageObject(r, u)
+			nv.VideoURL, nv.VideoObject = u, s.storageRef(r, u, "videoUrl")
 		}
 		if f.ThumbnailURL != nil && strings.TrimSpace(*f.ThumbnailURL) != "" {
 			if u, ok := httpURL(*f.ThumbnailURL); !ok {
 				fields["thumbnailUrl"] = "must be an absolute http(s) URL"
 			} else {
-				nv.ThumbnailURL, nv.ThumbnailMedia = &u, s.ownStorageObject(r, u)
+				nv.ThumbnailURL, nv.ThumbnailObject = &u, s.storageRef(r, u, "thumbnailUrl")
 			}
 		}
 		nv.VideoStoragePath = optionalText(fields, "videoStoragePath", f.VideoStoragePath, 1024)

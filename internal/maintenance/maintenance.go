@@ -1,13 +1,15 @@
-// Package maintenance finds and removes media files that no row refers to any more: the
-// file of an upload whose request failed after storing it, a replaced storage-compatible
-// object, a file left by a crash between deleting a row and deleting its file. The tiktok
-// command's orphans subcommand is a thin wrapper around it.
+// Package maintenance removes media nobody needs any more: files that no row refers to
+// (the file of an upload whose request failed after storing it, a file left by a crash
+// between deleting a row and deleting its file) — the tiktok command's orphans subcommand
+// is a thin wrapper around Orphans — and storage-compatible uploads that no video claimed
+// in time, which serve sweeps in the background (SweepStorageEvery).
 package maintenance
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/gotok/tiktok/internal/media"
@@ -20,10 +22,12 @@ import (
 // minutes).
 const DefaultMinAge = time.Hour
 
-// StorageGrace is how long a file uploaded through the storage-compatible routes counts as
-// referenced although no video refers to it yet: the original frontend uploads first and
-// creates the video afterwards.
-const StorageGrace = 24 * time.Hour
+// DefaultStorageTTL is how long a file uploaded through the storage-compatible routes is
+// kept while no video claims it (STORAGE_UNCLAIMED_TTL). The original frontend uploads and
+// then posts the video in the same submit, seconds apart; an hour covers a slow second
+// upload with room to spare, and bounds what an anonymous client can keep stored to about
+// two hours of its upload budget.
+const DefaultStorageTTL = time.Hour
 
 // OrphanOptions tune Orphans.
 type OrphanOptions struct {
@@ -34,6 +38,9 @@ type OrphanOptions struct {
 	DryRun bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// StorageTTL is how long a storage-compatible upload no video claimed counts as
+	// referenced; zero means DefaultStorageTTL.
+	StorageTTL time.Duration
 }
 
 // File is a stored media file.
@@ -62,11 +69,14 @@ type tempSweeper interface {
 
 // Orphans removes from files every stored file that no row of store refers to and that is
 // older than opts.MinAge, and forgets the storage-compatible mappings of the removed files.
+// A storage-compatible upload counts as referenced while a video owns it or while it is
+// younger than opts.StorageTTL.
 //
 // It lists the files first and the references second, so a row committed while it runs is
 // seen; a file stored meanwhile is younger than MinAge and kept. For each orphan it forgets
 // the mapping before deleting the file, so no row is ever left pointing at a missing file:
-// if a deletion fails, the file stays unreferenced and the next run removes it.
+// if a deletion fails, the file stays unreferenced and the next run removes it. An upload a
+// video claimed after the references were read is not forgotten, and its file is kept.
 //
 // It fails when the files cannot be listed or the references cannot be loaded (having
 // removed nothing), or, after trying every orphan, with the joined errors of the deletions
@@ -77,6 +87,9 @@ func Orphans(ctx context.Context, store *postgres.Store, files media.Storage, op
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.StorageTTL <= 0 {
+		opts.StorageTTL = DefaultStorageTTL
 	}
 	rep := OrphansReport{DryRun: opts.DryRun}
 	cutoff := opts.Now().Add(-opts.MinAge)
@@ -96,7 +109,7 @@ func Orphans(ctx context.Context, store *postgres.Store, files media.Storage, op
 		return rep, fmt.Errorf("orphans: list files: %w", err)
 	}
 	rep.Scanned = len(all)
-	referenced, err := store.ReferencedMedia(ctx, StorageGrace)
+	referenced, err := store.ReferencedMedia(ctx, opts.StorageTTL)
 	if err != nil {
 		return rep, fmt.Errorf("orphans: %w", err)
 	}
@@ -124,11 +137,15 @@ func Orphans(ctx context.Context, store *postgres.Store, files media.Storage, op
 	for i, f := range orphans {
 		names[i] = f.Name
 	}
-	if err := store.ForgetStorageObjects(ctx, names); err != nil {
+	claimed, err := store.ForgetStorageObjects(ctx, names)
+	if err != nil {
 		return rep, fmt.Errorf("orphans: %w", err)
 	}
 	var errs []error
 	for _, f := range orphans {
+		if claimed[f.Name] {
+			continue
+		}
 		if err := files.Delete(ctx, f.Name); err != nil {
 			errs = append(errs, err)
 			continue
@@ -140,4 +157,73 @@ func Orphans(ctx context.Context, store *postgres.Store, files media.Storage, op
 		return rep, fmt.Errorf("orphans: %w", err)
 	}
 	return rep, nil
+}
+
+// sweepBatch is how many objects SweepStorage deletes per statement.
+const sweepBatch = 500
+
+// SweepStorage removes the storage-compatible uploads that no video claimed within ttl:
+// each object's row first, then its file, so no row ever points at a missing file. It is
+// safe to run in several processes at once (each object is removed by exactly one) and
+// never removes an object a video is claiming at the same time. Once rows are deleted
+// their files are deleted even if ctx ends; a file whose deletion fails stays unreferenced
+// for the orphans command. It returns how many objects it removed, and the joined errors
+// of the statement or the deletions that failed.
+func SweepStorage(ctx context.Context, store *postgres.Store, files media.Storage, ttl time.Duration) (int, error) {
+	removed := 0
+	var errs []error
+	for ctx.Err() == nil {
+		names, err := store.ExpireStorageObjects(ctx, ttl, sweepBatch)
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		for _, n := range names {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := files.Delete(dctx, n); err != nil {
+				errs = append(errs, err)
+			}
+			cancel()
+		}
+		removed += len(names)
+		if len(names) < sweepBatch {
+			break
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("storage sweep: %w", err)
+	}
+	return removed, nil
+}
+
+// SweepInterval is how often serve sweeps for unclaimed uploads kept for ttl: a quarter of
+// ttl, at least a second and at most five minutes, so an upload is gone at most a quarter
+// later than its ttl and an idle database sees one cheap indexed query every few minutes.
+func SweepInterval(ttl time.Duration) time.Duration {
+	return min(max(ttl/4, time.Second), 5*time.Minute)
+}
+
+// SweepStorageEvery runs SweepStorage at once and then every interval until ctx ends,
+// skipping a round while ready (when not nil) returns an error (migrations pending). It
+// logs what it removed and why a round failed, and returns when ctx ends.
+func SweepStorageEvery(ctx context.Context, store *postgres.Store, files media.Storage, ttl, interval time.Duration, ready func() error, log *slog.Logger) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		if ready == nil || ready() == nil {
+			n, err := SweepStorage(ctx, store, files, ttl)
+			if n > 0 {
+				log.Info("removed storage uploads no video claimed", "objects", n, "ttl", ttl)
+			}
+			if err != nil && ctx.Err() == nil {
+				log.Warn("storage sweep failed", "err", err)
+			}
+		}
+		timer.Reset(interval)
+	}
 }

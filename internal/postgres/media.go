@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +16,15 @@ import (
 type StorageObject struct {
 	MediaName   string
 	ContentType string
+	// OwnerID is the only user who may claim the object for a video (0: nobody).
+	OwnerID int64
+}
+
+// StorageRef names a storage-compatible object a new video claims. Field is the request
+// field the reference came from ("videoUrl"), named in the errors about it.
+type StorageRef struct {
+	Bucket, Path string
+	Field        string
 }
 
 // StorageObject returns the object at bucket/path, or not_found.
@@ -26,30 +36,90 @@ func (s *Store) StorageObject(ctx context.Context, bucket, path string) (Storage
 	return StorageObject{MediaName: r.MediaName, ContentType: r.ContentType}, nil
 }
 
-// PutStorageObject maps bucket/path to a stored file. Without upsert an existing path is a
-// validation error (the caller deletes the file it stored); with upsert the path is
-// re-pointed and the old file is left for the orphans command.
-func (s *Store) PutStorageObject(ctx context.Context, bucket, path string, o StorageObject, upsert bool) error {
-	arg := db.InsertStorageObjectParams{Bucket: bucket, Path: path, MediaName: o.MediaName, ContentType: o.ContentType}
-	if upsert {
-		if err := s.q.UpsertStorageObject(ctx, db.UpsertStorageObjectParams(arg)); err != nil {
-			return fmt.Errorf("upsert storage object: %w", translate(err))
-		}
-		return nil
-	}
-	n, err := s.q.InsertStorageObject(ctx, arg)
-	if err != nil {
-		return fmt.Errorf("insert storage object: %w", translate(err))
-	}
-	if n == 0 {
-		return &tiktok.Error{Code: tiktok.CodeValidation, Message: "The resource already exists",
-			Fields: map[string]string{"path": "already exists (send x-upsert: true to replace it)"}}
+// errObjectExists is Supabase's answer to an upload to a path that is taken.
+func errObjectExists() error {
+	return &tiktok.Error{Code: tiktok.CodeValidation, Message: "The resource already exists",
+		Fields: map[string]string{"path": "already exists; an object is never replaced"}}
+}
+
+func errNoSuchOwner() error {
+	return tiktok.Invalid(map[string]string{"path": "names a user that does not exist"})
+}
+
+// CheckStorageUpload returns the error an upload of bucket/path owned by owner would end
+// with — a validation error when the path is taken or owner does not exist — so that the
+// caller can refuse it before reading the body. PutStorageObject still decides.
+func (s *Store) CheckStorageUpload(ctx context.Context, bucket, path string, owner int64) error {
+	r, err := s.q.CheckStorageUpload(ctx, db.CheckStorageUploadParams{Bucket: bucket, Path: path, OwnerID: owner})
+	switch {
+	case err != nil:
+		return fmt.Errorf("check storage upload: %w", translate(err))
+	case r.Taken:
+		return errObjectExists()
+	case !r.OwnerExists:
+		return errNoSuchOwner()
 	}
 	return nil
 }
 
+// PutStorageObject maps bucket/path to a stored file. An existing path is never replaced:
+// it is a validation error, as is an owner that does not exist (the caller deletes the
+// file it stored).
+func (s *Store) PutStorageObject(ctx context.Context, bucket, path string, o StorageObject) error {
+	arg := db.InsertStorageObjectParams{Bucket: bucket, Path: path, MediaName: o.MediaName, ContentType: o.ContentType}
+	if o.OwnerID != 0 {
+		arg.OwnerID = &o.OwnerID
+	}
+	n, err := s.q.InsertStorageObject(ctx, arg)
+	if isForeignKeyViolation(err) {
+		return errNoSuchOwner()
+	}
+	if err != nil {
+		return fmt.Errorf("insert storage object: %w", translate(err))
+	}
+	if n == 0 {
+		return errObjectExists()
+	}
+	return nil
+}
+
+// claimStorage marks the object ref names as claimed by a video of userID and returns its
+// file. It fails with a validation error when there is no such object or a video already
+// owns it, and with forbidden when it belongs to someone else.
+func claimStorage(ctx context.Context, q *db.Queries, userID int64, ref StorageRef) (string, error) {
+	name, err := q.ClaimStorageObject(ctx, db.ClaimStorageObjectParams{Bucket: ref.Bucket, Path: ref.Path, OwnerID: userID})
+	if err == nil {
+		return name, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", err
+	}
+	st, err := q.StorageObjectClaimState(ctx, db.StorageObjectClaimStateParams{Bucket: ref.Bucket, Path: ref.Path})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", tiktok.Invalid(map[string]string{ref.Field: "names no stored file (uploads no video uses are deleted after a while)"})
+	case err != nil:
+		return "", err
+	case st.OwnerID == nil || *st.OwnerID != userID:
+		return "", &tiktok.Error{Code: tiktok.CodeForbidden, Message: fmt.Sprintf("The stored file of %s belongs to another user", ref.Field)}
+	}
+	return "", tiktok.Invalid(map[string]string{ref.Field: "is already used by another video"})
+}
+
+// ExpireStorageObjects deletes up to limit storage-compatible objects that no video
+// claimed within ttl (by the database's clock) and returns their files, for the caller to
+// delete. Concurrent calls, from this process or another, never return the same object;
+// an object a video is claiming meanwhile is left alone.
+func (s *Store) ExpireStorageObjects(ctx context.Context, ttl time.Duration, limit int) ([]string, error) {
+	names, err := s.q.ExpireStorageObjects(ctx, db.ExpireStorageObjectsParams{TtlSeconds: ttl.Seconds(), Lim: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("expire storage objects: %w", translate(err))
+	}
+	return names, nil
+}
+
 // ReferencedMedia returns the set of stored-file names some row refers to, counting
-// storage-compatible uploads younger than grace as referenced.
+// storage-compatible uploads that are claimed or younger than grace as referenced.
 func (s *Store) ReferencedMedia(ctx context.Context, grace time.Duration) (map[string]bool, error) {
 	names, err := s.q.ReferencedMedia(ctx, grace.Seconds())
 	if err != nil {
@@ -62,12 +132,19 @@ func (s *Store) ReferencedMedia(ctx context.Context, grace time.Duration) (map[s
 	return set, nil
 }
 
-// ForgetStorageObjects deletes the storage-compatible mappings of the named files.
-func (s *Store) ForgetStorageObjects(ctx context.Context, names []string) error {
-	if err := s.q.DeleteStorageObjectsByMedia(ctx, names); err != nil {
-		return fmt.Errorf("forget storage objects: %w", translate(err))
+// ForgetStorageObjects deletes the unclaimed storage-compatible objects of the named
+// files and returns the names whose object a video claimed meanwhile: those files must be
+// kept.
+func (s *Store) ForgetStorageObjects(ctx context.Context, names []string) (kept map[string]bool, err error) {
+	left, err := s.q.ForgetUnclaimedStorageObjects(ctx, names)
+	if err != nil {
+		return nil, fmt.Errorf("forget storage objects: %w", translate(err))
 	}
-	return nil
+	kept = make(map[string]bool, len(left))
+	for _, n := range left {
+		kept[n] = true
+	}
+	return kept, nil
 }
 
 // Recount sets every denormalised counter to the COUNT(*) of its rows and returns how many

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -91,20 +93,36 @@ type NewVideo struct {
 	ThumbnailStoragePath *string
 	VideoMedia           *string // stored file the video owns
 	ThumbnailMedia       *string
+	// VideoObject and ThumbnailObject, when set, are storage-compatible objects the video
+	// claims: their files become its VideoMedia and ThumbnailMedia.
+	VideoObject, ThumbnailObject *StorageRef
 }
 
-// CreateVideo inserts a video and returns it as its author sees it. A stored file that
-// another video already owns is referenced without being owned.
+// CreateVideo inserts a video and returns it as its author sees it. When v names
+// storage-compatible objects, the video claims them in the same transaction: each must
+// belong to v.UserID (else forbidden) and exist unclaimed (else a validation error naming
+// the reference's field), and of any number of concurrent claims of one object exactly
+// one succeeds.
 func (s *Store) CreateVideo(ctx context.Context, v NewVideo) (tiktok.Video, error) {
 	arg := db.CreateVideoParams{
 		UserID: v.UserID, Caption: v.Caption, VideoUrl: v.VideoURL, ThumbnailUrl: v.ThumbnailURL,
 		AudioName: v.AudioName, VideoStoragePath: v.VideoStoragePath, ThumbnailStoragePath: v.ThumbnailStoragePath,
 		VideoMedia: v.VideoMedia, ThumbnailMedia: v.ThumbnailMedia,
 	}
-	id, err := s.q.CreateVideo(ctx, arg)
-	if c := constraintViolated(err); c == "videos_video_media_key" || c == "videos_thumbnail_media_key" {
-		arg.VideoMedia, arg.ThumbnailMedia = nil, nil
+	var id int64
+	var err error
+	if v.VideoObject == nil && v.ThumbnailObject == nil {
 		id, err = s.q.CreateVideo(ctx, arg)
+	} else {
+		err = s.inTx(ctx, func(q *db.Queries) error {
+			a := arg
+			if err := claimObjects(ctx, q, v.UserID, claim{v.VideoObject, &a.VideoMedia}, claim{v.ThumbnailObject, &a.ThumbnailMedia}); err != nil {
+				return err
+			}
+			var err error
+			id, err = q.CreateVideo(ctx, a)
+			return err
+		})
 	}
 	if err != nil {
 		if isForeignKeyViolation(err) {
@@ -113,6 +131,29 @@ func (s *Store) CreateVideo(ctx context.Context, v NewVideo) (tiktok.Video, erro
 		return tiktok.Video{}, fmt.Errorf("create video: %w", translate(err))
 	}
 	return s.Video(ctx, id, v.UserID)
+}
+
+// claim is a storage object to claim and where its file name goes.
+type claim struct {
+	ref  *StorageRef
+	name **string
+}
+
+// claimObjects claims the objects of claims for userID, in (bucket, path) order so that
+// two transactions claiming the same objects cannot deadlock.
+func claimObjects(ctx context.Context, q *db.Queries, userID int64, claims ...claim) error {
+	claims = slices.DeleteFunc(claims, func(c claim) bool { return c.ref == nil })
+	slices.SortFunc(claims, func(a, b claim) int {
+		return cmp.Or(cmp.Compare(a.ref.Bucket, b.ref.Bucket), cmp.Compare(a.ref.Path, b.ref.Path))
+	})
+	for _, c := range claims {
+		name, err := claimStorage(ctx, q, userID, *c.ref)
+		if err != nil {
+			return err
+		}
+		*c.name = &name
+	}
+	return nil
 }
 
 // VideoUpdate holds the fields to change; nil fields stay as they are. ClearAudioName

@@ -28,6 +28,7 @@ const (
 	CodeForbidden            Code = "forbidden"
 	CodeNotFound             Code = "not_found"
 	CodeMethodNotAllowed     Code = "method_not_allowed"
+	CodeRequestTimeout       Code = "request_timeout"
 	CodeUsernameTaken        Code = "username_taken"
 	CodeEmailTaken           Code = "email_taken"
 	CodeTooLarge             Code = "too_large"

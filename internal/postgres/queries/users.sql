@@ -96,11 +96,13 @@ SELECT avatar_media FROM users WHERE id = @id FOR UPDATE;
 DELETE FROM users WHERE id = @id;
 
 -- name: UserOwnedMedia :many
--- Every stored file the user owns: their avatar and their videos' files.
+-- Every stored file the user owns: their avatar, their videos' files and their
+-- storage-compatible uploads no video claimed yet.
 SELECT owned.m::text AS name FROM (
     SELECT u.avatar_media AS m FROM users u WHERE u.id = @user_id::bigint
     UNION ALL SELECT v.video_media FROM videos v WHERE v.user_id = @user_id::bigint
     UNION ALL SELECT v.thumbnail_media FROM videos v WHERE v.user_id = @user_id::bigint
+    UNION ALL SELECT s.media_name FROM storage_objects s WHERE s.owner_id = @user_id::bigint AND NOT s.claimed
 ) owned
 WHERE owned.m IS NOT NULL;
 

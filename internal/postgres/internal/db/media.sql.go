@@ -9,13 +9,134 @@ import (
 	"context"
 )
 
+const checkStorageUpload = `-- name: CheckStorageUpload :one
+SELECT EXISTS (SELECT 1 FROM storage_objects WHERE bucket = $1 AND path = $2) AS taken,
+       EXISTS (SELECT 1 FROM users WHERE id = $3) AS owner_exists
+`
+
+type CheckStorageUploadParams struct {
+	Bucket  string
+	Path    string
+	OwnerID int64
+}
+
+type CheckStorageUploadRow struct {
+	Taken       bool
+	OwnerExists bool
+}
+
+// Whether bucket/path is taken and whether the would-be owner exists, before an upload's
+// body is read.
+func (q *Queries) CheckStorageUpload(ctx context.Context, arg CheckStorageUploadParams) (CheckStorageUploadRow, error) {
+	row := q.db.QueryRow(ctx, checkStorageUpload, arg.Bucket, arg.Path, arg.OwnerID)
+	var i CheckStorageUploadRow
+	err := row.Scan(&i.Taken, &i.OwnerExists)
+	return i, err
+}
+
+const claimStorageObject = `-- name: ClaimStorageObject :one
+UPDATE storage_objects SET claimed = true
+WHERE bucket = $1 AND path = $2 AND owner_id = $3::bigint AND NOT claimed
+RETURNING media_name
+`
+
+type ClaimStorageObjectParams struct {
+	Bucket  string
+	Path    string
+	OwnerID int64
+}
+
+// Marks owner_id's unclaimed object at bucket/path as owned by a video and returns its
+// file. A concurrent claim or sweep of the same row waits for this transaction and then
+// finds it claimed, so an object is claimed at most once and never swept once claimed.
+func (q *Queries) ClaimStorageObject(ctx context.Context, arg ClaimStorageObjectParams) (string, error) {
+	row := q.db.QueryRow(ctx, claimStorageObject, arg.Bucket, arg.Path, arg.OwnerID)
+	var media_name string
+	err := row.Scan(&media_name)
+	return media_name, err
+}
+
 const deleteStorageObjectsByMedia = `-- name: DeleteStorageObjectsByMedia :exec
 DELETE FROM storage_objects WHERE media_name = ANY($1::text[])
 `
 
+// Forgets the objects of files whose owner (a video, a user) is being deleted.
 func (q *Queries) DeleteStorageObjectsByMedia(ctx context.Context, names []string) error {
 	_, err := q.db.Exec(ctx, deleteStorageObjectsByMedia, names)
 	return err
+}
+
+const expireStorageObjects = `-- name: ExpireStorageObjects :many
+DELETE FROM storage_objects s
+USING (
+    SELECT bucket, path FROM storage_objects
+    WHERE NOT claimed AND created_at < now() - make_interval(secs => $1::float8)
+    ORDER BY created_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) expired
+WHERE s.bucket = expired.bucket AND s.path = expired.path AND NOT s.claimed
+RETURNING s.media_name
+`
+
+type ExpireStorageObjectsParams struct {
+	TtlSeconds float64
+	Lim        int32
+}
+
+// Deletes up to lim unclaimed objects older than ttl_seconds, oldest first, and returns
+// their files. Rows another transaction holds (a claim in progress, another server's
+// sweep) are skipped, so concurrent sweeps never return the same row twice.
+func (q *Queries) ExpireStorageObjects(ctx context.Context, arg ExpireStorageObjectsParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, expireStorageObjects, arg.TtlSeconds, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var media_name string
+		if err := rows.Scan(&media_name); err != nil {
+			return nil, err
+		}
+		items = append(items, media_name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const forgetUnclaimedStorageObjects = `-- name: ForgetUnclaimedStorageObjects :many
+WITH forgotten AS (
+    DELETE FROM storage_objects WHERE media_name = ANY($1::text[]) AND NOT claimed
+    RETURNING media_name
+)
+SELECT s.media_name FROM storage_objects s
+WHERE s.media_name = ANY($1::text[])
+  AND s.media_name NOT IN (SELECT media_name FROM forgotten)
+`
+
+// Forgets the unclaimed objects of the named files and returns the names that are still
+// mapped afterwards: objects a video claimed meanwhile, whose files must stay.
+func (q *Queries) ForgetUnclaimedStorageObjects(ctx context.Context, names []string) ([]string, error) {
+	rows, err := q.db.Query(ctx, forgetUnclaimedStorageObjects, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var media_name string
+		if err := rows.Scan(&media_name); err != nil {
+			return nil, err
+		}
+		items = append(items, media_name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const getStorageObject = `-- name: GetStorageObject :one
@@ -40,8 +161,8 @@ func (q *Queries) GetStorageObject(ctx context.Context, arg GetStorageObjectPara
 }
 
 const insertStorageObject = `-- name: InsertStorageObject :execrows
-INSERT INTO storage_objects (bucket, path, media_name, content_type)
-VALUES ($1, $2, $3, $4)
+INSERT INTO storage_objects (bucket, path, media_name, content_type, owner_id)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (bucket, path) DO NOTHING
 `
 
@@ -50,14 +171,17 @@ type InsertStorageObjectParams struct {
 	Path        string
 	MediaName   string
 	ContentType string
+	OwnerID     *int64
 }
 
+// An existing path is never replaced: a duplicate inserts nothing.
 func (q *Queries) InsertStorageObject(ctx context.Context, arg InsertStorageObjectParams) (int64, error) {
 	result, err := q.db.Exec(ctx, insertStorageObject,
 		arg.Bucket,
 		arg.Path,
 		arg.MediaName,
 		arg.ContentType,
+		arg.OwnerID,
 	)
 	if err != nil {
 		return 0, err
@@ -73,11 +197,12 @@ SELECT n::text AS name FROM (
     UNION SELECT thumbnail_url FROM videos WHERE thumbnail_url NOT LIKE 'http%'
     UNION SELECT avatar_media FROM users WHERE avatar_media IS NOT NULL
     UNION SELECT avatar FROM users WHERE avatar NOT LIKE 'http%'
-    UNION SELECT media_name FROM storage_objects WHERE created_at > now() - make_interval(secs => $1::float8)
+    UNION SELECT media_name FROM storage_objects WHERE claimed OR created_at > now() - make_interval(secs => $1::float8)
 ) refs
 `
 
-// Every stored-file name a row refers to (owned or shared), for the orphans command.
+// Every stored-file name a row refers to (owned or shared), for the orphans command:
+// storage-compatible uploads count while claimed or younger than grace_seconds.
 func (q *Queries) ReferencedMedia(ctx context.Context, graceSeconds float64) ([]string, error) {
 	rows, err := q.db.Query(ctx, referencedMedia, graceSeconds)
 	if err != nil {
@@ -98,27 +223,24 @@ func (q *Queries) ReferencedMedia(ctx context.Context, graceSeconds float64) ([]
 	return items, nil
 }
 
-const upsertStorageObject = `-- name: UpsertStorageObject :exec
-INSERT INTO storage_objects (bucket, path, media_name, content_type)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (bucket, path) DO UPDATE
-SET media_name = excluded.media_name, content_type = excluded.content_type, created_at = now()
+const storageObjectClaimState = `-- name: StorageObjectClaimState :one
+SELECT owner_id, claimed FROM storage_objects WHERE bucket = $1 AND path = $2
 `
 
-type UpsertStorageObjectParams struct {
-	Bucket      string
-	Path        string
-	MediaName   string
-	ContentType string
+type StorageObjectClaimStateParams struct {
+	Bucket string
+	Path   string
 }
 
-// The replaced file stays until `tiktok orphans` finds nothing refers to it.
-func (q *Queries) UpsertStorageObject(ctx context.Context, arg UpsertStorageObjectParams) error {
-	_, err := q.db.Exec(ctx, upsertStorageObject,
-		arg.Bucket,
-		arg.Path,
-		arg.MediaName,
-		arg.ContentType,
-	)
-	return err
+type StorageObjectClaimStateRow struct {
+	OwnerID *int64
+	Claimed bool
+}
+
+// Why a claim matched no row: the object's owner and whether a video already owns it.
+func (q *Queries) StorageObjectClaimState(ctx context.Context, arg StorageObjectClaimStateParams) (StorageObjectClaimStateRow, error) {
+	row := q.db.QueryRow(ctx, storageObjectClaimState, arg.Bucket, arg.Path)
+	var i StorageObjectClaimStateRow
+	err := row.Scan(&i.OwnerID, &i.Claimed)
+	return i, err
 }

@@ -49,6 +49,8 @@ type StorageObject struct {
 	MediaName   string
 	ContentType string
 	CreatedAt   time.Time
+	OwnerID     *int64
+	Claimed     bool
 }
 
 type User struct {

@@ -590,11 +590,13 @@ SELECT owned.m::text AS name FROM (
     SELECT u.avatar_media AS m FROM users u WHERE u.id = $1::bigint
     UNION ALL SELECT v.video_media FROM videos v WHERE v.user_id = $1::bigint
     UNION ALL SELECT v.thumbnail_media FROM videos v WHERE v.user_id = $1::bigint
+    UNION ALL SELECT s.media_name FROM storage_objects s WHERE s.owner_id = $1::bigint AND NOT s.claimed
 ) owned
 WHERE owned.m IS NOT NULL
 `
 
-// Every stored file the user owns: their avatar and their videos' files.
+// Every stored file the user owns: their avatar, their videos' files and their
+// storage-compatible uploads no video claimed yet.
 func (q *Queries) UserOwnedMedia(ctx context.Context, userID int64) ([]string, error) {
 	rows, err := q.db.Query(ctx, userOwnedMedia, userID)
 	if err != nil {
