@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gotok/tiktok/internal/postgres"
+	"github.com/gotok/tiktok/internal/tiktok"
 )
 
 // runCommand runs `tiktok args...` and returns its standard output; an error carries the
@@ -63,20 +64,20 @@ func TestOrphansCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	u, err := store.CreateUser(ctx, postgres.NewUser{Username: "owner", Email: "owner@example.com", PasswordHash: "x"})
+	u, err := store.CreateUser(ctx, tiktok.NewUser{Username: "owner", Email: "owner@example.com", PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	video, thumb, avatar := "aaaa.mp4", "aaaa.jpg", "avatar.png"
-	if _, err := store.CreateVideo(ctx, postgres.NewVideo{UserID: u.ID, VideoURL: video, VideoMedia: &video, ThumbnailURL: &thumb, ThumbnailMedia: &thumb}); err != nil {
+	if _, err := store.CreateVideo(ctx, tiktok.NewVideo{UserID: u.ID, VideoURL: video, VideoMedia: &video, ThumbnailURL: &thumb, ThumbnailMedia: &thumb}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := store.UpdateProfile(ctx, u.ID, postgres.ProfileUpdate{SetAvatar: true, Avatar: &avatar, AvatarMedia: &avatar}); err != nil {
+	if _, _, err := store.UpdateProfile(ctx, u.ID, tiktok.ProfileUpdate{SetAvatar: true, Avatar: &avatar, AvatarMedia: &avatar}); err != nil {
 		t.Fatal(err)
 	}
 	// Storage-compatible uploads no video uses (yet): the recent one counts as referenced.
 	for bucket, name := range map[string]string{"videos": "recent-upload.mp4", "thumbnails": "stale-upload.jpg"} {
-		if err := store.PutStorageObject(ctx, bucket, "u/"+name, postgres.StorageObject{MediaName: name, ContentType: "application/octet-stream"}); err != nil {
+		if err := store.PutStorageObject(ctx, bucket, "u/"+name, tiktok.StorageObject{MediaName: name, ContentType: "application/octet-stream"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -213,7 +214,7 @@ func TestRecountCommand(t *testing.T) {
 
 	var users []int64
 	for i := range 3 {
-		u, err := store.CreateUser(ctx, postgres.NewUser{Username: fmt.Sprintf("user%d", i), Email: fmt.Sprintf("user%d@example.com", i), PasswordHash: "x"})
+		u, err := store.CreateUser(ctx, tiktok.NewUser{Username: fmt.Sprintf("user%d", i), Email: fmt.Sprintf("user%d@example.com", i), PasswordHash: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +222,7 @@ func TestRecountCommand(t *testing.T) {
 	}
 	var videos []int64
 	for i, u := range users[:2] {
-		v, err := store.CreateVideo(ctx, postgres.NewVideo{UserID: u, Caption: "v", VideoURL: fmt.Sprintf("https://cdn.example.com/%d.mp4", i)})
+		v, err := store.CreateVideo(ctx, tiktok.NewVideo{UserID: u, Caption: "v", VideoURL: fmt.Sprintf("https://cdn.example.com/%d.mp4", i)})
 		if err != nil {
 			t.Fatal(err)
 		}

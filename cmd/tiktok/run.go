@@ -24,7 +24,7 @@ import (
 	"github.com/gotok/tiktok/internal/maintenance"
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/postgres"
-	seeddata "github.com/gotok/tiktok/internal/seed"
+	"github.com/gotok/tiktok/internal/seed"
 )
 
 const usage = `usage: tiktok <command> [arguments]
@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout)
 	case "seed":
-		return seed(ctx, args[1:], getenv, stdout, stderr)
+		return seedDatabase(ctx, args[1:], getenv, stdout, stderr)
 	case "recount":
 		return recount(ctx, args[1:], getenv, stdout)
 	case "orphans":
@@ -121,6 +121,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	defer pool.Close()
+	if err := cfg.EnsureJWTSecret(); err != nil {
+		return err
+	}
 	log := newLogger(cfg, stderr)
 	migrate := func(ctx context.Context) error { return postgres.Migrate(ctx, pool, io.Discard) }
 	if !cfg.AutoMigrate {
@@ -147,11 +150,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	// Storage-compatible uploads no video claims are deleted in the background; every
 	// server copy sweeps, each object is removed by one of them.
+	store := postgres.NewStore(pool)
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		maintenance.SweepStorageEvery(sweepCtx, postgres.NewStore(pool), storage, cfg.StorageTTL,
+		maintenance.SweepStorageEvery(sweepCtx, store, storage, cfg.StorageTTL,
 			maintenance.SweepInterval(cfg.StorageTTL), migrations.ready, log)
 	}()
 	defer func() { stopSweep(); <-sweepDone }()
@@ -161,7 +165,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			CORSOrigins:     cfg.CORSOrigins,
 			TrustedProxies:  cfg.TrustedProxies,
 			MaxVideoBytes:   cfg.MaxVideoBytes,
-			Limits:          httpapi.Limits(cfg.Limits),
+			Limits:          cfg.Limits,
 			StorageCompat:   cfg.StorageCompat,
 			SeparateMetrics: cfg.MetricsAddr != "",
 
@@ -169,7 +173,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			StorageRateGrace: cfg.StorageUploadGrace,
 		},
 		Logger:    log,
-		Store:     postgres.NewStore(pool),
+		Store:     store,
+		PoolStats: func() httpapi.PoolStats { return httpapi.PoolStats(store.PoolStats()) },
 		Passwords: passwords,
 		Tokens:    auth.NewTokens(cfg.JWTSecret, cfg.JWTExpire, time.Now),
 		Media:     storage,
@@ -262,8 +267,8 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	return fmt.Errorf("unknown migrate command %q: want up, down or status", args[0])
 }
 
-func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	opts, err := seeddata.ParseFlags(args, stderr)
+func seedDatabase(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	opts, err := seed.ParseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -290,7 +295,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	sum, err := seeddata.Run(ctx, pool, store, hash, opts, stdout)
+	sum, err := seed.Run(ctx, pool, store, hash, opts, stdout)
 	if err != nil {
 		return err
 	}

@@ -78,9 +78,9 @@ const DefaultProductionMetricsAddr = "127.0.0.1:9464"
 // MinSecretBytes is the shortest JWT_SECRET accepted in production.
 const MinSecretBytes = 32
 
-// Load builds the configuration from getenv. In development, when JWT_SECRET is unset, it
-// generates a secret once and keeps it in DATA_DIR/jwt_secret so tokens survive restarts.
-// It returns an error naming every invalid variable.
+// Load builds the configuration from getenv, reading nothing else and writing nothing. In
+// development JWTSecret is nil when JWT_SECRET is unset (see EnsureJWTSecret). It returns an
+// error naming every invalid variable.
 func Load(getenv func(string) string) (Config, error) {
 	var problems []string
 	str := func(key, def string) string {
@@ -221,14 +221,23 @@ func Load(getenv func(string) string) (Config, error) {
 	if len(problems) > 0 {
 		return Config{}, errors.New("invalid configuration:\n  " + strings.Join(problems, "\n  "))
 	}
-	if c.JWTSecret == nil {
-		s, err := devSecret(c.DataDir)
-		if err != nil {
-			return Config{}, err
-		}
-		c.JWTSecret = s
-	}
 	return c, nil
+}
+
+// EnsureJWTSecret makes sure c has a JWT secret: in development, when JWT_SECRET is unset,
+// it reads the one kept in DATA_DIR/jwt_secret, generating it on first use so that tokens
+// survive restarts. Only commands that sign or verify tokens need it; Load itself has no
+// side effects.
+func (c *Config) EnsureJWTSecret() error {
+	if c.JWTSecret != nil {
+		return nil
+	}
+	s, err := devSecret(c.DataDir)
+	if err != nil {
+		return err
+	}
+	c.JWTSecret = s
+	return nil
 }
 
 // storageLimits reads the storage-compatible upload limits. The byte budget defaults to two

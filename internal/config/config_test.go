@@ -227,13 +227,30 @@ func TestLoadProductionPublicURLAndMetrics(t *testing.T) {
 
 func TestLoadDevelopmentSecret(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "data") // Load must create it
+	dir := filepath.Join(t.TempDir(), "data") // EnsureJWTSecret must create it
 	vars := map[string]string{"DATA_DIR": dir}
-
-	first, err := config.Load(env(vars))
-	if err != nil {
+	load := func(vars map[string]string) config.Config {
+		t.Helper()
+		cfg, err := config.Load(env(vars))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.JWTSecret != nil {
+			t.Fatal("Load set a JWT secret although JWT_SECRET is unset")
+		}
+		if err := cfg.EnsureJWTSecret(); err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	if _, err := config.Load(env(vars)); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("Load created the data directory: loading must have no side effects")
+	}
+
+	first := load(vars)
 	if len(first.JWTSecret) < config.MinSecretBytes {
 		t.Fatalf("generated secret is %d bytes, want at least %d", len(first.JWTSecret), config.MinSecretBytes)
 	}
@@ -253,18 +270,12 @@ func TestLoadDevelopmentSecret(t *testing.T) {
 		t.Errorf("file holds %q, Load returned %q", saved, first.JWTSecret)
 	}
 
-	second, err := config.Load(env(vars))
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := load(vars)
 	if !bytes.Equal(second.JWTSecret, first.JWTSecret) {
 		t.Error("second Load returned a different secret; tokens would not survive a restart")
 	}
 
-	other, err := config.Load(env(map[string]string{"DATA_DIR": t.TempDir()}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := load(map[string]string{"DATA_DIR": t.TempDir()})
 	if bytes.Equal(other.JWTSecret, first.JWTSecret) {
 		t.Error("two data directories got the same generated secret")
 	}

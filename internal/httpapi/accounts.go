@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gotok/tiktok/internal/auth"
-	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -124,7 +123,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if derive {
 		user, err = s.createWithDerivedUsername(r, email, hash, name)
 	} else {
-		user, err = s.store.CreateUser(r.Context(), postgres.NewUser{Username: username, Email: email, PasswordHash: hash, Name: name})
+		user, err = s.store.CreateUser(r.Context(), tiktok.NewUser{Username: username, Email: email, PasswordHash: hash, Name: name})
 	}
 	if err != nil {
 		return err
@@ -155,7 +154,7 @@ func (s *Server) createWithDerivedUsername(r *http.Request, email, hash string, 
 			}
 			candidate = fmt.Sprintf("%s%04d", base, n.Int64())
 		}
-		user, err := s.store.CreateUser(r.Context(), postgres.NewUser{Username: candidate, Email: email, PasswordHash: hash, Name: name})
+		user, err := s.store.CreateUser(r.Context(), tiktok.NewUser{Username: candidate, Email: email, PasswordHash: hash, Name: name})
 		if tiktok.ErrorCode(err) == tiktok.CodeUsernameTaken {
 			continue
 		}

@@ -40,12 +40,12 @@ type env struct {
 
 type option func(*httpapi.Deps)
 
-// newEnv starts a server on a fresh database; pool, when given, replaces the default
-// connection pool (e.g. one with a query tracer).
+// newEnv starts a server on a fresh database, with opts applied to its dependencies.
 func newEnv(t *testing.T, opts ...option) *env {
 	return newEnvWithPool(t, pgtest.Pool(t), opts...)
 }
 
+// newEnvWithPool is newEnv on the given connection pool (e.g. one with a query tracer).
 func newEnvWithPool(t *testing.T, pool *pgxpool.Pool, opts ...option) *env {
 	t.Helper()
 	store := postgres.NewStore(pool)

@@ -8,8 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/gotok/tiktok/internal/postgres"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of its own.
@@ -19,7 +17,14 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(store *postgres.Store) *metrics {
+// PoolStats is a snapshot of the database connection pool.
+type PoolStats struct {
+	Total, Idle, Acquired, Max int32
+}
+
+// newMetrics returns the server's metrics; pool, when set, adds the connection pool's
+// gauges.
+func newMetrics(pool func() PoolStats) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -32,19 +37,23 @@ func newMetrics(store *postgres.Store) *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route"}),
 	}
-	gauge := func(name, help string, f func(postgres.PoolStats) int32) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
-			func() float64 { return float64(f(store.PoolStats())) })
-	}
 	m.registry.MustRegister(
 		m.requests, m.duration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		gauge("db_pool_connections_total", "Open database connections.", func(s postgres.PoolStats) int32 { return s.Total }),
-		gauge("db_pool_connections_idle", "Idle database connections.", func(s postgres.PoolStats) int32 { return s.Idle }),
-		gauge("db_pool_connections_acquired", "Database connections in use.", func(s postgres.PoolStats) int32 { return s.Acquired }),
-		gauge("db_pool_connections_max", "Largest allowed pool size.", func(s postgres.PoolStats) int32 { return s.Max }),
 	)
+	if pool != nil {
+		gauge := func(name, help string, f func(PoolStats) int32) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+				func() float64 { return float64(f(pool())) })
+		}
+		m.registry.MustRegister(
+			gauge("db_pool_connections_total", "Open database connections.", func(s PoolStats) int32 { return s.Total }),
+			gauge("db_pool_connections_idle", "Idle database connections.", func(s PoolStats) int32 { return s.Idle }),
+			gauge("db_pool_connections_acquired", "Database connections in use.", func(s PoolStats) int32 { return s.Acquired }),
+			gauge("db_pool_connections_max", "Largest allowed pool size.", func(s PoolStats) int32 { return s.Max }),
+		)
+	}
 	return m
 }
 

@@ -164,35 +164,55 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	})
 }
 
-// discardWriter captures the status and headers of the mux's own 404/405 handlers.
-type discardWriter struct {
-	header http.Header
-	status int
+// routerAnswer intercepts the answer the mux itself gives when no route matches: its
+// plain-text 404, or 405 with an Allow header. Every route records its pattern before it
+// writes (handle), so a status written while no route is recorded is the mux's own.
+type routerAnswer struct {
+	http.ResponseWriter
+	info   *requestInfo
+	status int // the mux's own status; 0 while a route answers
 }
 
-func (d *discardWriter) Header() http.Header         { return d.header }
-func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(code int)        { d.status = code }
+func (a *routerAnswer) WriteHeader(code int) {
+	if a.info.route == "" {
+		a.status = code
+		return
+	}
+	a.ResponseWriter.WriteHeader(code)
+}
 
-// jsonNotFound lets the mux route, but replaces its plain-text 404 and 405 answers with the
-// JSON error body (keeping the Allow header of a 405).
+func (a *routerAnswer) Write(b []byte) (int, error) {
+	if a.info.route == "" {
+		if a.status == 0 {
+			a.status = http.StatusOK
+		}
+		return len(b), nil
+	}
+	return a.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (a *routerAnswer) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
+// jsonNotFound lets the mux route (once), but replaces its plain-text 404 and 405 answers
+// with the JSON error body (keeping the Allow header of a 405).
 func (s *Server) jsonNotFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if info, ok := r.Context().Value(keyRequestInfo).(*requestInfo); ok {
-			info.route = pattern
+		info, ok := r.Context().Value(keyRequestInfo).(*requestInfo)
+		if !ok {
+			info = &requestInfo{}
+			r = r.WithContext(context.WithValue(r.Context(), keyRequestInfo, info))
 		}
-		if pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		probe := &discardWriter{header: http.Header{}}
-		h.ServeHTTP(probe, r)
-		if probe.status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", probe.header.Get("Allow"))
+		a := &routerAnswer{ResponseWriter: w, info: info}
+		mux.ServeHTTP(a, r)
+		switch a.status {
+		case 0:
+		case http.StatusMethodNotAllowed:
 			s.writeError(w, r, tiktok.Errorf(tiktok.CodeMethodNotAllowed, "Method %s not allowed", r.Method))
-			return
+		default: // 404, or a redirect to a cleaned path: either way an unknown path
+			w.Header().Del("Allow")
+			w.Header().Del("Location")
+			s.writeError(w, r, tiktok.Errorf(tiktok.CodeNotFound, "Route not found"))
 		}
-		s.writeError(w, r, tiktok.Errorf(tiktok.CodeNotFound, "Route not found"))
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/ratelimit"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
@@ -18,7 +19,7 @@ type rules struct {
 	loginAccount, loginIP, registerIP, writes, requestsIP ratelimit.Rule
 }
 
-func newRules(l Limits) rules {
+func newRules(l config.Limits) rules {
 	if !l.Enabled {
 		return rules{}
 	}

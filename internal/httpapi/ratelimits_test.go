@@ -5,10 +5,11 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
 )
 
-func withLimits(l httpapi.Limits) option {
+func withLimits(l config.Limits) option {
 	return func(d *httpapi.Deps) { l.Enabled = true; d.Config.Limits = l }
 }
 
@@ -22,7 +23,7 @@ func expectLimited(t *testing.T, res response) {
 
 func TestLoginLimits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits(httpapi.Limits{LoginPerAccount: 3, LoginPerIP: 100}))
+	e := newEnv(t, withLimits(config.Limits{LoginPerAccount: 3, LoginPerIP: 100}))
 	u := e.register("limited")
 	bad := map[string]any{"email": u.email, "password": "wrong-password"}
 	for range 3 {
@@ -37,7 +38,7 @@ func TestLoginLimits(t *testing.T) {
 
 func TestLoginLimitPerIP(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits(httpapi.Limits{LoginPerIP: 2}))
+	e := newEnv(t, withLimits(config.Limits{LoginPerIP: 2}))
 	for i := range 2 {
 		expect(t, e.request("POST", "/api/users/login", map[string]any{"email": "nobody" + strconv.Itoa(i) + "@example.com", "password": "password123"}, ""), 401, "invalid_credentials")
 	}
@@ -46,7 +47,7 @@ func TestLoginLimitPerIP(t *testing.T) {
 
 func TestRegisterAndWriteLimits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits(httpapi.Limits{RegisterPerIP: 2, WritesPerUser: 3}))
+	e := newEnv(t, withLimits(config.Limits{RegisterPerIP: 2, WritesPerUser: 3}))
 	u := e.register("writer1")
 	e.register("writer2")
 	expectLimited(t, e.request("POST", "/api/users/register", map[string]any{"username": "writer3", "email": "w3@example.com", "password": "password123"}, ""))
@@ -60,7 +61,7 @@ func TestRegisterAndWriteLimits(t *testing.T) {
 
 func TestRequestLimitPerIP(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits(httpapi.Limits{RequestsPerIP: 5}))
+	e := newEnv(t, withLimits(config.Limits{RequestsPerIP: 5}))
 	for range 5 {
 		expect(t, e.request("GET", "/api/videos", nil, ""), 200, "")
 	}
@@ -76,7 +77,7 @@ func TestRequestLimitPerIP(t *testing.T) {
 
 func TestTrustedProxyForwardedFor(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits(httpapi.Limits{RequestsPerIP: 2}), func(d *httpapi.Deps) {
+	e := newEnv(t, withLimits(config.Limits{RequestsPerIP: 2}), func(d *httpapi.Deps) {
 		d.Config.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	})
 	for range 2 {

@@ -33,8 +33,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	auth("PUT /api/users/{id}", s.handleUserUpdate)
 	auth("DELETE /api/users/{id}", s.handleUserDelete)
 	public("GET /api/users/{id}/videos", s.handleUserVideos)
-	public("GET /api/users/{id}/followers", s.listFollows("followers", s.store.ListFollowers))
-	public("GET /api/users/{id}/following", s.listFollows("following", s.store.ListFollowing))
+	public("GET /api/users/{id}/followers", s.listFollows("followers", Users.ListFollowers))
+	public("GET /api/users/{id}/following", s.listFollows("following", Users.ListFollowing))
 	auth("POST /api/users/{id}/follow", s.handleFollow(true))
 	auth("DELETE /api/users/{id}/follow", s.handleFollow(false))
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gotok/tiktok/internal/auth"
+	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
 )
 
@@ -110,7 +111,7 @@ func (e *env) requestNoSpec(method, path string, body any, token string, headers
 // read before bcrypt and charged after it, so all 40 were checked (40 × 401).
 func TestLoginBurstEvaluatesAtMostTheLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits(httpapi.Limits{LoginPerAccount: 10, LoginPerIP: 1000}), withBcrypt(t, 8, 2))
+	e := newEnv(t, withLimits(config.Limits{LoginPerAccount: 10, LoginPerIP: 1000}), withBcrypt(t, 8, 2))
 	u := e.register("burst")
 	got := e.burst(41, "POST", "/api/users/login", "", func(i int) any {
 		if i == 20 {
@@ -129,7 +130,7 @@ func TestLoginBurstEvaluatesAtMostTheLimit(t *testing.T) {
 
 	// The same holds per client address: a burst of 30 logins to 30 accounts from one
 	// address, under a limit of 5 per address.
-	e2 := newEnv(t, withLimits(httpapi.Limits{LoginPerAccount: 100, LoginPerIP: 5}), withBcrypt(t, 8, 2))
+	e2 := newEnv(t, withLimits(config.Limits{LoginPerAccount: 100, LoginPerIP: 5}), withBcrypt(t, 8, 2))
 	got = e2.burst(30, "POST", "/api/users/login", "", func(i int) any {
 		return map[string]any{"email": fmt.Sprintf("nobody%d@example.com", i), "password": "wrong-password"}
 	}, nil)
@@ -143,7 +144,7 @@ func TestLoginBurstEvaluatesAtMostTheLimit(t *testing.T) {
 // for the bcrypt threads ahead of the other client's.
 func TestLoginBurstDoesNotStallOthers(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, behindProxy, withLimits(httpapi.Limits{LoginPerAccount: 1000, LoginPerIP: 1000}), withBcrypt(t, 10, 2))
+	e := newEnv(t, behindProxy, withLimits(config.Limits{LoginPerAccount: 1000, LoginPerIP: 1000}), withBcrypt(t, 10, 2))
 	u := e.register("bystander")
 	good := map[string]any{"email": u.email, "password": "password123"}
 	single := time.Hour
@@ -174,7 +175,7 @@ func TestLoginBurstDoesNotStallOthers(t *testing.T) {
 // by username were all checked.
 func TestLoginLimitKeyedOnAccount(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits(httpapi.Limits{LoginPerAccount: 3, LoginPerIP: 100}))
+	e := newEnv(t, withLimits(config.Limits{LoginPerAccount: 3, LoginPerIP: 100}))
 	u := e.register("keyed")
 	for range 3 {
 		expect(t, e.request("POST", "/api/users/login", map[string]any{"email": u.email, "password": "wrong-password"}, ""), 401, "invalid_credentials")
@@ -199,7 +200,7 @@ func TestLoginLimitKeyedOnAccount(t *testing.T) {
 // the account's failed-login budget. Before the fix only the write limit applied.
 func TestPasswordChangeGuessesLimited(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimits(httpapi.Limits{LoginPerAccount: 3, LoginPerIP: 100, WritesPerUser: 1000}), withBcrypt(t, 6, 2))
+	e := newEnv(t, withLimits(config.Limits{LoginPerAccount: 3, LoginPerIP: 100, WritesPerUser: 1000}), withBcrypt(t, 6, 2))
 	u := e.register("guessed")
 	got := e.burst(12, "PUT", "/api/users/me/password", u.token, func(i int) any {
 		return map[string]any{"currentPassword": fmt.Sprintf("guess-%d", i), "newPassword": "new-password-1"}
@@ -326,7 +327,7 @@ func TestPasswordLengthCountsCharacters(t *testing.T) {
 // limits. Before the fix each of the 2^64 addresses had a budget of its own.
 func TestIPv6ClientsKeyedOnSlash64(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, behindProxy, withLimits(httpapi.Limits{RequestsPerIP: 3}))
+	e := newEnv(t, behindProxy, withLimits(config.Limits{RequestsPerIP: 3}))
 	for _, a := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"} {
 		expect(t, e.request("GET", "/api/videos", nil, "", "X-Forwarded-For", a), 200, "")
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/gotok/tiktok/internal/auth"
+	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/media"
-	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/ratelimit"
 )
 
@@ -22,7 +22,7 @@ type Config struct {
 	CORSOrigins    []string
 	TrustedProxies []netip.Prefix
 	MaxVideoBytes  int64
-	Limits         Limits
+	Limits         config.Limits
 	// StorageCompat serves the Supabase-Storage-compatible upload routes.
 	StorageCompat bool
 	// SeparateMetrics leaves /metrics out of the API's routes: the caller serves
@@ -35,31 +35,18 @@ type Config struct {
 	StorageRateGrace time.Duration
 }
 
-// Limits are the rate limits; a zero count disables one, Enabled=false all of them.
-type Limits struct {
-	Enabled         bool
-	LoginPerAccount int // failed logins per account per 15 minutes
-	LoginPerIP      int // failed logins per client IP per minute
-	RegisterPerIP   int // registrations per client IP per hour
-	WritesPerUser   int // writes per user per minute
-	RequestsPerIP   int // requests per client IP per minute
-	// StorageBytesPerIP is the budget of storage-compatible upload bytes per client IP per
-	// hour; StorageUploadsPerIP the number of such uploads one client IP may run at once.
-	StorageBytesPerIP   int
-	StorageUploadsPerIP int
-}
-
 // Server holds the dependencies of every handler.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	store     *postgres.Store
-	passwords *auth.Passwords
-	tokens    *auth.Tokens
-	media     media.Storage
-	limiter   ratelimit.Limiter
-	rules     rules
-	views     *viewCounter
+	cfg        Config
+	log        *slog.Logger
+	store      Store
+	passwords  *auth.Passwords
+	tokens     *auth.Tokens
+	media      media.Storage
+	limiter    ratelimit.Limiter
+	rules      rules
+	views      ViewCounter
+	closeViews func() // stops the in-process view counter NewServer made, if it did
 	// bcryptGate lets each client have one password check running at a time.
 	bcryptGate *gate
 	uploads    uploadSlots // storage uploads in progress per client
@@ -71,15 +58,19 @@ type Server struct {
 
 // Deps are the collaborators a Server is built from.
 type Deps struct {
-	Config    Config
-	Logger    *slog.Logger
-	Store     *postgres.Store
+	Config Config
+	Logger *slog.Logger
+	Store  Store
+	// PoolStats, when set, reports the database connection pool for the metrics.
+	PoolStats func() PoolStats
 	Passwords *auth.Passwords
 	Tokens    *auth.Tokens
 	Media     media.Storage
 	// Limiter keeps rate-limit state; nil means an in-process limiter.
 	Limiter ratelimit.Limiter
-	// ViewFlushInterval is how often counted views are written (default 1s).
+	// Views counts video views; nil means an in-process counter that de-duplicates in
+	// memory and adds the counts to Store every ViewFlushInterval (default 1s).
+	Views             ViewCounter
 	ViewFlushInterval time.Duration
 	// Ready, when set, is asked by /readyz before the database is pinged; an error (such as
 	// an unavailable *tiktok.Error while migrations are pending) makes the server not ready.
@@ -91,6 +82,11 @@ func NewServer(d Deps) *Server {
 	if d.Limiter == nil {
 		d.Limiter = ratelimit.NewMemory(1<<20, time.Now)
 	}
+	closeViews := func() {}
+	if d.Views == nil {
+		v := newViewCounter(d.Store, d.Logger, d.ViewFlushInterval)
+		d.Views, closeViews = v, v.Close
+	}
 	return &Server{
 		cfg:        d.Config,
 		log:        d.Logger,
@@ -100,9 +96,10 @@ func NewServer(d Deps) *Server {
 		media:      d.Media,
 		limiter:    d.Limiter,
 		rules:      newRules(d.Config.Limits),
-		views:      newViewCounter(d.Store, d.Logger, d.ViewFlushInterval),
+		views:      d.Views,
+		closeViews: closeViews,
 		bcryptGate: newGate(1),
-		metrics:    newMetrics(d.Store),
+		metrics:    newMetrics(d.PoolStats),
 		now:        time.Now,
 		ready:      d.Ready,
 	}
@@ -111,7 +108,7 @@ func NewServer(d Deps) *Server {
 // Close writes buffered view counts and stops background work. Call it after the HTTP
 // server has shut down.
 func (s *Server) Close() {
-	s.views.Close()
+	s.closeViews()
 }
 
 // Handler returns the complete handler: routes wrapped in the middleware every request
@@ -135,8 +132,12 @@ func (s *Server) Handler() http.Handler {
 type apiHandler func(w http.ResponseWriter, r *http.Request) error
 
 // handle adapts an apiHandler: a returned error is written as the JSON error body.
+// It also records the route pattern the router matched, for the log and the metrics.
 func (s *Server) handle(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, ok := r.Context().Value(keyRequestInfo).(*requestInfo); ok {
+			info.route = r.Pattern
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}

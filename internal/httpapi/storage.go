@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/gotok/tiktok/internal/media"
-	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/ratelimit"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
@@ -111,7 +110,7 @@ func (s *Server) handleStorageUpload(w http.ResponseWriter, r *http.Request) (er
 		}
 		return err
 	}
-	obj := postgres.StorageObject{MediaName: saved.Name, ContentType: saved.ContentType, OwnerID: owner}
+	obj := tiktok.StorageObject{MediaName: saved.Name, ContentType: saved.ContentType, OwnerID: owner}
 	if err := s.store.PutStorageObject(context.WithoutCancel(r.Context()), bucket, path, obj); err != nil {
 		s.deleteMedia(saved.Name)
 		return err
@@ -391,7 +390,7 @@ func (s *Server) handleStoragePublic(w http.ResponseWriter, r *http.Request) err
 // storageRef returns the storage-compatible object rawURL names when it is one of this
 // server's public storage URLs (on the host of the API's base URL), for a new video to
 // claim; nil for any other URL, which the video only refers to.
-func (s *Server) storageRef(r *http.Request, rawURL, field string) *postgres.StorageRef {
+func (s *Server) storageRef(r *http.Request, rawURL, field string) *tiktok.StorageRef {
 	if !s.cfg.StorageCompat {
 		return nil
 	}
@@ -404,7 +403,7 @@ func (s *Server) storageRef(r *http.Request, rawURL, field string) *postgres.Sto
 		return nil
 	}
 	bucket, path, _ := strings.Cut(strings.TrimPrefix(u.Path, storagePublicPrefix), "/")
-	return &postgres.StorageRef{Bucket: bucket, Path: path, Field: field}
+	return &tiktok.StorageRef{Bucket: bucket, Path: path, Field: field}
 }
 
 // newUUID returns a random (version 4) UUID.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
 	"github.com/gotok/tiktok/internal/media"
 )
@@ -302,7 +303,7 @@ func TestStorageUploadQuota(t *testing.T) {
 	clip := sampleVideo(t)
 	budget := 2*len(clip) + len(clip)/2
 	e := newEnv(t, storageCompat, func(d *httpapi.Deps) {
-		d.Config.Limits = httpapi.Limits{Enabled: true, StorageBytesPerIP: budget}
+		d.Config.Limits = config.Limits{Enabled: true, StorageBytesPerIP: budget}
 		d.Config.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
 	u := e.register("quota")
@@ -359,7 +360,7 @@ func TestStorageUploadConcurrencyCap(t *testing.T) {
 	t.Parallel()
 	const limit, n = 2, 7
 	e := newEnv(t, storageCompat, func(d *httpapi.Deps) {
-		d.Config.Limits = httpapi.Limits{Enabled: true, StorageUploadsPerIP: limit}
+		d.Config.Limits = config.Limits{Enabled: true, StorageUploadsPerIP: limit}
 	})
 	u := e.register("busy")
 	clip := sampleVideo(t)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gotok/tiktok/internal/media"
-	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -117,7 +116,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 		return &tiktok.Error{Code: tiktok.CodeUnsupportedMediaType, Message: "Content-Type must be application/json or multipart/form-data"}
 	}
 	fields := map[string]string{}
-	u := postgres.ProfileUpdate{
+	u := tiktok.ProfileUpdate{
 		SetName: req.Name != nil, Name: optionalName(fields, "name", req.Name),
 		SetBio: req.Bio != nil, Bio: optionalText(fields, "bio", req.Bio, maxBioRunes),
 	}
@@ -196,7 +195,7 @@ func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) error 
 }
 
 // listFollows serves a followers or following list under key.
-func (s *Server) listFollows(key string, list func(context.Context, int64, tiktok.Page) ([]tiktok.Follow, error)) apiHandler {
+func (s *Server) listFollows(key string, list func(Users, context.Context, int64, tiktok.Page) ([]tiktok.Follow, error)) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
 		if err != nil {
@@ -206,7 +205,7 @@ func (s *Server) listFollows(key string, list func(context.Context, int64, tikto
 		if err != nil {
 			return err
 		}
-		follows, err := list(r.Context(), id, p)
+		follows, err := list(s.store, r.Context(), id, p)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gotok/tiktok/internal/media"
-	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -188,7 +187,7 @@ func (s *Server) handleVideoCreate(w http.ResponseWriter, r *http.Request) error
 // of the form's URLs and belong to the video.
 func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, f videoForm, video, thumbnail *media.Saved) error {
 	fields := map[string]string{}
-	nv := postgres.NewVideo{UserID: viewerID(r)}
+	nv := tiktok.NewVideo{UserID: viewerID(r)}
 	if c := optionalText(fields, "caption", f.Caption, maxCaptionRunes); c != nil {
 		nv.Caption = *c
 	}
@@ -258,7 +257,7 @@ func (s *Server) handleVideoUpdate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	fields := map[string]string{}
-	var u postgres.VideoUpdate
+	var u tiktok.VideoUpdate
 	if req.Caption != nil {
 		c := optionalText(fields, "caption", req.Caption, maxCaptionRunes)
 		if c == nil {

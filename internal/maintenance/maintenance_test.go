@@ -19,6 +19,7 @@ import (
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/pgtest"
 	"github.com/gotok/tiktok/internal/postgres"
+	"github.com/gotok/tiktok/internal/tiktok"
 )
 
 // failingDelete is a storage whose Delete fails for one name (object storage can fail).
@@ -55,16 +56,16 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	now := time.Now().Add(24 * time.Hour) // Orphans uses the injected clock, never the files' own
-	u, err := store.CreateUser(ctx, postgres.NewUser{Username: "keeper", Email: "keeper@example.com", PasswordHash: "x"})
+	u, err := store.CreateUser(ctx, tiktok.NewUser{Username: "keeper", Email: "keeper@example.com", PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	owned := "owned.mp4"
-	if _, err := store.CreateVideo(ctx, postgres.NewVideo{UserID: u.ID, VideoURL: owned, VideoMedia: &owned}); err != nil {
+	if _, err := store.CreateVideo(ctx, tiktok.NewVideo{UserID: u.ID, VideoURL: owned, VideoMedia: &owned}); err != nil {
 		t.Fatal(err)
 	}
 	for path, name := range map[string]string{"a/shared.jpg": "shared.jpg", "a/stale.mp4": "stale.mp4"} {
-		if err := store.PutStorageObject(ctx, "videos", path, postgres.StorageObject{MediaName: name, ContentType: "video/mp4"}); err != nil {
+		if err := store.PutStorageObject(ctx, "videos", path, tiktok.StorageObject{MediaName: name, ContentType: "video/mp4"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -196,7 +197,7 @@ func TestSweepStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := store.CreateUser(ctx, postgres.NewUser{Username: "poster", Email: "poster@example.com", PasswordHash: "x"})
+	u, err := store.CreateUser(ctx, tiktok.NewUser{Username: "poster", Email: "poster@example.com", PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,12 +209,12 @@ func TestSweepStorage(t *testing.T) {
 		if name == "unowned.mp4" { // uploaded before objects had owners
 			owner = 0
 		}
-		if err := store.PutStorageObject(ctx, "videos", "user-1/"+name, postgres.StorageObject{MediaName: name, ContentType: "video/mp4", OwnerID: owner}); err != nil {
+		if err := store.PutStorageObject(ctx, "videos", "user-1/"+name, tiktok.StorageObject{MediaName: name, ContentType: "video/mp4", OwnerID: owner}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := store.CreateVideo(ctx, postgres.NewVideo{UserID: u.ID, VideoURL: "http://x/claimed.mp4",
-		VideoObject: &postgres.StorageRef{Bucket: "videos", Path: "user-1/claimed.mp4", Field: "videoUrl"}}); err != nil {
+	if _, err := store.CreateVideo(ctx, tiktok.NewVideo{UserID: u.ID, VideoURL: "http://x/claimed.mp4",
+		VideoObject: &tiktok.StorageRef{Bucket: "videos", Path: "user-1/claimed.mp4", Field: "videoUrl"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `UPDATE storage_objects SET created_at = now() - interval '2 hours' WHERE media_name <> 'young.mp4'`); err != nil {
@@ -324,7 +325,7 @@ func TestSweepStorageEvery(t *testing.T) {
 		}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
 	insert := func(name string) {
-		if err := store.PutStorageObject(ctx, "videos", "p/"+name, postgres.StorageObject{MediaName: name, ContentType: "video/mp4"}); err != nil {
+		if err := store.PutStorageObject(ctx, "videos", "p/"+name, tiktok.StorageObject{MediaName: name, ContentType: "video/mp4"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := pool.Exec(ctx, `UPDATE storage_objects SET created_at = now() - interval '2 hours'`); err != nil {

@@ -12,28 +12,13 @@ import (
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
-// StorageObject is a file stored through the storage-compatible upload route.
-type StorageObject struct {
-	MediaName   string
-	ContentType string
-	// OwnerID is the only user who may claim the object for a video (0: nobody).
-	OwnerID int64
-}
-
-// StorageRef names a storage-compatible object a new video claims. Field is the request
-// field the reference came from ("videoUrl"), named in the errors about it.
-type StorageRef struct {
-	Bucket, Path string
-	Field        string
-}
-
-// StorageObject returns the object at bucket/path, or not_found.
-func (s *Store) StorageObject(ctx context.Context, bucket, path string) (StorageObject, error) {
+// tiktok.StorageObject returns the object at bucket/path, or not_found.
+func (s *Store) StorageObject(ctx context.Context, bucket, path string) (tiktok.StorageObject, error) {
 	r, err := s.q.GetStorageObject(ctx, db.GetStorageObjectParams{Bucket: bucket, Path: path})
 	if err != nil {
-		return StorageObject{}, notFound(err, "Object")
+		return tiktok.StorageObject{}, notFound(err, "Object")
 	}
-	return StorageObject{MediaName: r.MediaName, ContentType: r.ContentType}, nil
+	return tiktok.StorageObject{MediaName: r.MediaName, ContentType: r.ContentType}, nil
 }
 
 // errObjectExists is Supabase's answer to an upload to a path that is taken.
@@ -65,7 +50,7 @@ func (s *Store) CheckStorageUpload(ctx context.Context, bucket, path string, own
 // PutStorageObject maps bucket/path to a stored file. An existing path is never replaced:
 // it is a validation error, as is an owner that does not exist (the caller deletes the
 // file it stored).
-func (s *Store) PutStorageObject(ctx context.Context, bucket, path string, o StorageObject) error {
+func (s *Store) PutStorageObject(ctx context.Context, bucket, path string, o tiktok.StorageObject) error {
 	arg := db.InsertStorageObjectParams{Bucket: bucket, Path: path, MediaName: o.MediaName, ContentType: o.ContentType}
 	if o.OwnerID != 0 {
 		arg.OwnerID = &o.OwnerID
@@ -86,7 +71,7 @@ func (s *Store) PutStorageObject(ctx context.Context, bucket, path string, o Sto
 // claimStorage marks the object ref names as claimed by a video of userID and returns its
 // file. It fails with a validation error when there is no such object or a video already
 // owns it, and with forbidden when it belongs to someone else.
-func claimStorage(ctx context.Context, q *db.Queries, userID int64, ref StorageRef) (string, error) {
+func claimStorage(ctx context.Context, q *db.Queries, userID int64, ref tiktok.StorageRef) (string, error) {
 	name, err := q.ClaimStorageObject(ctx, db.ClaimStorageObjectParams{Bucket: ref.Bucket, Path: ref.Path, OwnerID: userID})
 	if err == nil {
 		return name, nil
@@ -145,62 +130,4 @@ func (s *Store) ForgetStorageObjects(ctx context.Context, names []string) (kept 
 		kept[n] = true
 	}
 	return kept, nil
-}
-
-// Recount sets every denormalised counter to the COUNT(*) of its rows and returns how many
-// rows were wrong.
-func (s *Store) Recount(ctx context.Context) (int64, error) {
-	var fixed int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		fixed, err = RecountTx(ctx, tx)
-		return err
-	})
-	return fixed, err
-}
-
-// Querier is what RecountTx runs on: a pool, a connection or a transaction.
-type Querier = db.DBTX
-
-// RecountTx is Recount on q (e.g. inside a caller's transaction, as the seed does after a
-// bulk load).
-func RecountTx(ctx context.Context, q Querier) (int64, error) {
-	queries := db.New(q)
-	var fixed int64
-	for _, step := range []func(context.Context) (int64, error){
-		queries.RecountVideoCounters, queries.RecountCommentCounters, queries.RecountUserCounters,
-	} {
-		n, err := step(ctx)
-		if err != nil {
-			return fixed, fmt.Errorf("recount: %w", translate(err))
-		}
-		fixed += n
-	}
-	return fixed, nil
-}
-
-// Drift is one denormalised counter and how many rows hold a value other than the
-// COUNT(*) of the rows it counts.
-type Drift struct {
-	Counter string // e.g. "videos.like_count"
-	Wrong   int64
-}
-
-// CheckCounters returns, for each of the seven counters, how many rows differ from the
-// COUNT(*) of their rows (all zero when nothing drifted). Run it when no writes are in
-// flight; q is a pool, a connection or a transaction.
-func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
-	r, err := db.New(q).CounterDrift(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("check counters: %w", translate(err))
-	}
-	return []Drift{
-		{"videos.like_count", r.VideoLikes},
-		{"videos.comment_count", r.VideoComments},
-		{"comments.like_count", r.CommentLikes},
-		{"users.follower_count", r.UserFollowers},
-		{"users.following_count", r.UserFollowing},
-		{"users.video_count", r.UserVideos},
-		{"users.like_count", r.UserLikes},
-	}, nil
 }

@@ -20,13 +20,13 @@ func TestStorageClaimVersusSweep(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	store := postgres.NewStore(pool)
-	u, err := store.CreateUser(ctx, postgres.NewUser{Username: "racer", Email: "racer@example.com", PasswordHash: "x"})
+	u, err := store.CreateUser(ctx, tiktok.NewUser{Username: "racer", Email: "racer@example.com", PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const objects = 80
 	for i := range objects {
-		o := postgres.StorageObject{MediaName: fmt.Sprintf("f%d.mp4", i), ContentType: "video/mp4", OwnerID: u.ID}
+		o := tiktok.StorageObject{MediaName: fmt.Sprintf("f%d.mp4", i), ContentType: "video/mp4", OwnerID: u.ID}
 		if err := store.PutStorageObject(ctx, "videos", fmt.Sprintf("user-%d/%d.mp4", u.ID, i), o); err != nil {
 			t.Fatal(err)
 		}
@@ -69,8 +69,8 @@ func TestStorageClaimVersusSweep(t *testing.T) {
 		go func() {
 			defer claimers.Done()
 			for i := w; i < objects; i += workers {
-				ref := &postgres.StorageRef{Bucket: "videos", Path: fmt.Sprintf("user-%d/%d.mp4", u.ID, i), Field: "videoUrl"}
-				_, err := store.CreateVideo(ctx, postgres.NewVideo{UserID: u.ID, VideoURL: "http://x/" + ref.Path, VideoObject: ref})
+				ref := &tiktok.StorageRef{Bucket: "videos", Path: fmt.Sprintf("user-%d/%d.mp4", u.ID, i), Field: "videoUrl"}
+				_, err := store.CreateVideo(ctx, tiktok.NewVideo{UserID: u.ID, VideoURL: "http://x/" + ref.Path, VideoObject: ref})
 				if err != nil && tiktok.ErrorCode(err) != tiktok.CodeValidation { // validation: swept first
 					t.Errorf("claim %d: %v", i, err)
 				}
@@ -108,30 +108,30 @@ func TestStorageClaimRules(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := postgres.NewStore(pgtest.Pool(t))
-	owner, err := store.CreateUser(ctx, postgres.NewUser{Username: "owner", Email: "owner@example.com", PasswordHash: "x"})
+	owner, err := store.CreateUser(ctx, tiktok.NewUser{Username: "owner", Email: "owner@example.com", PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := store.CreateUser(ctx, postgres.NewUser{Username: "other", Email: "other@example.com", PasswordHash: "x"})
+	other, err := store.CreateUser(ctx, tiktok.NewUser{Username: "other", Email: "other@example.com", PasswordHash: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"a.mp4", "b.jpg", "c.mp4"} {
-		if err := store.PutStorageObject(ctx, "videos", "o/"+name, postgres.StorageObject{MediaName: name, ContentType: "video/mp4", OwnerID: owner.ID}); err != nil {
+		if err := store.PutStorageObject(ctx, "videos", "o/"+name, tiktok.StorageObject{MediaName: name, ContentType: "video/mp4", OwnerID: owner.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := store.PutStorageObject(ctx, "videos", "o/a.mp4", postgres.StorageObject{MediaName: "dup.mp4", ContentType: "video/mp4", OwnerID: owner.ID}); tiktok.ErrorCode(err) != tiktok.CodeValidation {
+	if err := store.PutStorageObject(ctx, "videos", "o/a.mp4", tiktok.StorageObject{MediaName: "dup.mp4", ContentType: "video/mp4", OwnerID: owner.ID}); tiktok.ErrorCode(err) != tiktok.CodeValidation {
 		t.Errorf("duplicate path: %v, want validation_failed", err)
 	}
-	if err := store.PutStorageObject(ctx, "videos", "o/x.mp4", postgres.StorageObject{MediaName: "x.mp4", ContentType: "video/mp4", OwnerID: 999999}); tiktok.ErrorCode(err) != tiktok.CodeValidation {
+	if err := store.PutStorageObject(ctx, "videos", "o/x.mp4", tiktok.StorageObject{MediaName: "x.mp4", ContentType: "video/mp4", OwnerID: 999999}); tiktok.ErrorCode(err) != tiktok.CodeValidation {
 		t.Errorf("unknown owner: %v, want validation_failed", err)
 	}
-	ref := func(name string) *postgres.StorageRef {
-		return &postgres.StorageRef{Bucket: "videos", Path: "o/" + name, Field: "videoUrl"}
+	ref := func(name string) *tiktok.StorageRef {
+		return &tiktok.StorageRef{Bucket: "videos", Path: "o/" + name, Field: "videoUrl"}
 	}
-	claim := func(user int64, video, thumb *postgres.StorageRef) error {
-		_, err := store.CreateVideo(ctx, postgres.NewVideo{UserID: user, VideoURL: "http://x/v", VideoObject: video, ThumbnailObject: thumb})
+	claim := func(user int64, video, thumb *tiktok.StorageRef) error {
+		_, err := store.CreateVideo(ctx, tiktok.NewVideo{UserID: user, VideoURL: "http://x/v", VideoObject: video, ThumbnailObject: thumb})
 		return err
 	}
 	if err := claim(other.ID, ref("a.mp4"), nil); tiktok.ErrorCode(err) != tiktok.CodeForbidden {
@@ -141,7 +141,7 @@ func TestStorageClaimRules(t *testing.T) {
 		t.Errorf("missing object: %v, want validation_failed", err)
 	}
 	// A refused claim of the thumbnail rolls the video's claim back.
-	if err := claim(owner.ID, ref("a.mp4"), &postgres.StorageRef{Bucket: "videos", Path: "o/missing.jpg", Field: "thumbnailUrl"}); tiktok.ErrorCode(err) != tiktok.CodeValidation {
+	if err := claim(owner.ID, ref("a.mp4"), &tiktok.StorageRef{Bucket: "videos", Path: "o/missing.jpg", Field: "thumbnailUrl"}); tiktok.ErrorCode(err) != tiktok.CodeValidation {
 		t.Errorf("missing thumbnail: %v, want validation_failed", err)
 	}
 	if err := claim(owner.ID, ref("a.mp4"), ref("b.jpg")); err != nil {

@@ -67,7 +67,7 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 // newProvider returns a goose provider over the embedded migrations using pool's settings.
 // A PostgreSQL advisory lock makes concurrent migrations (several servers starting at
 // once) run one after the other.
-func newProvider(pool *pgxpool.Pool, logOut io.Writer) (*goose.Provider, func() error, error) {
+func newProvider(pool *pgxpool.Pool) (*goose.Provider, func() error, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return nil, nil, fmt.Errorf("goose locker: %w", err)
@@ -83,7 +83,7 @@ func newProvider(pool *pgxpool.Pool, logOut io.Writer) (*goose.Provider, func() 
 
 // Migrate applies every pending migration and writes one line per applied file to out.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
-	p, closeDB, err := newProvider(pool, out)
+	p, closeDB, err := newProvider(pool)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
 
 // MigrateDown rolls back the most recent migration.
 func MigrateDown(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
-	p, closeDB, err := newProvider(pool, out)
+	p, closeDB, err := newProvider(pool)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func MigrateDown(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
 
 // MigrationStatus writes the state of every migration to out.
 func MigrationStatus(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
-	p, closeDB, err := newProvider(pool, out)
+	p, closeDB, err := newProvider(pool)
 	if err != nil {
 		return err
 	}

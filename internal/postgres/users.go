@@ -10,17 +10,9 @@ import (
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
-// NewUser is what registration stores.
-type NewUser struct {
-	Username     string
-	Email        string
-	PasswordHash string
-	Name         *string
-}
-
 // CreateUser inserts a user. It fails with email_taken or username_taken when either is
 // already used (case-insensitively), even when two registrations race.
-func (s *Store) CreateUser(ctx context.Context, u NewUser) (tiktok.User, error) {
+func (s *Store) CreateUser(ctx context.Context, u tiktok.NewUser) (tiktok.User, error) {
 	row, err := s.q.CreateUser(ctx, db.CreateUserParams{
 		Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash, Name: u.Name,
 	})
@@ -177,17 +169,9 @@ func (s *Store) SetFollow(ctx context.Context, follower, following int64, follow
 		func(q *db.Queries) (int64, error) { return q.FollowerCount(ctx, following) })
 }
 
-// ProfileUpdate holds the profile fields to change; a Set flag false leaves the field
-// as it is, a nil value clears it.
-type ProfileUpdate struct {
-	SetName, SetBio, SetAvatar bool
-	Name, Bio                  *string
-	Avatar, AvatarMedia        *string
-}
-
 // UpdateProfile changes user id's profile and returns the updated user and the stored
 // avatar file it no longer uses (to delete after the change), or not_found.
-func (s *Store) UpdateProfile(ctx context.Context, id int64, u ProfileUpdate) (tiktok.User, *string, error) {
+func (s *Store) UpdateProfile(ctx context.Context, id int64, u tiktok.ProfileUpdate) (tiktok.User, *string, error) {
 	var (
 		user     tiktok.User
 		replaced *string

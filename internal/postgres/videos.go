@@ -82,28 +82,12 @@ func (s *Store) VideoExists(ctx context.Context, id int64) error {
 	return nil
 }
 
-// NewVideo is what creating a video stores.
-type NewVideo struct {
-	UserID               int64
-	Caption              string
-	VideoURL             string
-	ThumbnailURL         *string
-	AudioName            *string
-	VideoStoragePath     *string
-	ThumbnailStoragePath *string
-	VideoMedia           *string // stored file the video owns
-	ThumbnailMedia       *string
-	// VideoObject and ThumbnailObject, when set, are storage-compatible objects the video
-	// claims: their files become its VideoMedia and ThumbnailMedia.
-	VideoObject, ThumbnailObject *StorageRef
-}
-
 // CreateVideo inserts a video and returns it as its author sees it. When v names
 // storage-compatible objects, the video claims them in the same transaction: each must
 // belong to v.UserID (else forbidden) and exist unclaimed (else a validation error naming
 // the reference's field), and of any number of concurrent claims of one object exactly
 // one succeeds.
-func (s *Store) CreateVideo(ctx context.Context, v NewVideo) (tiktok.Video, error) {
+func (s *Store) CreateVideo(ctx context.Context, v tiktok.NewVideo) (tiktok.Video, error) {
 	arg := db.CreateVideoParams{
 		UserID: v.UserID, Caption: v.Caption, VideoUrl: v.VideoURL, ThumbnailUrl: v.ThumbnailURL,
 		AudioName: v.AudioName, VideoStoragePath: v.VideoStoragePath, ThumbnailStoragePath: v.ThumbnailStoragePath,
@@ -135,7 +119,7 @@ func (s *Store) CreateVideo(ctx context.Context, v NewVideo) (tiktok.Video, erro
 
 // claim is a storage object to claim and where its file name goes.
 type claim struct {
-	ref  *StorageRef
+	ref  *tiktok.StorageRef
 	name **string
 }
 
@@ -156,17 +140,9 @@ func claimObjects(ctx context.Context, q *db.Queries, userID int64, claims ...cl
 	return nil
 }
 
-// VideoUpdate holds the fields to change; nil fields stay as they are. ClearAudioName
-// sets audio_name to NULL.
-type VideoUpdate struct {
-	Caption   *string
-	AudioName *string
-	SetAudio  bool
-}
-
 // UpdateVideo changes the caption and audio name of userID's video id. It returns
 // not_found for an unknown video and forbidden for someone else's.
-func (s *Store) UpdateVideo(ctx context.Context, id, userID int64, u VideoUpdate) (tiktok.Video, error) {
+func (s *Store) UpdateVideo(ctx context.Context, id, userID int64, u tiktok.VideoUpdate) (tiktok.Video, error) {
 	n, err := s.q.UpdateVideo(ctx, db.UpdateVideoParams{ID: id, UserID: userID, Caption: u.Caption, SetAudioName: u.SetAudio, AudioName: u.AudioName})
 	if err != nil {
 		return tiktok.Video{}, fmt.Errorf("update video: %w", translate(err))

@@ -1,5 +1,5 @@
 -- Keyset pages: every list takes the sort key of the last row it returned
--- ((created_at, id) < (@before_time, @before_id)); the first page passes ('infinity', max),
+-- ((created_at, id) < (@before_time, @before_id)); the first page passes (9999-12-31, max int64) (endOfTime in page.go),
 -- so a single plan serves every page through the same index.
 
 -- name: ListVideos :many

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/gotok/tiktok/internal/postgres"
 )
 
 const (
@@ -23,7 +21,7 @@ const (
 // Deduplication is per process (several copies behind a load balancer each count a viewer
 // once per hour; a shared store can replace the map when that matters).
 type viewCounter struct {
-	store    *postgres.Store
+	store    ViewRecorder
 	log      *slog.Logger
 	interval time.Duration
 
@@ -35,7 +33,7 @@ type viewCounter struct {
 	done chan struct{}
 }
 
-func newViewCounter(store *postgres.Store, log *slog.Logger, interval time.Duration) *viewCounter {
+func newViewCounter(store ViewRecorder, log *slog.Logger, interval time.Duration) *viewCounter {
 	if interval <= 0 {
 		interval = viewInterval
 	}

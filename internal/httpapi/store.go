@@ -1,0 +1,85 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/gotok/tiktok/internal/tiktok"
+)
+
+// The store as the handlers consume it, declared here by its consumer: the HTTP layer
+// depends on these methods, not on a database. *postgres.Store implements them; each
+// method's errors are *tiktok.Error values (not_found, forbidden, …) or internal failures.
+
+// Users is what the account, profile and follow handlers need.
+type Users interface {
+	CreateUser(ctx context.Context, u tiktok.NewUser) (tiktok.User, error)
+	UserByID(ctx context.Context, id int64) (tiktok.User, error)
+	UserByLogin(ctx context.Context, login string) (tiktok.User, error)
+	UserProfile(ctx context.Context, id, viewer int64) (tiktok.User, error)
+	TokenVersion(ctx context.Context, userID int64) (int64, error)
+	ListUsers(ctx context.Context, query string, p tiktok.Page) ([]tiktok.User, error)
+	ListFollowers(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Follow, error)
+	ListFollowing(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Follow, error)
+	SetFollow(ctx context.Context, follower, following int64, follow bool) (int64, error)
+	UpdateProfile(ctx context.Context, id int64, u tiktok.ProfileUpdate) (tiktok.User, *string, error)
+	DeleteUser(ctx context.Context, id int64) ([]string, error)
+	RevokeTokens(ctx context.Context, id int64) (int64, error)
+	SetPassword(ctx context.Context, id int64, hash string) (int64, error)
+}
+
+// Videos is what the video handlers need.
+type Videos interface {
+	ListVideos(ctx context.Context, p tiktok.Page) ([]tiktok.Video, error)
+	ListFollowingVideos(ctx context.Context, p tiktok.Page) ([]tiktok.Video, error)
+	ListUserVideos(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Video, error)
+	Video(ctx context.Context, id, viewer int64) (tiktok.Video, error)
+	VideoExists(ctx context.Context, id int64) error
+	CreateVideo(ctx context.Context, v tiktok.NewVideo) (tiktok.Video, error)
+	UpdateVideo(ctx context.Context, id, userID int64, u tiktok.VideoUpdate) (tiktok.Video, error)
+	DeleteVideo(ctx context.Context, id, userID int64) ([]string, error)
+	SetVideoLike(ctx context.Context, userID, videoID int64, like bool) (int64, error)
+}
+
+// Comments is what the comment handlers need.
+type Comments interface {
+	ListComments(ctx context.Context, videoID int64, p tiktok.Page) ([]tiktok.Comment, error)
+	ListCommentsPage(ctx context.Context, videoID, viewer int64, limit, offset int) ([]tiktok.Comment, int64, error)
+	CommentCount(ctx context.Context, videoID int64) (int64, error)
+	Comment(ctx context.Context, id, viewer int64) (tiktok.Comment, error)
+	CreateComment(ctx context.Context, userID, videoID int64, content string) (tiktok.Comment, error)
+	UpdateComment(ctx context.Context, id, userID int64, content string) (tiktok.Comment, error)
+	DeleteComment(ctx context.Context, id, userID int64) error
+	SetCommentLike(ctx context.Context, userID, commentID int64, like bool) (int64, error)
+}
+
+// StorageObjects is what the storage-compatible routes need.
+type StorageObjects interface {
+	StorageObject(ctx context.Context, bucket, path string) (tiktok.StorageObject, error)
+	CheckStorageUpload(ctx context.Context, bucket, path string, owner int64) error
+	PutStorageObject(ctx context.Context, bucket, path string, o tiktok.StorageObject) error
+}
+
+// ViewRecorder adds counted views to videos (video id → views), as the view counter
+// flushes them.
+type ViewRecorder interface {
+	AddViews(ctx context.Context, views map[int64]int64) error
+}
+
+// ViewCounter counts a view of a video by a viewer (a user, or a client's address), at most
+// once per viewer and video per hour. Count must be cheap and never fail the request: a
+// counter buffers, and writes in the background.
+type ViewCounter interface {
+	Count(videoID int64, viewer string, now time.Time)
+}
+
+// Store is the whole of what the server needs of its database.
+type Store interface {
+	Users
+	Videos
+	Comments
+	StorageObjects
+	ViewRecorder
+	// Ping reports whether the database answers (for /readyz).
+	Ping(ctx context.Context) error
+}

@@ -1,0 +1,71 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gotok/tiktok/internal/postgres/internal/db"
+)
+
+// The denormalised counters (likes, comments, followers, videos) are kept by triggers in
+// the same transaction as the rows they count; these repair and check them.
+
+// Recount sets every denormalised counter to the COUNT(*) of its rows and returns how many
+// rows were wrong.
+func (s *Store) Recount(ctx context.Context) (int64, error) {
+	var fixed int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		fixed, err = RecountTx(ctx, tx)
+		return err
+	})
+	return fixed, err
+}
+
+// Querier is what RecountTx runs on: a pool, a connection or a transaction.
+type Querier = db.DBTX
+
+// RecountTx is Recount on q (e.g. inside a caller's transaction, as the seed does after a
+// bulk load).
+func RecountTx(ctx context.Context, q Querier) (int64, error) {
+	queries := db.New(q)
+	var fixed int64
+	for _, step := range []func(context.Context) (int64, error){
+		queries.RecountVideoCounters, queries.RecountCommentCounters, queries.RecountUserCounters,
+	} {
+		n, err := step(ctx)
+		if err != nil {
+			return fixed, fmt.Errorf("recount: %w", translate(err))
+		}
+		fixed += n
+	}
+	return fixed, nil
+}
+
+// Drift is one denormalised counter and how many rows hold a value other than the
+// COUNT(*) of the rows it counts.
+type Drift struct {
+	Counter string // e.g. "videos.like_count"
+	Wrong   int64
+}
+
+// CheckCounters returns, for each of the seven counters, how many rows differ from the
+// COUNT(*) of their rows (all zero when nothing drifted). Run it when no writes are in
+// flight; q is a pool, a connection or a transaction.
+func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
+	r, err := db.New(q).CounterDrift(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("check counters: %w", translate(err))
+	}
+	return []Drift{
+		{"videos.like_count", r.VideoLikes},
+		{"videos.comment_count", r.VideoComments},
+		{"comments.like_count", r.CommentLikes},
+		{"users.follower_count", r.UserFollowers},
+		{"users.following_count", r.UserFollowing},
+		{"users.video_count", r.UserVideos},
+		{"users.like_count", r.UserLikes},
+	}, nil
+}
