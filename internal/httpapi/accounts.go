@@ -132,10 +132,11 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	r = withViewer(r, user.ID)
+	rd := s.renderer(r)
+	rd.viewer = user.ID // the new user sees their own account
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"message": "User registered successfully",
-		"user":    s.userJSON(r, user),
+		"user":    rd.user(user),
 		"token":   token,
 	})
 	return nil
@@ -241,8 +242,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	r = withViewer(r, user.ID)
-	writeJSON(w, http.StatusOK, map[string]any{"token": token, "user": s.userJSON(r, user)})
+	rd := s.renderer(r)
+	rd.viewer = user.ID // the user now signed in sees their own account
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "user": rd.user(user)})
 	return nil
 }
 
@@ -251,7 +253,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.userJSON(r, user))
+	writeJSON(w, http.StatusOK, s.renderer(r).user(user))
 	return nil
 }
 

@@ -94,9 +94,3 @@ func (s *Server) requireAuth(h apiHandler) apiHandler {
 		return h(w, r)
 	}
 }
-
-// withViewer returns r authenticated as userID (after registration or login, so the
-// response renders the user's own fields).
-func withViewer(r *http.Request, userID int64) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), keyViewer, viewer{id: userID}))
-}

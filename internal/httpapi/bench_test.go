@@ -35,7 +35,7 @@ func BenchmarkFeedPageJSON(b *testing.B) {
 	c := encodeCursor(videoKey(page[len(page)-1]))
 	b.ReportAllocs()
 	for b.Loop() {
-		body, err := json.Marshal(videoPageJSON{Videos: s.videosJSON(r, page), Pagination: pagination{NextCursor: &c, HasNextPage: true}})
+		body, err := json.Marshal(videoPageJSON{Videos: s.renderer(r).videos(page), Pagination: pagination{NextCursor: &c, HasNextPage: true}})
 		if err != nil || len(body) == 0 {
 			b.Fatal(err)
 		}

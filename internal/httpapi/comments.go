@@ -55,7 +55,7 @@ func (s *Server) handleVideoComments(w http.ResponseWriter, r *http.Request) err
 		comments, pg := trimPage(comments, p, commentKey)
 		limit := int64(p.Limit - 1)
 		writeJSON(w, http.StatusOK, videoCommentsJSON{
-			Comments: s.commentsJSON(r, comments), TotalComments: total,
+			Comments: s.renderer(r).comments(comments), TotalComments: total,
 			TotalPages: (total + limit - 1) / limit, CurrentPage: 1, Pagination: pg,
 		})
 		return nil
@@ -80,7 +80,7 @@ func (s *Server) handleVideoComments(w http.ResponseWriter, r *http.Request) err
 		pg = pagination{NextCursor: &c, HasNextPage: true}
 	}
 	writeJSON(w, http.StatusOK, videoCommentsJSON{
-		Comments: s.commentsJSON(r, comments), TotalComments: total,
+		Comments: s.renderer(r).comments(comments), TotalComments: total,
 		TotalPages: totalPages, CurrentPage: int64(page), Pagination: pg,
 	})
 	return nil
@@ -105,7 +105,7 @@ func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	comments, pg := trimPage(comments, p, commentKey)
-	writeJSON(w, http.StatusOK, commentPageJSON{Comments: s.commentsJSON(r, comments), Pagination: pg})
+	writeJSON(w, http.StatusOK, commentPageJSON{Comments: s.renderer(r).comments(comments), Pagination: pg})
 	return nil
 }
 
@@ -118,7 +118,7 @@ func (s *Server) handleCommentGet(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.commentJSON(r, c))
+	writeJSON(w, http.StatusOK, s.renderer(r).comment(c))
 	return nil
 }
 
@@ -192,7 +192,7 @@ func (s *Server) handleCommentCreate(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, s.commentJSON(r, c))
+	writeJSON(w, http.StatusCreated, s.renderer(r).comment(c))
 	return nil
 }
 
@@ -216,7 +216,7 @@ func (s *Server) handleCommentUpdate(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.commentJSON(r, c))
+	writeJSON(w, http.StatusOK, s.renderer(r).comment(c))
 	return nil
 }
 

@@ -62,24 +62,37 @@ func (s *Server) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
+// renderer turns domain values into the response shapes of the contract. It holds what a
+// rendering depends on besides the values: the origin that stored media names are made
+// absolute against, and the viewer, who alone sees their own account's private fields.
+type renderer struct {
+	base   string
+	viewer int64
+}
+
+// renderer returns the renderer of r's answer.
+func (s *Server) renderer(r *http.Request) renderer {
+	return renderer{base: s.baseURL(r), viewer: viewerID(r)}
+}
+
 // mediaURL makes a stored media reference absolute: an http(s) URL is kept, a stored
 // file name becomes <base>/uploads/<name>.
-func (s *Server) mediaURL(r *http.Request, ref *string) *string {
+func (rd renderer) mediaURL(ref *string) *string {
 	if ref == nil || *ref == "" {
 		return ref
 	}
 	if strings.HasPrefix(*ref, "http://") || strings.HasPrefix(*ref, "https://") {
 		return ref
 	}
-	u := s.baseURL(r) + "/uploads/" + strings.TrimPrefix(*ref, "/uploads/")
+	u := rd.base + "/uploads/" + strings.TrimPrefix(*ref, "/uploads/")
 	return &u
 }
 
-// userJSON renders u; the email and updatedAt appear only when the viewer is u.
-func (s *Server) userJSON(r *http.Request, u tiktok.User) userJSON {
+// user renders u; the email and updatedAt appear only when the viewer is u.
+func (rd renderer) user(u tiktok.User) userJSON {
 	out := userJSON{
 		ID: u.ID, Username: u.Username, Name: u.Name, Bio: u.Bio,
-		Avatar:         s.mediaURL(r, u.Avatar),
+		Avatar:         rd.mediaURL(u.Avatar),
 		CreatedAt:      jsonTime(u.CreatedAt),
 		IsFollowing:    u.IsFollowing,
 		FollowerCount:  u.FollowerCount,
@@ -88,15 +101,15 @@ func (s *Server) userJSON(r *http.Request, u tiktok.User) userJSON {
 		LikeCount:      u.LikeCount,
 		Count:          userCounts{Videos: u.VideoCount, FollowedBy: u.FollowerCount, Following: u.FollowingCount},
 	}
-	if viewerID(r) == u.ID {
+	if rd.viewer == u.ID {
 		email, updated := u.Email, jsonTime(u.UpdatedAt)
 		out.Email, out.UpdatedAt = &email, &updated
 	}
 	return out
 }
 
-func (s *Server) userMiniJSON(r *http.Request, u tiktok.UserMini) userMiniJSON {
-	return userMiniJSON{ID: u.ID, Username: u.Username, Name: u.Name, Avatar: s.mediaURL(r, u.Avatar)}
+func (rd renderer) userMini(u tiktok.UserMini) userMiniJSON {
+	return userMiniJSON{ID: u.ID, Username: u.Username, Name: u.Name, Avatar: rd.mediaURL(u.Avatar)}
 }
 
 type videoCounts struct {
@@ -125,26 +138,26 @@ type videoJSON struct {
 	IsLiked              bool         `json:"isLiked"`
 }
 
-func (s *Server) videoJSON(r *http.Request, v tiktok.Video) videoJSON {
+func (rd renderer) video(v tiktok.Video) videoJSON {
 	url := v.VideoURL
 	return videoJSON{
 		ID: v.ID, UserID: v.UserID, Caption: v.Caption,
-		VideoURL:     s.mediaURL(r, &url),
-		ThumbnailURL: s.mediaURL(r, v.ThumbnailURL),
+		VideoURL:     rd.mediaURL(&url),
+		ThumbnailURL: rd.mediaURL(v.ThumbnailURL),
 		AudioName:    v.AudioName, Sound: v.AudioName,
 		VideoStoragePath: v.VideoStoragePath, ThumbnailStoragePath: v.ThumbnailStoragePath,
 		Views: v.Views, CreatedAt: jsonTime(v.CreatedAt), UpdatedAt: jsonTime(v.UpdatedAt),
-		User:      s.userMiniJSON(r, v.User),
+		User:      rd.userMini(v.User),
 		LikeCount: v.LikeCount, CommentCount: v.CommentCount,
 		Count:   videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
 		IsLiked: v.IsLiked,
 	}
 }
 
-func (s *Server) videosJSON(r *http.Request, vs []tiktok.Video) []videoJSON {
+func (rd renderer) videos(vs []tiktok.Video) []videoJSON {
 	out := make([]videoJSON, len(vs))
 	for i, v := range vs {
-		out[i] = s.videoJSON(r, v)
+		out[i] = rd.video(v)
 	}
 	return out
 }
@@ -174,23 +187,23 @@ type commentJSON struct {
 	Video     *videoMiniJSON `json:"video,omitempty"`
 }
 
-func (s *Server) commentJSON(r *http.Request, c tiktok.Comment) commentJSON {
+func (rd renderer) comment(c tiktok.Comment) commentJSON {
 	out := commentJSON{
 		ID: c.ID, UserID: c.UserID, VideoID: c.VideoID, Content: c.Content,
 		CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt),
-		User:      s.userMiniJSON(r, c.User),
+		User:      rd.userMini(c.User),
 		LikeCount: c.LikeCount, Count: commentCounts{Likes: c.LikeCount}, IsLiked: c.IsLiked,
 	}
 	if c.Video != nil {
-		out.Video = &videoMiniJSON{ID: c.Video.ID, Caption: c.Video.Caption, ThumbnailURL: s.mediaURL(r, c.Video.ThumbnailURL)}
+		out.Video = &videoMiniJSON{ID: c.Video.ID, Caption: c.Video.Caption, ThumbnailURL: rd.mediaURL(c.Video.ThumbnailURL)}
 	}
 	return out
 }
 
-func (s *Server) commentsJSON(r *http.Request, cs []tiktok.Comment) []commentJSON {
+func (rd renderer) comments(cs []tiktok.Comment) []commentJSON {
 	out := make([]commentJSON, len(cs))
 	for i, c := range cs {
-		out[i] = s.commentJSON(r, c)
+		out[i] = rd.comment(c)
 	}
 	return out
 }

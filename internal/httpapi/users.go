@@ -43,9 +43,10 @@ func (s *Server) handleUserList(w http.ResponseWriter, r *http.Request) error {
 		}
 		w.Header().Set("Link", "<"+s.baseURL(r)+r.URL.Path+"?"+next.Encode()+`>; rel="next"`)
 	}
+	rd := s.renderer(r)
 	out := make([]userJSON, len(users))
 	for i, u := range users {
-		out[i] = s.userJSON(r, u)
+		out[i] = rd.user(u)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -60,7 +61,7 @@ func (s *Server) handleUserGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.userJSON(r, u))
+	writeJSON(w, http.StatusOK, s.renderer(r).user(u))
 	return nil
 }
 
@@ -134,7 +135,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	if replaced != nil {
 		s.deleteMedia(*replaced)
 	}
-	writeJSON(w, http.StatusOK, s.userJSON(r, user))
+	writeJSON(w, http.StatusOK, s.renderer(r).user(user))
 	return nil
 }
 
@@ -210,9 +211,10 @@ func (s *Server) listFollows(key string, list func(Users, context.Context, int64
 			return err
 		}
 		follows, pg := trimPage(follows, p, followKey)
+		rd := s.renderer(r)
 		out := make([]followJSON, len(follows))
 		for i, f := range follows {
-			out[i] = followJSON{userMiniJSON: s.userMiniJSON(r, f.User), IsFollowing: f.IsFollowing}
+			out[i] = followJSON{userMiniJSON: rd.userMini(f.User), IsFollowing: f.IsFollowing}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{key: out, "pagination": pg})
 		return nil

@@ -41,7 +41,7 @@ func (s *Server) listVideos(w http.ResponseWriter, r *http.Request, list func(co
 		return err
 	}
 	videos, pg := trimPage(videos, p, videoKey)
-	writeJSON(w, http.StatusOK, videoPageJSON{Videos: s.videosJSON(r, videos), Pagination: pg})
+	writeJSON(w, http.StatusOK, videoPageJSON{Videos: s.renderer(r).videos(videos), Pagination: pg})
 	return nil
 }
 
@@ -73,7 +73,7 @@ func (s *Server) handleVideoGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.views.Count(id, s.viewerKey(r), s.now())
-	writeJSON(w, http.StatusOK, s.videoJSON(r, v))
+	writeJSON(w, http.StatusOK, s.renderer(r).video(v))
 	return nil
 }
 
@@ -225,7 +225,7 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, f videoForm
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, s.videoJSON(r, v))
+	writeJSON(w, http.StatusCreated, s.renderer(r).video(v))
 	return nil
 }
 
@@ -275,7 +275,7 @@ func (s *Server) handleVideoUpdate(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.videoJSON(r, v))
+	writeJSON(w, http.StatusOK, s.renderer(r).video(v))
 	return nil
 }
 
