@@ -323,7 +323,7 @@ type ListVideosRow struct {
 }
 
 // Keyset pages: every list takes the sort key of the last row it returned
-// ((created_at, id) < (@before_time, @before_id)); the first page passes ('infinity', max),
+// ((created_at, id) < (@before_time, @before_id)); the first page passes (9999-12-31, max int64) (endOfTime in page.go),
 // so a single plan serves every page through the same index.
 // For You feed, newest first: videos_created_at_id_idx.
 func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListVideosRow, error) {
