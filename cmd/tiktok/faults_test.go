@@ -6,7 +6,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gotok/tiktok/internal/apitest"
 )
 
 // reply is the outcome of one request made with send.
@@ -38,48 +39,18 @@ func (r reply) String() string {
 	return fmt.Sprintf("%d %s", r.status, bytes.TrimSpace(r.raw))
 }
 
-func (r reply) code() string { s, _ := r.body["code"].(string); return s }
+func (r reply) code() string { s, _ := apitest.Lookup(r.body, "code").(string); return s }
 
-func (r reply) id(key string) int64 {
-	var v any = r.body
-	for _, k := range strings.Split(key, ".") {
-		m, _ := v.(map[string]any)
-		v = m[k]
-	}
-	f, _ := v.(float64)
-	return int64(f)
+func (r reply) id(key string) int64 { f, _ := apitest.Lookup(r.body, key).(float64); return int64(f) }
+
+// replyOf is the reply for an answer (or its absence) read with apitest.
+func replyOf(res apitest.Response, err error) reply {
+	return reply{status: res.Status, body: res.Body, raw: res.Raw, err: err, took: res.Took}
 }
 
 // send makes a JSON request; unlike server.call it may run on any goroutine.
 func send(client *http.Client, base, method, path, token string, body any) reply {
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return reply{err: err}
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, r)
-	if err != nil {
-		return reply{err: err}
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	start := time.Now()
-	res, err := client.Do(req)
-	if err != nil {
-		return reply{err: err, took: time.Since(start)}
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	out := reply{status: res.StatusCode, raw: raw, err: err, took: time.Since(start)}
-	_ = json.Unmarshal(raw, &out.body)
-	return out
+	return replyOf(apitest.Client{URL: base, HTTP: client}.Do(method, path, body, token))
 }
 
 // waitFor polls check every 50ms until it returns true or timeout passes.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/peterldowns/pgtestdb"
 
+	"github.com/gotok/tiktok/internal/apitest"
 	"github.com/gotok/tiktok/internal/pgtest"
 	"github.com/gotok/tiktok/internal/postgres"
 )
@@ -77,6 +77,7 @@ func (b *syncBuffer) String() string {
 type server struct {
 	url    string
 	client *http.Client
+	api    apitest.Client // url through client
 	cancel context.CancelFunc
 	done   chan error // receives run's result once
 	logs   *syncBuffer
@@ -100,6 +101,7 @@ func startServe(t *testing.T, vars map[string]string) *server {
 		done:   make(chan error, 1),
 		logs:   &syncBuffer{},
 	}
+	s.api = apitest.Client{URL: s.url, HTTP: s.client}
 	go func() { s.done <- run(ctx, []string{"serve"}, getenvFrom(vars), io.Discard, s.logs) }()
 	t.Cleanup(func() {
 		if err := s.stop(t); err != nil {
@@ -149,41 +151,18 @@ func (s *server) stop(t *testing.T) error {
 	return s.err
 }
 
-// call sends a JSON request and decodes the JSON answer.
+// call sends a JSON request and decodes the answer, failing the test unless it is a JSON
+// object.
 func (s *server) call(t *testing.T, method, path, token string, body any) (int, map[string]any) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.url+path, r)
+	res, err := s.api.Do(method, path, body, token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if res.Body == nil {
+		t.Fatalf("%s %s: %d, body is not a JSON object: %q", method, path, res.Status, res.Raw)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := s.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s %s: %d, body is not a JSON object: %q", method, path, res.StatusCode, raw)
-	}
-	return res.StatusCode, out
+	return res.Status, res.Body
 }
 
 func TestServe(t *testing.T) {
@@ -256,14 +235,12 @@ func TestServeFinishesInFlightRequest(t *testing.T) {
 	body := `{"username":"slowpoke","email":"slow@example.com","password":"correct horse"}`
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	req, err := http.NewRequest("POST", s.url+"/api/users/register", pr)
+	// With Expect: 100-continue the client sends the body only after the server's handler
+	// starts reading it, so once the first write below returns, the request is in flight.
+	req, err := s.api.NewRequest("POST", "/api/users/register", pr, "", "Expect", "100-continue")
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	// With Expect: 100-continue the client sends the body only after the server's handler
-	// starts reading it, so once the first write below returns, the request is in flight.
-	req.Header.Set("Expect", "100-continue")
 
 	type result struct {
 		status int
@@ -272,14 +249,8 @@ func TestServeFinishesInFlightRequest(t *testing.T) {
 	}
 	resc := make(chan result, 1)
 	go func() {
-		res, err := s.client.Do(req)
-		if err != nil {
-			resc <- result{err: err}
-			return
-		}
-		defer res.Body.Close()
-		b, err := io.ReadAll(res.Body)
-		resc <- result{status: res.StatusCode, body: string(b), err: err}
+		res, err := s.api.Send(req)
+		resc <- result{status: res.Status, body: string(res.Raw), err: err}
 	}()
 
 	write := func(p string) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,28 +36,15 @@ type slowRequest struct {
 func startSlow(t *testing.T, s *server, method, path, token, contentType string, body []byte) *slowRequest {
 	t.Helper()
 	pr, pw := io.Pipe()
-	req, err := http.NewRequest(method, s.url+path, pr)
+	req, err := s.api.NewRequest(method, path, pr, token, "Content-Type", contentType, "Expect", "100-continue")
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.ContentLength = int64(len(body))
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Expect", "100-continue")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	r := &slowRequest{pw: pw, body: body, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		res, err := s.client.Do(req)
-		if err != nil {
-			r.reply = reply{err: err}
-			return
-		}
-		defer res.Body.Close()
-		raw, err := io.ReadAll(res.Body)
-		r.reply = reply{status: res.StatusCode, raw: raw, err: err}
-		_ = json.Unmarshal(raw, &r.reply.body)
+		r.reply = replyOf(s.api.Send(req))
 	}()
 	t.Cleanup(func() { pw.CloseWithError(errors.New("test over")) })
 	return r

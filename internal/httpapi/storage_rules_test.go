@@ -42,31 +42,12 @@ func (e *env) storageURL(bucket, path string) string {
 // call sends a request and returns its status, error code and headers. Unlike request it
 // may run on any goroutine: problems are reported with t.Errorf and as the error.
 func (e *env) call(method, path string, body io.Reader, token string, headers ...string) (int, string, http.Header, error) {
-	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	res, err := e.api.Do(method, path, body, token, headers...)
 	if err != nil {
-		return 0, "", nil, err
+		return res.Status, "", res.Header, err
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return res.StatusCode, "", res.Header, err
-	}
-	checkSpec(e.t, method, path, res.StatusCode, res.Header, raw)
-	var answer struct {
-		Code string `json:"code"`
-	}
-	_ = json.Unmarshal(raw, &answer)
-	return res.StatusCode, answer.Code, res.Header, nil
+	checkSpec(e.t, method, path, res.Status, res.Header, res.Raw)
+	return res.Status, res.Str("code"), res.Header, nil
 }
 
 // streamed hides the length of data, so the client sends it chunked (no Content-Length).
