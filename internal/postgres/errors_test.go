@@ -30,22 +30,22 @@ func TestCreateUserConflict(t *testing.T) {
 	addUser(t, s, "Maria") // email maria@example.com
 	tests := []struct {
 		name       string
-		user       postgres.NewUser
+		user       tiktok.NewUser
 		code       tiktok.Code
 		message    string
 		fields     map[string]string
 		sqlstate   string // of the PostgreSQL error kept as the cause
 		constraint string
 	}{
-		{"same username", postgres.NewUser{Username: "Maria", Email: "other1@example.com"},
+		{"same username", tiktok.NewUser{Username: "Maria", Email: "other1@example.com"},
 			tiktok.CodeUsernameTaken, "Username already in use", map[string]string{"username": "is already taken"}, "23505", "users_username_lower_key"},
-		{"username in another case", postgres.NewUser{Username: "mARIA", Email: "other2@example.com"},
+		{"username in another case", tiktok.NewUser{Username: "mARIA", Email: "other2@example.com"},
 			tiktok.CodeUsernameTaken, "Username already in use", map[string]string{"username": "is already taken"}, "23505", "users_username_lower_key"},
-		{"same email", postgres.NewUser{Username: "other3", Email: "maria@example.com"},
+		{"same email", tiktok.NewUser{Username: "other3", Email: "maria@example.com"},
 			tiktok.CodeEmailTaken, "Email already in use", map[string]string{"email": "is already taken"}, "23505", "users_email_lower_key"},
 		// Emails are stored lower-cased (the caller lower-cases them); a CHECK violation is
 		// a bug of the caller's, not a conflict, and stays untranslated.
-		{"email not lower-cased", postgres.NewUser{Username: "other4", Email: "Maria@example.com"},
+		{"email not lower-cased", tiktok.NewUser{Username: "other4", Email: "Maria@example.com"},
 			tiktok.CodeInternal, "", nil, "23514", "users_email_check"},
 	}
 	for _, tt := range tests {
@@ -79,14 +79,14 @@ func TestCreateUserRace(t *testing.T) {
 	const racers = 8
 	tests := []struct {
 		name string
-		user func(i int) postgres.NewUser
+		user func(i int) tiktok.NewUser
 		code tiktok.Code
 	}{
-		{"username", func(i int) postgres.NewUser {
-			return postgres.NewUser{Username: "Racer", Email: fmt.Sprintf("racer%d@example.com", i), PasswordHash: "x"}
+		{"username", func(i int) tiktok.NewUser {
+			return tiktok.NewUser{Username: "Racer", Email: fmt.Sprintf("racer%d@example.com", i), PasswordHash: "x"}
 		}, tiktok.CodeUsernameTaken},
-		{"email", func(i int) postgres.NewUser {
-			return postgres.NewUser{Username: fmt.Sprintf("mail%d", i), Email: "same@example.com", PasswordHash: "x"}
+		{"email", func(i int) tiktok.NewUser {
+			return tiktok.NewUser{Username: fmt.Sprintf("mail%d", i), Email: "same@example.com", PasswordHash: "x"}
 		}, tiktok.CodeEmailTaken},
 	}
 	for _, tt := range tests {
@@ -164,7 +164,7 @@ func TestErrorCodes(t *testing.T) {
 		{"follow as a deleted user", func() error { _, err := s.SetFollow(ctx, gone.ID, owner.ID, true); return err }, tiktok.CodeNotFound, noUser},
 		{"follow self", func() error { _, err := s.SetFollow(ctx, owner.ID, owner.ID, true); return err }, tiktok.CodeCannotFollowSelf, "You cannot follow yourself"},
 		{"UpdateProfile", func() error {
-			_, _, err := s.UpdateProfile(ctx, missing, postgres.ProfileUpdate{SetName: true, Name: ptr("x")})
+			_, _, err := s.UpdateProfile(ctx, missing, tiktok.ProfileUpdate{SetName: true, Name: ptr("x")})
 			return err
 		}, tiktok.CodeNotFound, noUser},
 		{"DeleteUser", func() error { _, err := s.DeleteUser(ctx, gone.ID); return err }, tiktok.CodeNotFound, noUser},
@@ -174,11 +174,11 @@ func TestErrorCodes(t *testing.T) {
 		{"Video", func() error { _, err := s.Video(ctx, missing, owner.ID); return err }, tiktok.CodeNotFound, noVideo},
 		{"VideoExists", func() error { return s.VideoExists(ctx, missing) }, tiktok.CodeNotFound, noVideo},
 		{"UpdateVideo", func() error {
-			_, err := s.UpdateVideo(ctx, missing, owner.ID, postgres.VideoUpdate{Caption: ptr("x")})
+			_, err := s.UpdateVideo(ctx, missing, owner.ID, tiktok.VideoUpdate{Caption: ptr("x")})
 			return err
 		}, tiktok.CodeNotFound, noVideo},
 		{"UpdateVideo of another user", func() error {
-			_, err := s.UpdateVideo(ctx, v.ID, stranger.ID, postgres.VideoUpdate{Caption: ptr("mine now")})
+			_, err := s.UpdateVideo(ctx, v.ID, stranger.ID, tiktok.VideoUpdate{Caption: ptr("mine now")})
 			return err
 		}, tiktok.CodeForbidden, forbidden},
 		{"DeleteVideo", func() error { _, err := s.DeleteVideo(ctx, missing, owner.ID); return err }, tiktok.CodeNotFound, noVideo},
@@ -190,7 +190,7 @@ func TestErrorCodes(t *testing.T) {
 		{"CommentCount", func() error { _, err := s.CommentCount(ctx, missing); return err }, tiktok.CodeNotFound, noVideo},
 		{"CreateComment", func() error { _, err := s.CreateComment(ctx, owner.ID, missing, "x"); return err }, tiktok.CodeNotFound, noVideo},
 		{"CreateVideo as a deleted user", func() error {
-			_, err := s.CreateVideo(ctx, postgres.NewVideo{UserID: gone.ID, VideoURL: "https://cdn.example.com/x.mp4"})
+			_, err := s.CreateVideo(ctx, tiktok.NewVideo{UserID: gone.ID, VideoURL: "https://cdn.example.com/x.mp4"})
 			return err
 		}, tiktok.CodeTokenInvalid, "Not authorized, user no longer exists"},
 
@@ -269,7 +269,7 @@ func TestUnavailableWithoutServer(t *testing.T) {
 	calls := append(storeCalls(s, 1, 1), []storeCall{
 		{"Ping", s.Ping},
 		{"CreateUser", func(ctx context.Context) error {
-			_, err := s.CreateUser(ctx, postgres.NewUser{Username: "nobody", Email: "nobody@example.com", PasswordHash: "x"})
+			_, err := s.CreateUser(ctx, tiktok.NewUser{Username: "nobody", Email: "nobody@example.com", PasswordHash: "x"})
 			return err
 		}},
 		{"CheckCounters", func(ctx context.Context) error { _, err := postgres.CheckCounters(ctx, pool); return err }},

@@ -29,7 +29,7 @@ func newStore(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
 // addUser registers username with the email <username in lower case>@example.com.
 func addUser(t *testing.T, s *postgres.Store, username string) tiktok.User {
 	t.Helper()
-	u, err := s.CreateUser(context.Background(), postgres.NewUser{
+	u, err := s.CreateUser(context.Background(), tiktok.NewUser{
 		Username: username, Email: strings.ToLower(username) + "@example.com", PasswordHash: "x",
 	})
 	if err != nil {
@@ -41,11 +41,11 @@ func addUser(t *testing.T, s *postgres.Store, username string) tiktok.User {
 // addVideo creates a video by userID whose file is stored elsewhere.
 func addVideo(t *testing.T, s *postgres.Store, userID int64, caption string) tiktok.Video {
 	t.Helper()
-	return addVideoWith(t, s, postgres.NewVideo{UserID: userID, Caption: caption, VideoURL: "https://cdn.example.com/" + caption + ".mp4"})
+	return addVideoWith(t, s, tiktok.NewVideo{UserID: userID, Caption: caption, VideoURL: "https://cdn.example.com/" + caption + ".mp4"})
 }
 
 // addVideoWith creates the video v.
-func addVideoWith(t *testing.T, s *postgres.Store, v postgres.NewVideo) tiktok.Video {
+func addVideoWith(t *testing.T, s *postgres.Store, v tiktok.NewVideo) tiktok.Video {
 	t.Helper()
 	video, err := s.CreateVideo(context.Background(), v)
 	if err != nil {

@@ -16,12 +16,12 @@ import (
 // for claiming storage-compatible objects are in media_test.go.
 
 // putObject stores a storage-compatible object of ownerID at bucket/path for file name.
-func putObject(t *testing.T, s *postgres.Store, bucket, path, name string, ownerID int64) *postgres.StorageRef {
+func putObject(t *testing.T, s *postgres.Store, bucket, path, name string, ownerID int64) *tiktok.StorageRef {
 	t.Helper()
-	if err := s.PutStorageObject(context.Background(), bucket, path, postgres.StorageObject{MediaName: name, ContentType: "video/mp4", OwnerID: ownerID}); err != nil {
+	if err := s.PutStorageObject(context.Background(), bucket, path, tiktok.StorageObject{MediaName: name, ContentType: "video/mp4", OwnerID: ownerID}); err != nil {
 		t.Fatalf("put %s/%s: %v", bucket, path, err)
 	}
-	return &postgres.StorageRef{Bucket: bucket, Path: path, Field: "videoUrl"}
+	return &tiktok.StorageRef{Bucket: bucket, Path: path, Field: "videoUrl"}
 }
 
 // TestStoredFileHasOneOwningVideo: two videos cannot own the same stored file, as video
@@ -32,16 +32,16 @@ func TestStoredFileHasOneOwningVideo(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newStore(t)
 	owner, other := addUser(t, s, "owner"), addUser(t, s, "other")
-	addVideoWith(t, s, postgres.NewVideo{UserID: owner.ID, Caption: "first", VideoURL: "https://api.example/uploads/v.mp4",
+	addVideoWith(t, s, tiktok.NewVideo{UserID: owner.ID, Caption: "first", VideoURL: "https://api.example/uploads/v.mp4",
 		VideoMedia: ptr("v.mp4"), ThumbnailMedia: ptr("t.jpg")})
 	tests := []struct {
 		name       string
-		video      postgres.NewVideo
+		video      tiktok.NewVideo
 		constraint string
 	}{
-		{"video file of another user's video", postgres.NewVideo{UserID: other.ID, VideoMedia: ptr("v.mp4")}, "videos_video_media_key"},
-		{"video file of one's own video", postgres.NewVideo{UserID: owner.ID, VideoMedia: ptr("v.mp4"), ThumbnailMedia: ptr("t2.jpg")}, "videos_video_media_key"},
-		{"thumbnail of another video", postgres.NewVideo{UserID: other.ID, VideoMedia: ptr("v2.mp4"), ThumbnailMedia: ptr("t.jpg")}, "videos_thumbnail_media_key"},
+		{"video file of another user's video", tiktok.NewVideo{UserID: other.ID, VideoMedia: ptr("v.mp4")}, "videos_video_media_key"},
+		{"video file of one's own video", tiktok.NewVideo{UserID: owner.ID, VideoMedia: ptr("v.mp4"), ThumbnailMedia: ptr("t2.jpg")}, "videos_video_media_key"},
+		{"thumbnail of another video", tiktok.NewVideo{UserID: other.ID, VideoMedia: ptr("v2.mp4"), ThumbnailMedia: ptr("t.jpg")}, "videos_thumbnail_media_key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,7 +56,7 @@ func TestStoredFileHasOneOwningVideo(t *testing.T) {
 		})
 	}
 	for range 2 {
-		addVideoWith(t, s, postgres.NewVideo{UserID: other.ID, VideoURL: "https://cdn.example.com/elsewhere.mp4"})
+		addVideoWith(t, s, tiktok.NewVideo{UserID: other.ID, VideoURL: "https://cdn.example.com/elsewhere.mp4"})
 	}
 	if n := count(t, pool, `SELECT count(*) FROM videos`); n != 3 {
 		t.Errorf("%d videos, want 3: the first and the two owning no file", n)
@@ -81,14 +81,14 @@ func TestDeleteVideoReturnsOwnedFiles(t *testing.T) {
 	putObject(t, s, "videos", dir+"loose.mp4", "loose.mp4", owner.ID)
 	tests := []struct {
 		name  string
-		video postgres.NewVideo
+		video tiktok.NewVideo
 		want  []string
 	}{
-		{"video and thumbnail", postgres.NewVideo{VideoMedia: ptr("v1.mp4"), ThumbnailMedia: ptr("t1.jpg")}, []string{"v1.mp4", "t1.jpg"}},
-		{"video only", postgres.NewVideo{VideoMedia: ptr("v2.mp4")}, []string{"v2.mp4"}},
-		{"thumbnail only", postgres.NewVideo{ThumbnailMedia: ptr("t3.jpg")}, []string{"t3.jpg"}},
-		{"stored elsewhere", postgres.NewVideo{VideoStoragePath: ptr("bucket/x.mp4"), ThumbnailURL: ptr("https://cdn.example.com/x.jpg")}, nil},
-		{"claimed storage objects", postgres.NewVideo{VideoObject: claimedVideo, ThumbnailObject: claimedThumb}, []string{"claimed.mp4", "claimed.jpg"}},
+		{"video and thumbnail", tiktok.NewVideo{VideoMedia: ptr("v1.mp4"), ThumbnailMedia: ptr("t1.jpg")}, []string{"v1.mp4", "t1.jpg"}},
+		{"video only", tiktok.NewVideo{VideoMedia: ptr("v2.mp4")}, []string{"v2.mp4"}},
+		{"thumbnail only", tiktok.NewVideo{ThumbnailMedia: ptr("t3.jpg")}, []string{"t3.jpg"}},
+		{"stored elsewhere", tiktok.NewVideo{VideoStoragePath: ptr("bucket/x.mp4"), ThumbnailURL: ptr("https://cdn.example.com/x.jpg")}, nil},
+		{"claimed storage objects", tiktok.NewVideo{VideoObject: claimedVideo, ThumbnailObject: claimedThumb}, []string{"claimed.mp4", "claimed.jpg"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,17 +138,17 @@ func TestDeleteUserReturnsOwnedFiles(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
 	u, other := addUser(t, s, "leaver"), addUser(t, s, "stayer")
-	if _, _, err := s.UpdateProfile(ctx, u.ID, postgres.ProfileUpdate{SetAvatar: true, Avatar: ptr("av.jpg"), AvatarMedia: ptr("av.jpg")}); err != nil {
+	if _, _, err := s.UpdateProfile(ctx, u.ID, tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("av.jpg"), AvatarMedia: ptr("av.jpg")}); err != nil {
 		t.Fatal(err)
 	}
 	dir := fmt.Sprintf("user-%d/", u.ID)
-	addVideoWith(t, s, postgres.NewVideo{UserID: u.ID, VideoURL: "https://api.example/uploads/v.mp4", VideoMedia: ptr("v.mp4"), ThumbnailMedia: ptr("t.jpg")})
+	addVideoWith(t, s, tiktok.NewVideo{UserID: u.ID, VideoURL: "https://api.example/uploads/v.mp4", VideoMedia: ptr("v.mp4"), ThumbnailMedia: ptr("t.jpg")})
 	addVideo(t, s, u.ID, "elsewhere")
-	addVideoWith(t, s, postgres.NewVideo{UserID: u.ID, VideoURL: "https://api.example/storage/obj.mp4", VideoObject: putObject(t, s, "videos", dir+"obj.mp4", "obj.mp4", u.ID)})
+	addVideoWith(t, s, tiktok.NewVideo{UserID: u.ID, VideoURL: "https://api.example/storage/obj.mp4", VideoObject: putObject(t, s, "videos", dir+"obj.mp4", "obj.mp4", u.ID)})
 	putObject(t, s, "videos", dir+"loose.mp4", "loose.mp4", u.ID)
 	// In the leaver's folder but uploaded with the stayer's token: the stayer's.
 	putObject(t, s, "videos", dir+"theirs.mp4", "theirs.mp4", other.ID)
-	addVideoWith(t, s, postgres.NewVideo{UserID: other.ID, VideoURL: "https://api.example/uploads/other.mp4", VideoMedia: ptr("other.mp4")})
+	addVideoWith(t, s, tiktok.NewVideo{UserID: other.ID, VideoURL: "https://api.example/uploads/other.mp4", VideoMedia: ptr("other.mp4")})
 
 	files, err := s.DeleteUser(ctx, u.ID)
 	if err != nil {
@@ -178,23 +178,23 @@ func TestUpdateProfileReturnsReplacedAvatar(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
 	u := addUser(t, s, "vain")
-	stored := func(name string) postgres.ProfileUpdate {
-		return postgres.ProfileUpdate{SetAvatar: true, Avatar: ptr(name), AvatarMedia: ptr(name)}
+	stored := func(name string) tiktok.ProfileUpdate {
+		return tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr(name), AvatarMedia: ptr(name)}
 	}
 	steps := []struct {
 		name       string
-		update     postgres.ProfileUpdate
+		update     tiktok.ProfileUpdate
 		wantAvatar *string
 		replaced   *string
 	}{
 		{"first avatar", stored("a.jpg"), ptr("a.jpg"), nil},
-		{"name only", postgres.ProfileUpdate{SetName: true, Name: ptr("Vain")}, ptr("a.jpg"), nil},
+		{"name only", tiktok.ProfileUpdate{SetName: true, Name: ptr("Vain")}, ptr("a.jpg"), nil},
 		{"new avatar", stored("b.jpg"), ptr("b.jpg"), ptr("a.jpg")},
 		{"same avatar again", stored("b.jpg"), ptr("b.jpg"), nil},
-		{"avatar stored elsewhere", postgres.ProfileUpdate{SetAvatar: true, Avatar: ptr("https://cdn.example.com/c.jpg")}, ptr("https://cdn.example.com/c.jpg"), ptr("b.jpg")},
+		{"avatar stored elsewhere", tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("https://cdn.example.com/c.jpg")}, ptr("https://cdn.example.com/c.jpg"), ptr("b.jpg")},
 		{"stored again", stored("d.jpg"), ptr("d.jpg"), nil},
-		{"cleared", postgres.ProfileUpdate{SetAvatar: true}, nil, ptr("d.jpg")},
-		{"cleared again", postgres.ProfileUpdate{SetAvatar: true}, nil, nil},
+		{"cleared", tiktok.ProfileUpdate{SetAvatar: true}, nil, ptr("d.jpg")},
+		{"cleared again", tiktok.ProfileUpdate{SetAvatar: true}, nil, nil},
 	}
 	for i, st := range steps {
 		user, replaced, err := s.UpdateProfile(ctx, u.ID, st.update)
@@ -274,8 +274,8 @@ func TestExpireStorageObjects(t *testing.T) {
 		putObject(t, s, "videos", "user-1/"+a.name, a.name, u.ID)
 		exec(t, pool, `UPDATE storage_objects SET created_at = now() - make_interval(secs => $1) WHERE media_name = $2`, a.age.Seconds(), a.name)
 	}
-	addVideoWith(t, s, postgres.NewVideo{UserID: u.ID, VideoURL: "https://api.example/claimed.mp4",
-		VideoObject: &postgres.StorageRef{Bucket: "videos", Path: "user-1/claimed.mp4", Field: "videoUrl"}})
+	addVideoWith(t, s, tiktok.NewVideo{UserID: u.ID, VideoURL: "https://api.example/claimed.mp4",
+		VideoObject: &tiktok.StorageRef{Bucket: "videos", Path: "user-1/claimed.mp4", Field: "videoUrl"}})
 
 	refs, err := s.ReferencedMedia(ctx, time.Hour)
 	if err != nil {
@@ -309,16 +309,16 @@ func TestReferencedMedia(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newStore(t)
 	a, b, c := addUser(t, s, "alpha"), addUser(t, s, "bravo"), addUser(t, s, "charlie")
-	addVideoWith(t, s, postgres.NewVideo{UserID: a.ID, VideoURL: "https://cdn.example.com/x.mp4", ThumbnailURL: ptr("http://cdn.example.com/x.jpg"),
+	addVideoWith(t, s, tiktok.NewVideo{UserID: a.ID, VideoURL: "https://cdn.example.com/x.mp4", ThumbnailURL: ptr("http://cdn.example.com/x.jpg"),
 		VideoMedia: ptr("vm.mp4"), ThumbnailMedia: ptr("tm.jpg")})
-	addVideoWith(t, s, postgres.NewVideo{UserID: a.ID, VideoURL: "legacy.mp4", ThumbnailURL: ptr("legacy.jpg")})
+	addVideoWith(t, s, tiktok.NewVideo{UserID: a.ID, VideoURL: "legacy.mp4", ThumbnailURL: ptr("legacy.jpg")})
 	for _, p := range []struct {
 		id     int64
-		update postgres.ProfileUpdate
+		update tiktok.ProfileUpdate
 	}{
-		{a.ID, postgres.ProfileUpdate{SetAvatar: true, Avatar: ptr("https://cdn.example.com/a.jpg")}},
-		{b.ID, postgres.ProfileUpdate{SetAvatar: true, Avatar: ptr("legacy-avatar.jpg")}},
-		{c.ID, postgres.ProfileUpdate{SetAvatar: true, Avatar: ptr("am.jpg"), AvatarMedia: ptr("am.jpg")}},
+		{a.ID, tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("https://cdn.example.com/a.jpg")}},
+		{b.ID, tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("legacy-avatar.jpg")}},
+		{c.ID, tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("am.jpg"), AvatarMedia: ptr("am.jpg")}},
 	} {
 		if _, _, err := s.UpdateProfile(ctx, p.id, p.update); err != nil {
 			t.Fatal(err)
@@ -328,8 +328,8 @@ func TestReferencedMedia(t *testing.T) {
 	putObject(t, s, "videos", "user-1/old.mp4", "old.mp4", a.ID)
 	putObject(t, s, "videos", "user-1/claimed.mp4", "claimed.mp4", a.ID)
 	exec(t, pool, `UPDATE storage_objects SET created_at = now() - interval '2 hours' WHERE media_name <> 'young.mp4'`)
-	addVideoWith(t, s, postgres.NewVideo{UserID: a.ID, VideoURL: "https://api.example/claimed.mp4",
-		VideoObject: &postgres.StorageRef{Bucket: "videos", Path: "user-1/claimed.mp4", Field: "videoUrl"}})
+	addVideoWith(t, s, tiktok.NewVideo{UserID: a.ID, VideoURL: "https://api.example/claimed.mp4",
+		VideoObject: &tiktok.StorageRef{Bucket: "videos", Path: "user-1/claimed.mp4", Field: "videoUrl"}})
 
 	refs, err := s.ReferencedMedia(ctx, time.Hour)
 	if err != nil {

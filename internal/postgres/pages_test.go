@@ -157,7 +157,7 @@ func TestKeysetPages(t *testing.T) {
 		}},
 		{"ListUsers search", func(t *testing.T, s *postgres.Store, pool *pgxpool.Pool) keyed {
 			create := func(username string, name *string) int64 {
-				u, err := s.CreateUser(ctx, postgres.NewUser{Username: username, Email: strings.ToLower(username) + "@example.com", PasswordHash: "x", Name: name})
+				u, err := s.CreateUser(ctx, tiktok.NewUser{Username: username, Email: strings.ToLower(username) + "@example.com", PasswordHash: "x", Name: name})
 				if err != nil {
 					t.Fatal(err)
 				}
