@@ -55,24 +55,6 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// syncBuffer is an io.Writer the server's goroutines may share with the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // server is one `tiktok serve` started by a test.
 type server struct {
 	url    string
@@ -80,7 +62,7 @@ type server struct {
 	api    apitest.Client // url through client
 	cancel context.CancelFunc
 	done   chan error // receives run's result once
-	logs   *syncBuffer
+	logs   *apitest.LogBuffer
 
 	once sync.Once
 	err  error
@@ -99,7 +81,7 @@ func startServe(t *testing.T, vars map[string]string) *server {
 		client: &http.Client{Transport: transport, Timeout: 30 * time.Second},
 		cancel: cancel,
 		done:   make(chan error, 1),
-		logs:   &syncBuffer{},
+		logs:   &apitest.LogBuffer{},
 	}
 	s.api = apitest.Client{URL: s.url, HTTP: s.client}
 	go func() { s.done <- run(ctx, []string{"serve"}, getenvFrom(vars), io.Discard, s.logs) }()
@@ -417,7 +399,7 @@ func TestServeProductionRequiresSecret(t *testing.T) {
 			vars["PORT"] = strconv.Itoa(freePort(t))
 			vars["DATABASE_URL"] = "postgres://nobody@127.0.0.1:" + unused + "/none?connect_timeout=1"
 			tt.setup(t, vars)
-			var stderr syncBuffer
+			var stderr apitest.LogBuffer
 			done := make(chan error, 1)
 			go func() { done <- run(context.Background(), []string{"serve"}, getenvFrom(vars), io.Discard, &stderr) }()
 			var err error

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gotok/tiktok/internal/apitest"
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
@@ -365,7 +366,7 @@ func TestMetricsLabelsBounded(t *testing.T) {
 // was an ERROR line with status 500 (or a 503), which an alert on 5xx would fire on.
 func TestClientGoneIsNotAServerError(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs apitest.LogBuffer
 	e := newEnv(t, func(d *httpapi.Deps) {
 		d.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})
@@ -432,24 +433,6 @@ func TestRangeCount(t *testing.T) {
 	if few.status != 206 || !strings.HasPrefix(few.header.Get("Content-Type"), "multipart/byteranges") {
 		t.Fatalf("3 ranges: %d %s", few.status, few.header.Get("Content-Type"))
 	}
-}
-
-// syncBuffer is an io.Writer the server's goroutines share with the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func grepLines(s, substr string) string {
