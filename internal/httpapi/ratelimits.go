@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gotok/tiktok/internal/config"
@@ -148,52 +147,6 @@ func (a *passwordAttempt) Succeeded() {
 		a.s.refund(a.ctx, t.rule, t.key)
 	}
 	a.taken = nil
-}
-
-// gate lets at most n callers per key run at once; the others wait their turn in arrival
-// order. bcrypt runs on a few worker threads: without a gate one client's burst fills
-// their queue and every other client's login waits behind all of it. With at most n
-// checks per client in flight, another client waits for at most n checks per busy client.
-//
-// Its memory is bounded by the callers present: an entry exists only while it has holders
-// or waiters.
-type gate struct {
-	n  int
-	mu sync.Mutex
-	m  map[string]*gateEntry
-}
-
-type gateEntry struct {
-	slots chan struct{}
-	users int
-}
-
-func newGate(n int) *gate { return &gate{n: n, m: map[string]*gateEntry{}} }
-
-// enter waits for a slot of key (or for ctx to end) and returns the function that leaves.
-func (g *gate) enter(ctx context.Context, key string) (leave func(), err error) {
-	g.mu.Lock()
-	e := g.m[key]
-	if e == nil {
-		e = &gateEntry{slots: make(chan struct{}, g.n)}
-		g.m[key] = e
-	}
-	e.users++
-	g.mu.Unlock()
-	release := func() {
-		g.mu.Lock()
-		if e.users--; e.users == 0 {
-			delete(g.m, key)
-		}
-		g.mu.Unlock()
-	}
-	select {
-	case e.slots <- struct{}{}:
-		return func() { <-e.slots; release() }, nil
-	case <-ctx.Done():
-		release()
-		return nil, ctx.Err()
-	}
 }
 
 // checkPassword compares password with hash on behalf of the client of r, taking its

@@ -49,7 +49,7 @@ type Server struct {
 	closeViews func() // stops the in-process view counter NewServer made, if it did
 	// bcryptGate lets each client have one password check running at a time.
 	bcryptGate *gate
-	uploads    uploadSlots // storage uploads in progress per client
+	uploads    *gate // storage uploads in progress per client
 	metrics    *metrics
 	now        func() time.Time
 	ready      func() error
@@ -99,6 +99,7 @@ func NewServer(d Deps) *Server {
 		views:      d.Views,
 		closeViews: closeViews,
 		bcryptGate: newGate(1),
+		uploads:    newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
 		metrics:    newMetrics(d.PoolStats),
 		now:        time.Now,
 		ready:      d.Ready,

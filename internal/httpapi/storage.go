@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gotok/tiktok/internal/media"
@@ -160,40 +159,12 @@ func (s *Server) takeUploadSlot(r *http.Request) (release func(), err error) {
 	if !s.cfg.Limits.Enabled || n <= 0 {
 		return func() {}, nil
 	}
-	key := s.clientKey(r)
-	if !s.uploads.acquire(key, n) {
+	leave, ok := s.uploads.tryEnter(s.clientKey(r))
+	if !ok {
 		return nil, &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: time.Second,
 			Message: fmt.Sprintf("Too many uploads in progress from your address (at most %d at once)", n)}
 	}
-	return func() { s.uploads.release(key) }, nil
-}
-
-// uploadSlots counts the storage uploads in progress per client. A client's entry exists
-// only while it has uploads in progress, so its size is bounded by the connections.
-type uploadSlots struct {
-	mu    sync.Mutex
-	inUse map[string]int
-}
-
-func (u *uploadSlots) acquire(key string, max int) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.inUse[key] >= max {
-		return false
-	}
-	if u.inUse == nil {
-		u.inUse = map[string]int{}
-	}
-	u.inUse[key]++
-	return true
-}
-
-func (u *uploadSlots) release(key string) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.inUse[key]--; u.inUse[key] <= 0 {
-		delete(u.inUse, key)
-	}
+	return leave, nil
 }
 
 const (
