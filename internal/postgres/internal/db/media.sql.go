@@ -9,16 +9,16 @@ import (
 	"context"
 )
 
-const deleteStorageObjectsByMedia = `-- name: DeleteStorageObjectsByMedia :exec
+const DeleteStorageObjectsByMedia = `-- name: DeleteStorageObjectsByMedia :exec
 DELETE FROM storage_objects WHERE media_name = ANY($1::text[])
 `
 
 func (q *Queries) DeleteStorageObjectsByMedia(ctx context.Context, names []string) error {
-	_, err := q.db.Exec(ctx, deleteStorageObjectsByMedia, names)
+	_, err := q.db.Exec(ctx, DeleteStorageObjectsByMedia, names)
 	return err
 }
 
-const getStorageObject = `-- name: GetStorageObject :one
+const GetStorageObject = `-- name: GetStorageObject :one
 SELECT media_name, content_type FROM storage_objects WHERE bucket = $1 AND path = $2
 `
 
@@ -33,13 +33,13 @@ type GetStorageObjectRow struct {
 }
 
 func (q *Queries) GetStorageObject(ctx context.Context, arg GetStorageObjectParams) (GetStorageObjectRow, error) {
-	row := q.db.QueryRow(ctx, getStorageObject, arg.Bucket, arg.Path)
+	row := q.db.QueryRow(ctx, GetStorageObject, arg.Bucket, arg.Path)
 	var i GetStorageObjectRow
 	err := row.Scan(&i.MediaName, &i.ContentType)
 	return i, err
 }
 
-const insertStorageObject = `-- name: InsertStorageObject :execrows
+const InsertStorageObject = `-- name: InsertStorageObject :execrows
 INSERT INTO storage_objects (bucket, path, media_name, content_type)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT (bucket, path) DO NOTHING
@@ -53,7 +53,7 @@ type InsertStorageObjectParams struct {
 }
 
 func (q *Queries) InsertStorageObject(ctx context.Context, arg InsertStorageObjectParams) (int64, error) {
-	result, err := q.db.Exec(ctx, insertStorageObject,
+	result, err := q.db.Exec(ctx, InsertStorageObject,
 		arg.Bucket,
 		arg.Path,
 		arg.MediaName,
@@ -65,7 +65,7 @@ func (q *Queries) InsertStorageObject(ctx context.Context, arg InsertStorageObje
 	return result.RowsAffected(), nil
 }
 
-const referencedMedia = `-- name: ReferencedMedia :many
+const ReferencedMedia = `-- name: ReferencedMedia :many
 SELECT n::text AS name FROM (
     SELECT video_media AS n FROM videos WHERE video_media IS NOT NULL
     UNION SELECT thumbnail_media FROM videos WHERE thumbnail_media IS NOT NULL
@@ -79,7 +79,7 @@ SELECT n::text AS name FROM (
 
 // Every stored-file name a row refers to (owned or shared), for the orphans command.
 func (q *Queries) ReferencedMedia(ctx context.Context, graceSeconds float64) ([]string, error) {
-	rows, err := q.db.Query(ctx, referencedMedia, graceSeconds)
+	rows, err := q.db.Query(ctx, ReferencedMedia, graceSeconds)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (q *Queries) ReferencedMedia(ctx context.Context, graceSeconds float64) ([]
 	return items, nil
 }
 
-const upsertStorageObject = `-- name: UpsertStorageObject :exec
+const UpsertStorageObject = `-- name: UpsertStorageObject :exec
 INSERT INTO storage_objects (bucket, path, media_name, content_type)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT (bucket, path) DO UPDATE
@@ -114,7 +114,7 @@ type UpsertStorageObjectParams struct {
 
 // The replaced file stays until `tiktok orphans` finds nothing refers to it.
 func (q *Queries) UpsertStorageObject(ctx context.Context, arg UpsertStorageObjectParams) error {
-	_, err := q.db.Exec(ctx, upsertStorageObject,
+	_, err := q.db.Exec(ctx, UpsertStorageObject,
 		arg.Bucket,
 		arg.Path,
 		arg.MediaName,
