@@ -53,7 +53,6 @@ function setup(thread)
 end
 function init(args)
   math.randomseed(%d + 7919 * worker)
-  if start then start() end
 end
 function json(method, path, body, token)
   local h = {["Content-Type"] = "application/json"}
