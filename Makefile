@@ -17,7 +17,7 @@ build: ## build bin/tiktok
 test: fmt-check vet sqlc-check ## the whole test suite against a throwaway PostgreSQL, then every fuzz target for 3s
 	scripts/test.sh
 
-test-go: ## only `go test` (pass ARGS="-run X ./internal/httpapi")
+test-go: ## only `go test`, of the product and of bench/ (ARGS="-run X ./internal/httpapi": those packages of the product)
 	FUZZ=0 scripts/test.sh $(ARGS)
 
 fuzz: ## every fuzz target for FUZZTIME (30s) each against a throwaway PostgreSQL (ARGS=./internal/auth: one package)
@@ -27,8 +27,9 @@ fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-vet: ## go vet
+vet: ## go vet (the product and the benchmark module in bench/)
 	$(GO) vet ./...
+	$(GO) vet -C bench ./...
 
 bench-go: ## Go micro-benchmarks of the hot in-process paths (JSON feed page, cursors, JWT, bcrypt)
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/httpapi/ ./internal/auth/

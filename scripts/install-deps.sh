@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the project needs and a fresh machine may lack: PostgreSQL server binaries
-# (Debian/Ubuntu via apt-get; elsewhere it prints what to install).
+# and wrk (the load generator of make bench, whose script tests make test runs) (Debian/Ubuntu
+# via apt-get; elsewhere it prints what to install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 scripts/pg.sh bindir >/dev/null 2>&1 || need+=(postgresql)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update -qq

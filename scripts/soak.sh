@@ -7,12 +7,12 @@
 # in a pool of users, soak1 … soak50, and saturates every limit), LOG_LEVEL=warn and
 # BCRYPT_COST=4 (the pool's logins are part of the mix; at the default cost 12 bcrypt alone
 # would saturate the CPU and the soak would measure nothing else), and runs
-# `bin/loadgen soak`: the mixed workload for SOAK_DURATION (default 3m) at
-# SOAK_CONCURRENCY (default 32) workers, sampling the server's RSS (/proc/<pid>/status) and
-# goroutines (/metrics) every SOAK_SAMPLE (default 2s). It fails (exit 1) on any 5xx or
-# transport error, on memory or goroutines growing from the first to the last third of the
-# run (after the warm-up), on goroutines not returning to their count before the load, or on
-# a counter that differs from the COUNT(*) of its rows. Extra flags for bin/loadgen soak go
+# `bin/loadgen soak` (built from the benchmark module in bench/): the mixed workload for
+# SOAK_DURATION (default 3m) at SOAK_CONCURRENCY (default 32) workers, sampling the server's
+# RSS (/proc/<pid>/status) and goroutines (/metrics) every SOAK_SAMPLE (default 2s). It
+# fails (exit 1) on any 5xx or transport error, on memory or goroutines growing from the
+# first to the last third of the run (after the warm-up), on goroutines not returning to
+# their count before the load, or on a counter that differs from the COUNT(*) of its rows. Extra flags for bin/loadgen soak go
 # in SOAK_ARGS (bin/loadgen soak -h lists them).
 #
 # The load writes to the database it runs against: likes, follows, comments and videos of
@@ -28,7 +28,7 @@ DATABASE_URL=$(scripts/dev-db.sh)
 export DATABASE_URL
 
 go build -o bin/tiktok ./cmd/tiktok
-go build -o bin/loadgen ./cmd/loadgen
+go build -C bench -o ../bin/loadgen ./cmd/loadgen
 bin/tiktok migrate up >/dev/null
 bin/tiktok seed --if-empty
 

@@ -3,15 +3,18 @@
 # throwaway cluster in a temporary directory that is stopped and removed afterwards (as root
 # with TMPDIR inside a private directory, scripts/pg.sh keeps its files under
 # /var/lib/tiktok-dev instead; `pg.sh destroy` removes them there).
-# Arguments are passed to `go test` (default: -race -count=1 ./...). Without arguments, every
-# fuzz target then runs for FUZZTIME (3s) each in the same database (scripts/fuzz.sh) unless
-# FUZZ=0; FUZZ=only runs the fuzzers alone (arguments then name the packages to fuzz).
+# Arguments are passed to `go test` (default: -race -count=1 ./...). Without arguments, the
+# benchmark module in bench/ (a module of its own, which ./... does not reach) is tested the
+# same way, and every fuzz target then runs for FUZZTIME (3s) each in the same database
+# (scripts/fuzz.sh) unless FUZZ=0; FUZZ=only runs the fuzzers alone (arguments then name the
+# packages to fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 fuzz=${FUZZ:-1}
+bench=0
 if [ "$fuzz" != only ]; then
-  if [ $# -eq 0 ]; then set -- -race -count=1 ./...; else fuzz=0; fi
+  if [ $# -eq 0 ]; then set -- -race -count=1 ./...; bench=1; else fuzz=0; fi
 fi
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
@@ -32,8 +35,13 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   export TEST_PG_BINDIR
 fi
 
+gotest() {
+  go test "$@"
+  if [ "$bench" = 1 ]; then go test -C bench "$@"; fi
+}
+
 case $fuzz in
   only) scripts/fuzz.sh "$@" ;;
-  0) go test "$@" ;;
-  *) go test "$@"; scripts/fuzz.sh ;;
+  0) gotest "$@" ;;
+  *) gotest "$@"; scripts/fuzz.sh ;;
 esac

@@ -10,29 +10,29 @@ import (
 	"time"
 )
 
-const commentExists = `-- name: CommentExists :one
+const CommentExists = `-- name: CommentExists :one
 SELECT EXISTS (SELECT 1 FROM comments WHERE id = $1)
 `
 
 func (q *Queries) CommentExists(ctx context.Context, id int64) (bool, error) {
-	row := q.db.QueryRow(ctx, commentExists, id)
+	row := q.db.QueryRow(ctx, CommentExists, id)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
 }
 
-const commentLikeCount = `-- name: CommentLikeCount :one
+const CommentLikeCount = `-- name: CommentLikeCount :one
 SELECT like_count FROM comments WHERE id = $1
 `
 
 func (q *Queries) CommentLikeCount(ctx context.Context, id int64) (int64, error) {
-	row := q.db.QueryRow(ctx, commentLikeCount, id)
+	row := q.db.QueryRow(ctx, CommentLikeCount, id)
 	var like_count int64
 	err := row.Scan(&like_count)
 	return like_count, err
 }
 
-const createComment = `-- name: CreateComment :one
+const CreateComment = `-- name: CreateComment :one
 INSERT INTO comments (user_id, video_id, content) VALUES ($1, $2, $3)
 RETURNING id
 `
@@ -44,13 +44,13 @@ type CreateCommentParams struct {
 }
 
 func (q *Queries) CreateComment(ctx context.Context, arg CreateCommentParams) (int64, error) {
-	row := q.db.QueryRow(ctx, createComment, arg.UserID, arg.VideoID, arg.Content)
+	row := q.db.QueryRow(ctx, CreateComment, arg.UserID, arg.VideoID, arg.Content)
 	var id int64
 	err := row.Scan(&id)
 	return id, err
 }
 
-const deleteComment = `-- name: DeleteComment :execrows
+const DeleteComment = `-- name: DeleteComment :execrows
 DELETE FROM comments c
 WHERE c.id = $1
   AND (c.user_id = $2 OR EXISTS (SELECT 1 FROM videos v WHERE v.id = c.video_id AND v.user_id = $2))
@@ -63,14 +63,14 @@ type DeleteCommentParams struct {
 
 // The comment's author or the commented video's owner may delete it.
 func (q *Queries) DeleteComment(ctx context.Context, arg DeleteCommentParams) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteComment, arg.ID, arg.UserID)
+	result, err := q.db.Exec(ctx, DeleteComment, arg.ID, arg.UserID)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const getComment = `-- name: GetComment :one
+const GetComment = `-- name: GetComment :one
 SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked,
        v.caption AS video_caption, v.thumbnail_url AS video_thumbnail_url, v.user_id AS video_owner_id
@@ -93,7 +93,7 @@ type GetCommentRow struct {
 }
 
 func (q *Queries) GetComment(ctx context.Context, arg GetCommentParams) (GetCommentRow, error) {
-	row := q.db.QueryRow(ctx, getComment, arg.ViewerID, arg.ID)
+	row := q.db.QueryRow(ctx, GetComment, arg.ViewerID, arg.ID)
 	var i GetCommentRow
 	err := row.Scan(
 		&i.CommentFeed.ID,
@@ -114,7 +114,7 @@ func (q *Queries) GetComment(ctx context.Context, arg GetCommentParams) (GetComm
 	return i, err
 }
 
-const likeComment = `-- name: LikeComment :execrows
+const LikeComment = `-- name: LikeComment :execrows
 INSERT INTO comment_likes (user_id, comment_id) VALUES ($1, $2)
 ON CONFLICT DO NOTHING
 `
@@ -125,14 +125,14 @@ type LikeCommentParams struct {
 }
 
 func (q *Queries) LikeComment(ctx context.Context, arg LikeCommentParams) (int64, error) {
-	result, err := q.db.Exec(ctx, likeComment, arg.UserID, arg.CommentID)
+	result, err := q.db.Exec(ctx, LikeComment, arg.UserID, arg.CommentID)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const listVideoComments = `-- name: ListVideoComments :many
+const ListVideoComments = `-- name: ListVideoComments :many
 SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
 FROM comment_feed f
@@ -157,7 +157,7 @@ type ListVideoCommentsRow struct {
 
 // Comments of a video, newest first: comments_video_id_created_at_id_idx.
 func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsParams) ([]ListVideoCommentsRow, error) {
-	rows, err := q.db.Query(ctx, listVideoComments,
+	rows, err := q.db.Query(ctx, ListVideoComments,
 		arg.ViewerID,
 		arg.VideoID,
 		arg.BeforeTime,
@@ -194,7 +194,7 @@ func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsPa
 	return items, nil
 }
 
-const listVideoCommentsPage = `-- name: ListVideoCommentsPage :many
+const ListVideoCommentsPage = `-- name: ListVideoCommentsPage :many
 SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
 FROM comment_feed f
@@ -218,7 +218,7 @@ type ListVideoCommentsPageRow struct {
 // Page-numbered comments for the original frontend (?page=N). OFFSET is bounded by the
 // handler's page cap; feeds never use it.
 func (q *Queries) ListVideoCommentsPage(ctx context.Context, arg ListVideoCommentsPageParams) ([]ListVideoCommentsPageRow, error) {
-	rows, err := q.db.Query(ctx, listVideoCommentsPage,
+	rows, err := q.db.Query(ctx, ListVideoCommentsPage,
 		arg.ViewerID,
 		arg.VideoID,
 		arg.Off,
@@ -254,7 +254,7 @@ func (q *Queries) ListVideoCommentsPage(ctx context.Context, arg ListVideoCommen
 	return items, nil
 }
 
-const unlikeComment = `-- name: UnlikeComment :execrows
+const UnlikeComment = `-- name: UnlikeComment :execrows
 DELETE FROM comment_likes WHERE user_id = $1 AND comment_id = $2
 `
 
@@ -264,14 +264,14 @@ type UnlikeCommentParams struct {
 }
 
 func (q *Queries) UnlikeComment(ctx context.Context, arg UnlikeCommentParams) (int64, error) {
-	result, err := q.db.Exec(ctx, unlikeComment, arg.UserID, arg.CommentID)
+	result, err := q.db.Exec(ctx, UnlikeComment, arg.UserID, arg.CommentID)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const updateComment = `-- name: UpdateComment :execrows
+const UpdateComment = `-- name: UpdateComment :execrows
 UPDATE comments SET content = $1 WHERE id = $2 AND user_id = $3
 `
 
@@ -282,19 +282,19 @@ type UpdateCommentParams struct {
 }
 
 func (q *Queries) UpdateComment(ctx context.Context, arg UpdateCommentParams) (int64, error) {
-	result, err := q.db.Exec(ctx, updateComment, arg.Content, arg.ID, arg.UserID)
+	result, err := q.db.Exec(ctx, UpdateComment, arg.Content, arg.ID, arg.UserID)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const videoCommentCount = `-- name: VideoCommentCount :one
+const VideoCommentCount = `-- name: VideoCommentCount :one
 SELECT comment_count FROM videos WHERE id = $1
 `
 
 func (q *Queries) VideoCommentCount(ctx context.Context, id int64) (int64, error) {
-	row := q.db.QueryRow(ctx, videoCommentCount, id)
+	row := q.db.QueryRow(ctx, VideoCommentCount, id)
 	var comment_count int64
 	err := row.Scan(&comment_count)
 	return comment_count, err

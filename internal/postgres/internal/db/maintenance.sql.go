@@ -9,7 +9,7 @@ import (
 	"context"
 )
 
-const counterDrift = `-- name: CounterDrift :one
+const CounterDrift = `-- name: CounterDrift :one
 WITH vl AS (SELECT video_id AS id, count(*) AS n FROM video_likes GROUP BY video_id),
      vc AS (SELECT video_id AS id, count(*) AS n FROM comments GROUP BY video_id),
      cl AS (SELECT comment_id AS id, count(*) AS n FROM comment_likes GROUP BY comment_id),
@@ -40,7 +40,7 @@ type CounterDriftRow struct {
 // For every counter, how many rows hold a value other than the COUNT(*) of the rows it
 // counts; set-based (a few hash joins), so it stays fast on millions of rows.
 func (q *Queries) CounterDrift(ctx context.Context) (CounterDriftRow, error) {
-	row := q.db.QueryRow(ctx, counterDrift)
+	row := q.db.QueryRow(ctx, CounterDrift)
 	var i CounterDriftRow
 	err := row.Scan(
 		&i.VideoLikes,
@@ -54,7 +54,7 @@ func (q *Queries) CounterDrift(ctx context.Context) (CounterDriftRow, error) {
 	return i, err
 }
 
-const recountCommentCounters = `-- name: RecountCommentCounters :execrows
+const RecountCommentCounters = `-- name: RecountCommentCounters :execrows
 WITH l AS (SELECT comment_id AS id, count(*) AS n FROM comment_likes GROUP BY comment_id)
 UPDATE comments c SET like_count = coalesce(l.n, 0)
 FROM comments x LEFT JOIN l ON l.id = x.id
@@ -62,14 +62,14 @@ WHERE c.id = x.id AND c.like_count <> coalesce(l.n, 0)
 `
 
 func (q *Queries) RecountCommentCounters(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, recountCommentCounters)
+	result, err := q.db.Exec(ctx, RecountCommentCounters)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const recountUserCounters = `-- name: RecountUserCounters :execrows
+const RecountUserCounters = `-- name: RecountUserCounters :execrows
 WITH v AS (SELECT user_id AS id, count(*) AS n, sum(like_count) AS likes FROM videos GROUP BY user_id),
      fr AS (SELECT following_id AS id, count(*) AS n FROM follows GROUP BY following_id),
      fg AS (SELECT follower_id AS id, count(*) AS n FROM follows GROUP BY follower_id)
@@ -82,14 +82,14 @@ WHERE u.id = x.id
 `
 
 func (q *Queries) RecountUserCounters(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, recountUserCounters)
+	result, err := q.db.Exec(ctx, RecountUserCounters)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const recountVideoCounters = `-- name: RecountVideoCounters :execrows
+const RecountVideoCounters = `-- name: RecountVideoCounters :execrows
 
 WITH l AS (SELECT video_id AS id, count(*) AS n FROM video_likes GROUP BY video_id),
      c AS (SELECT video_id AS id, count(*) AS n FROM comments GROUP BY video_id)
@@ -102,7 +102,7 @@ WHERE v.id = x.id AND (v.like_count, v.comment_count) IS DISTINCT FROM (coalesce
 // only rows that are wrong. Run in this order (users.like_count sums videos.like_count).
 // Used by `tiktok recount` and by the seed after bulk loading.
 func (q *Queries) RecountVideoCounters(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, recountVideoCounters)
+	result, err := q.db.Exec(ctx, RecountVideoCounters)
 	if err != nil {
 		return 0, err
 	}

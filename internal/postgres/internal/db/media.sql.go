@@ -9,7 +9,7 @@ import (
 	"context"
 )
 
-const checkStorageUpload = `-- name: CheckStorageUpload :one
+const CheckStorageUpload = `-- name: CheckStorageUpload :one
 SELECT EXISTS (SELECT 1 FROM storage_objects WHERE bucket = $1 AND path = $2) AS taken,
        EXISTS (SELECT 1 FROM users WHERE id = $3) AS owner_exists
 `
@@ -28,13 +28,13 @@ type CheckStorageUploadRow struct {
 // Whether bucket/path is taken and whether the would-be owner exists, before an upload's
 // body is read.
 func (q *Queries) CheckStorageUpload(ctx context.Context, arg CheckStorageUploadParams) (CheckStorageUploadRow, error) {
-	row := q.db.QueryRow(ctx, checkStorageUpload, arg.Bucket, arg.Path, arg.OwnerID)
+	row := q.db.QueryRow(ctx, CheckStorageUpload, arg.Bucket, arg.Path, arg.OwnerID)
 	var i CheckStorageUploadRow
 	err := row.Scan(&i.Taken, &i.OwnerExists)
 	return i, err
 }
 
-const claimStorageObject = `-- name: ClaimStorageObject :one
+const ClaimStorageObject = `-- name: ClaimStorageObject :one
 UPDATE storage_objects SET claimed = true
 WHERE bucket = $1 AND path = $2 AND owner_id = $3::bigint AND NOT claimed
 RETURNING media_name
@@ -50,23 +50,23 @@ type ClaimStorageObjectParams struct {
 // file. A concurrent claim or sweep of the same row waits for this transaction and then
 // finds it claimed, so an object is claimed at most once and never swept once claimed.
 func (q *Queries) ClaimStorageObject(ctx context.Context, arg ClaimStorageObjectParams) (string, error) {
-	row := q.db.QueryRow(ctx, claimStorageObject, arg.Bucket, arg.Path, arg.OwnerID)
+	row := q.db.QueryRow(ctx, ClaimStorageObject, arg.Bucket, arg.Path, arg.OwnerID)
 	var media_name string
 	err := row.Scan(&media_name)
 	return media_name, err
 }
 
-const deleteStorageObjectsByMedia = `-- name: DeleteStorageObjectsByMedia :exec
+const DeleteStorageObjectsByMedia = `-- name: DeleteStorageObjectsByMedia :exec
 DELETE FROM storage_objects WHERE media_name = ANY($1::text[])
 `
 
 // Forgets the objects of files whose owner (a video, a user) is being deleted.
 func (q *Queries) DeleteStorageObjectsByMedia(ctx context.Context, names []string) error {
-	_, err := q.db.Exec(ctx, deleteStorageObjectsByMedia, names)
+	_, err := q.db.Exec(ctx, DeleteStorageObjectsByMedia, names)
 	return err
 }
 
-const expireStorageObjects = `-- name: ExpireStorageObjects :many
+const ExpireStorageObjects = `-- name: ExpireStorageObjects :many
 DELETE FROM storage_objects s
 USING (
     SELECT bucket, path FROM storage_objects
@@ -88,7 +88,7 @@ type ExpireStorageObjectsParams struct {
 // their files. Rows another transaction holds (a claim in progress, another server's
 // sweep) are skipped, so concurrent sweeps never return the same row twice.
 func (q *Queries) ExpireStorageObjects(ctx context.Context, arg ExpireStorageObjectsParams) ([]string, error) {
-	rows, err := q.db.Query(ctx, expireStorageObjects, arg.TtlSeconds, arg.Lim)
+	rows, err := q.db.Query(ctx, ExpireStorageObjects, arg.TtlSeconds, arg.Lim)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (q *Queries) ExpireStorageObjects(ctx context.Context, arg ExpireStorageObj
 	return items, nil
 }
 
-const forgetUnclaimedStorageObjects = `-- name: ForgetUnclaimedStorageObjects :many
+const ForgetUnclaimedStorageObjects = `-- name: ForgetUnclaimedStorageObjects :many
 WITH forgotten AS (
     DELETE FROM storage_objects WHERE media_name = ANY($1::text[]) AND NOT claimed
     RETURNING media_name
@@ -120,7 +120,7 @@ WHERE s.media_name = ANY($1::text[])
 // Forgets the unclaimed objects of the named files and returns the names that are still
 // mapped afterwards: objects a video claimed meanwhile, whose files must stay.
 func (q *Queries) ForgetUnclaimedStorageObjects(ctx context.Context, names []string) ([]string, error) {
-	rows, err := q.db.Query(ctx, forgetUnclaimedStorageObjects, names)
+	rows, err := q.db.Query(ctx, ForgetUnclaimedStorageObjects, names)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (q *Queries) ForgetUnclaimedStorageObjects(ctx context.Context, names []str
 	return items, nil
 }
 
-const getStorageObject = `-- name: GetStorageObject :one
+const GetStorageObject = `-- name: GetStorageObject :one
 SELECT media_name, content_type FROM storage_objects WHERE bucket = $1 AND path = $2
 `
 
@@ -154,13 +154,13 @@ type GetStorageObjectRow struct {
 }
 
 func (q *Queries) GetStorageObject(ctx context.Context, arg GetStorageObjectParams) (GetStorageObjectRow, error) {
-	row := q.db.QueryRow(ctx, getStorageObject, arg.Bucket, arg.Path)
+	row := q.db.QueryRow(ctx, GetStorageObject, arg.Bucket, arg.Path)
 	var i GetStorageObjectRow
 	err := row.Scan(&i.MediaName, &i.ContentType)
 	return i, err
 }
 
-const insertStorageObject = `-- name: InsertStorageObject :execrows
+const InsertStorageObject = `-- name: InsertStorageObject :execrows
 INSERT INTO storage_objects (bucket, path, media_name, content_type, owner_id)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (bucket, path) DO NOTHING
@@ -176,7 +176,7 @@ type InsertStorageObjectParams struct {
 
 // An existing path is never replaced: a duplicate inserts nothing.
 func (q *Queries) InsertStorageObject(ctx context.Context, arg InsertStorageObjectParams) (int64, error) {
-	result, err := q.db.Exec(ctx, insertStorageObject,
+	result, err := q.db.Exec(ctx, InsertStorageObject,
 		arg.Bucket,
 		arg.Path,
 		arg.MediaName,
@@ -189,7 +189,7 @@ func (q *Queries) InsertStorageObject(ctx context.Context, arg InsertStorageObje
 	return result.RowsAffected(), nil
 }
 
-const referencedMedia = `-- name: ReferencedMedia :many
+const ReferencedMedia = `-- name: ReferencedMedia :many
 SELECT n::text AS name FROM (
     SELECT video_media AS n FROM videos WHERE video_media IS NOT NULL
     UNION SELECT thumbnail_media FROM videos WHERE thumbnail_media IS NOT NULL
@@ -204,7 +204,7 @@ SELECT n::text AS name FROM (
 // Every stored-file name a row refers to (owned or shared), for the orphans command:
 // storage-compatible uploads count while claimed or younger than grace_seconds.
 func (q *Queries) ReferencedMedia(ctx context.Context, graceSeconds float64) ([]string, error) {
-	rows, err := q.db.Query(ctx, referencedMedia, graceSeconds)
+	rows, err := q.db.Query(ctx, ReferencedMedia, graceSeconds)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +223,7 @@ func (q *Queries) ReferencedMedia(ctx context.Context, graceSeconds float64) ([]
 	return items, nil
 }
 
-const storageObjectClaimState = `-- name: StorageObjectClaimState :one
+const StorageObjectClaimState = `-- name: StorageObjectClaimState :one
 SELECT owner_id, claimed FROM storage_objects WHERE bucket = $1 AND path = $2
 `
 
@@ -239,7 +239,7 @@ type StorageObjectClaimStateRow struct {
 
 // Why a claim matched no row: the object's owner and whether a video already owns it.
 func (q *Queries) StorageObjectClaimState(ctx context.Context, arg StorageObjectClaimStateParams) (StorageObjectClaimStateRow, error) {
-	row := q.db.QueryRow(ctx, storageObjectClaimState, arg.Bucket, arg.Path)
+	row := q.db.QueryRow(ctx, StorageObjectClaimState, arg.Bucket, arg.Path)
 	var i StorageObjectClaimStateRow
 	err := row.Scan(&i.OwnerID, &i.Claimed)
 	return i, err

@@ -37,12 +37,6 @@ type CommentLike struct {
 	CreatedAt time.Time
 }
 
-type Follow struct {
-	FollowerID  int64
-	FollowingID int64
-	CreatedAt   time.Time
-}
-
 type StorageObject struct {
 	Bucket      string
 	Path        string
@@ -69,6 +63,12 @@ type User struct {
 	LikeCount      int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+type UserFollow struct {
+	FollowerID  int64
+	FollowingID int64
+	CreatedAt   time.Time
 }
 
 type Video struct {

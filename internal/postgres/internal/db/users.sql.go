@@ -10,20 +10,20 @@ import (
 	"time"
 )
 
-const bumpTokenVersion = `-- name: BumpTokenVersion :one
+const BumpTokenVersion = `-- name: BumpTokenVersion :one
 UPDATE users SET token_version = token_version + 1 WHERE id = $1
 RETURNING token_version
 `
 
 // Revokes every token issued so far (logout, password change).
 func (q *Queries) BumpTokenVersion(ctx context.Context, id int64) (int64, error) {
-	row := q.db.QueryRow(ctx, bumpTokenVersion, id)
+	row := q.db.QueryRow(ctx, BumpTokenVersion, id)
 	var token_version int64
 	err := row.Scan(&token_version)
 	return token_version, err
 }
 
-const createUser = `-- name: CreateUser :one
+const CreateUser = `-- name: CreateUser :one
 INSERT INTO users (username, email, password_hash, name)
 VALUES ($1, $2, $3, $4)
 RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at
@@ -37,7 +37,7 @@ type CreateUserParams struct {
 }
 
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
-	row := q.db.QueryRow(ctx, createUser,
+	row := q.db.QueryRow(ctx, CreateUser,
 		arg.Username,
 		arg.Email,
 		arg.PasswordHash,
@@ -64,19 +64,19 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 	return i, err
 }
 
-const deleteUser = `-- name: DeleteUser :execrows
+const DeleteUser = `-- name: DeleteUser :execrows
 DELETE FROM users WHERE id = $1
 `
 
 func (q *Queries) DeleteUser(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteUser, id)
+	result, err := q.db.Exec(ctx, DeleteUser, id)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const follow = `-- name: Follow :execrows
+const Follow = `-- name: Follow :execrows
 INSERT INTO follows (follower_id, following_id) VALUES ($1, $2)
 ON CONFLICT DO NOTHING
 `
@@ -87,30 +87,30 @@ type FollowParams struct {
 }
 
 func (q *Queries) Follow(ctx context.Context, arg FollowParams) (int64, error) {
-	result, err := q.db.Exec(ctx, follow, arg.FollowerID, arg.FollowingID)
+	result, err := q.db.Exec(ctx, Follow, arg.FollowerID, arg.FollowingID)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const followerCount = `-- name: FollowerCount :one
+const FollowerCount = `-- name: FollowerCount :one
 SELECT follower_count FROM users WHERE id = $1
 `
 
 func (q *Queries) FollowerCount(ctx context.Context, id int64) (int64, error) {
-	row := q.db.QueryRow(ctx, followerCount, id)
+	row := q.db.QueryRow(ctx, FollowerCount, id)
 	var follower_count int64
 	err := row.Scan(&follower_count)
 	return follower_count, err
 }
 
-const getUserByID = `-- name: GetUserByID :one
+const GetUserByID = `-- name: GetUserByID :one
 SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
-	row := q.db.QueryRow(ctx, getUserByID, id)
+	row := q.db.QueryRow(ctx, GetUserByID, id)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -132,7 +132,7 @@ func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
 	return i, err
 }
 
-const getUserByLogin = `-- name: GetUserByLogin :one
+const GetUserByLogin = `-- name: GetUserByLogin :one
 SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at FROM users
 WHERE lower(email) = lower($1::text) OR lower(username) = lower($1::text)
 ORDER BY (lower(email) = lower($1::text)) DESC
@@ -141,7 +141,7 @@ LIMIT 1
 
 // Finds an account by email or username, case-insensitively (both indexes are on lower()).
 func (q *Queries) GetUserByLogin(ctx context.Context, login string) (User, error) {
-	row := q.db.QueryRow(ctx, getUserByLogin, login)
+	row := q.db.QueryRow(ctx, GetUserByLogin, login)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -163,7 +163,7 @@ func (q *Queries) GetUserByLogin(ctx context.Context, login string) (User, error
 	return i, err
 }
 
-const getUserProfile = `-- name: GetUserProfile :one
+const GetUserProfile = `-- name: GetUserProfile :one
 SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
@@ -181,7 +181,7 @@ type GetUserProfileRow struct {
 }
 
 func (q *Queries) GetUserProfile(ctx context.Context, arg GetUserProfileParams) (GetUserProfileRow, error) {
-	row := q.db.QueryRow(ctx, getUserProfile, arg.ViewerID, arg.ID)
+	row := q.db.QueryRow(ctx, GetUserProfile, arg.ViewerID, arg.ID)
 	var i GetUserProfileRow
 	err := row.Scan(
 		&i.User.ID,
@@ -204,19 +204,19 @@ func (q *Queries) GetUserProfile(ctx context.Context, arg GetUserProfileParams) 
 	return i, err
 }
 
-const getUserTokenVersion = `-- name: GetUserTokenVersion :one
+const GetUserTokenVersion = `-- name: GetUserTokenVersion :one
 SELECT token_version FROM users WHERE id = $1
 `
 
 // The one lookup the auth middleware makes per authenticated request.
 func (q *Queries) GetUserTokenVersion(ctx context.Context, id int64) (int64, error) {
-	row := q.db.QueryRow(ctx, getUserTokenVersion, id)
+	row := q.db.QueryRow(ctx, GetUserTokenVersion, id)
 	var token_version int64
 	err := row.Scan(&token_version)
 	return token_version, err
 }
 
-const listFollowers = `-- name: ListFollowers :many
+const ListFollowers = `-- name: ListFollowers :many
 SELECT u.id, u.username, u.name, u.avatar, f.created_at AS followed_at,
        EXISTS (SELECT 1 FROM follows v WHERE v.follower_id = $1 AND v.following_id = u.id) AS is_following
 FROM follows f
@@ -246,7 +246,7 @@ type ListFollowersRow struct {
 
 // Who follows @user_id, most recent first: follows_following_id_created_at_idx.
 func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([]ListFollowersRow, error) {
-	rows, err := q.db.Query(ctx, listFollowers,
+	rows, err := q.db.Query(ctx, ListFollowers,
 		arg.ViewerID,
 		arg.UserID,
 		arg.BeforeTime,
@@ -278,7 +278,7 @@ func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([
 	return items, nil
 }
 
-const listFollowing = `-- name: ListFollowing :many
+const ListFollowing = `-- name: ListFollowing :many
 SELECT u.id, u.username, u.name, u.avatar, f.created_at AS followed_at,
        EXISTS (SELECT 1 FROM follows v WHERE v.follower_id = $1 AND v.following_id = u.id) AS is_following
 FROM follows f
@@ -308,7 +308,7 @@ type ListFollowingRow struct {
 
 // Whom @user_id follows, most recent first: follows_follower_id_created_at_idx.
 func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([]ListFollowingRow, error) {
-	rows, err := q.db.Query(ctx, listFollowing,
+	rows, err := q.db.Query(ctx, ListFollowing,
 		arg.ViewerID,
 		arg.UserID,
 		arg.BeforeTime,
@@ -340,7 +340,7 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 	return items, nil
 }
 
-const listUsers = `-- name: ListUsers :many
+const ListUsers = `-- name: ListUsers :many
 SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
@@ -363,7 +363,7 @@ type ListUsersRow struct {
 
 // Newest first: users_created_at_id_idx.
 func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUsersRow, error) {
-	rows, err := q.db.Query(ctx, listUsers,
+	rows, err := q.db.Query(ctx, ListUsers,
 		arg.ViewerID,
 		arg.BeforeTime,
 		arg.BeforeID,
@@ -404,7 +404,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 	return items, nil
 }
 
-const searchUsers = `-- name: SearchUsers :many
+const SearchUsers = `-- name: SearchUsers :many
 SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
@@ -433,7 +433,7 @@ type SearchUsersRow struct {
 // users_username_prefix_idx and users_name_prefix_idx (text_pattern_ops on lower()). Unlike
 // LIKE with a parameter, a range keeps using the indexes in a generic (cached) plan.
 func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]SearchUsersRow, error) {
-	rows, err := q.db.Query(ctx, searchUsers,
+	rows, err := q.db.Query(ctx, SearchUsers,
 		arg.ViewerID,
 		arg.Prefix,
 		arg.PrefixEnd,
@@ -476,7 +476,7 @@ func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]Sea
 	return items, nil
 }
 
-const setPassword = `-- name: SetPassword :one
+const SetPassword = `-- name: SetPassword :one
 UPDATE users SET password_hash = $1, token_version = token_version + 1 WHERE id = $2
 RETURNING token_version
 `
@@ -487,13 +487,13 @@ type SetPasswordParams struct {
 }
 
 func (q *Queries) SetPassword(ctx context.Context, arg SetPasswordParams) (int64, error) {
-	row := q.db.QueryRow(ctx, setPassword, arg.PasswordHash, arg.ID)
+	row := q.db.QueryRow(ctx, SetPassword, arg.PasswordHash, arg.ID)
 	var token_version int64
 	err := row.Scan(&token_version)
 	return token_version, err
 }
 
-const unfollow = `-- name: Unfollow :execrows
+const Unfollow = `-- name: Unfollow :execrows
 DELETE FROM follows WHERE follower_id = $1 AND following_id = $2
 `
 
@@ -503,14 +503,14 @@ type UnfollowParams struct {
 }
 
 func (q *Queries) Unfollow(ctx context.Context, arg UnfollowParams) (int64, error) {
-	result, err := q.db.Exec(ctx, unfollow, arg.FollowerID, arg.FollowingID)
+	result, err := q.db.Exec(ctx, Unfollow, arg.FollowerID, arg.FollowingID)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const updateUserProfile = `-- name: UpdateUserProfile :one
+const UpdateUserProfile = `-- name: UpdateUserProfile :one
 UPDATE users
 SET name = CASE WHEN $1::boolean THEN $2 ELSE name END,
     bio = CASE WHEN $3::boolean THEN $4 ELSE bio END,
@@ -532,7 +532,7 @@ type UpdateUserProfileParams struct {
 }
 
 func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfileParams) (User, error) {
-	row := q.db.QueryRow(ctx, updateUserProfile,
+	row := q.db.QueryRow(ctx, UpdateUserProfile,
 		arg.SetName,
 		arg.Name,
 		arg.SetBio,
@@ -563,29 +563,29 @@ func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfilePa
 	return i, err
 }
 
-const userAvatarMedia = `-- name: UserAvatarMedia :one
+const UserAvatarMedia = `-- name: UserAvatarMedia :one
 SELECT avatar_media FROM users WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) UserAvatarMedia(ctx context.Context, id int64) (*string, error) {
-	row := q.db.QueryRow(ctx, userAvatarMedia, id)
+	row := q.db.QueryRow(ctx, UserAvatarMedia, id)
 	var avatar_media *string
 	err := row.Scan(&avatar_media)
 	return avatar_media, err
 }
 
-const userExists = `-- name: UserExists :one
+const UserExists = `-- name: UserExists :one
 SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)
 `
 
 func (q *Queries) UserExists(ctx context.Context, id int64) (bool, error) {
-	row := q.db.QueryRow(ctx, userExists, id)
+	row := q.db.QueryRow(ctx, UserExists, id)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
 }
 
-const userOwnedMedia = `-- name: UserOwnedMedia :many
+const UserOwnedMedia = `-- name: UserOwnedMedia :many
 SELECT owned.m::text AS name FROM (
     SELECT u.avatar_media AS m FROM users u WHERE u.id = $1::bigint
     UNION ALL SELECT v.video_media FROM videos v WHERE v.user_id = $1::bigint
@@ -598,7 +598,7 @@ WHERE owned.m IS NOT NULL
 // Every stored file the user owns: their avatar, their videos' files and their
 // storage-compatible uploads no video claimed yet.
 func (q *Queries) UserOwnedMedia(ctx context.Context, userID int64) ([]string, error) {
-	rows, err := q.db.Query(ctx, userOwnedMedia, userID)
+	rows, err := q.db.Query(ctx, UserOwnedMedia, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const addVideoViews = `-- name: AddVideoViews :exec
+const AddVideoViews = `-- name: AddVideoViews :exec
 UPDATE videos v SET views = v.views + d.n
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS n) d
 WHERE v.id = d.id
@@ -23,11 +23,11 @@ type AddVideoViewsParams struct {
 
 // Applies buffered view counts in one statement.
 func (q *Queries) AddVideoViews(ctx context.Context, arg AddVideoViewsParams) error {
-	_, err := q.db.Exec(ctx, addVideoViews, arg.Ids, arg.Counts)
+	_, err := q.db.Exec(ctx, AddVideoViews, arg.Ids, arg.Counts)
 	return err
 }
 
-const createVideo = `-- name: CreateVideo :one
+const CreateVideo = `-- name: CreateVideo :one
 INSERT INTO videos (user_id, caption, video_url, thumbnail_url, audio_name,
                     video_storage_path, thumbnail_storage_path, video_media, thumbnail_media)
 VALUES ($1, $2, $3, $4, $5,
@@ -49,7 +49,7 @@ type CreateVideoParams struct {
 }
 
 func (q *Queries) CreateVideo(ctx context.Context, arg CreateVideoParams) (int64, error) {
-	row := q.db.QueryRow(ctx, createVideo,
+	row := q.db.QueryRow(ctx, CreateVideo,
 		arg.UserID,
 		arg.Caption,
 		arg.VideoUrl,
@@ -65,7 +65,7 @@ func (q *Queries) CreateVideo(ctx context.Context, arg CreateVideoParams) (int64
 	return id, err
 }
 
-const deleteVideo = `-- name: DeleteVideo :one
+const DeleteVideo = `-- name: DeleteVideo :one
 DELETE FROM videos WHERE id = $1 AND user_id = $2
 RETURNING video_media, thumbnail_media
 `
@@ -81,13 +81,13 @@ type DeleteVideoRow struct {
 }
 
 func (q *Queries) DeleteVideo(ctx context.Context, arg DeleteVideoParams) (DeleteVideoRow, error) {
-	row := q.db.QueryRow(ctx, deleteVideo, arg.ID, arg.UserID)
+	row := q.db.QueryRow(ctx, DeleteVideo, arg.ID, arg.UserID)
 	var i DeleteVideoRow
 	err := row.Scan(&i.VideoMedia, &i.ThumbnailMedia)
 	return i, err
 }
 
-const getVideo = `-- name: GetVideo :one
+const GetVideo = `-- name: GetVideo :one
 SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
@@ -105,7 +105,7 @@ type GetVideoRow struct {
 }
 
 func (q *Queries) GetVideo(ctx context.Context, arg GetVideoParams) (GetVideoRow, error) {
-	row := q.db.QueryRow(ctx, getVideo, arg.ViewerID, arg.ID)
+	row := q.db.QueryRow(ctx, GetVideo, arg.ViewerID, arg.ID)
 	var i GetVideoRow
 	err := row.Scan(
 		&i.VideoFeed.ID,
@@ -131,7 +131,7 @@ func (q *Queries) GetVideo(ctx context.Context, arg GetVideoParams) (GetVideoRow
 	return i, err
 }
 
-const likeVideo = `-- name: LikeVideo :execrows
+const LikeVideo = `-- name: LikeVideo :execrows
 INSERT INTO video_likes (user_id, video_id) VALUES ($1, $2)
 ON CONFLICT DO NOTHING
 `
@@ -142,14 +142,14 @@ type LikeVideoParams struct {
 }
 
 func (q *Queries) LikeVideo(ctx context.Context, arg LikeVideoParams) (int64, error) {
-	result, err := q.db.Exec(ctx, likeVideo, arg.UserID, arg.VideoID)
+	result, err := q.db.Exec(ctx, LikeVideo, arg.UserID, arg.VideoID)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const listFollowingVideos = `-- name: ListFollowingVideos :many
+const ListFollowingVideos = `-- name: ListFollowingVideos :many
 SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
@@ -186,7 +186,7 @@ type ListFollowingVideosRow struct {
 // before the cursor (videos_user_id_created_at_id_idx), merged; cost is bounded by
 // (followed users x page size), whatever the table size.
 func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVideosParams) ([]ListFollowingVideosRow, error) {
-	rows, err := q.db.Query(ctx, listFollowingVideos,
+	rows, err := q.db.Query(ctx, ListFollowingVideos,
 		arg.ViewerID,
 		arg.BeforeTime,
 		arg.BeforeID,
@@ -230,7 +230,7 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 	return items, nil
 }
 
-const listUserVideos = `-- name: ListUserVideos :many
+const ListUserVideos = `-- name: ListUserVideos :many
 SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
@@ -255,7 +255,7 @@ type ListUserVideosRow struct {
 
 // A profile's videos, newest first: videos_user_id_created_at_id_idx.
 func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) ([]ListUserVideosRow, error) {
-	rows, err := q.db.Query(ctx, listUserVideos,
+	rows, err := q.db.Query(ctx, ListUserVideos,
 		arg.ViewerID,
 		arg.UserID,
 		arg.BeforeTime,
@@ -300,7 +300,7 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 	return items, nil
 }
 
-const listVideos = `-- name: ListVideos :many
+const ListVideos = `-- name: ListVideos :many
 
 SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
@@ -327,7 +327,7 @@ type ListVideosRow struct {
 // so a single plan serves every page through the same index.
 // For You feed, newest first: videos_created_at_id_idx.
 func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListVideosRow, error) {
-	rows, err := q.db.Query(ctx, listVideos,
+	rows, err := q.db.Query(ctx, ListVideos,
 		arg.ViewerID,
 		arg.BeforeTime,
 		arg.BeforeID,
@@ -371,7 +371,7 @@ func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListV
 	return items, nil
 }
 
-const unlikeVideo = `-- name: UnlikeVideo :execrows
+const UnlikeVideo = `-- name: UnlikeVideo :execrows
 DELETE FROM video_likes WHERE user_id = $1 AND video_id = $2
 `
 
@@ -381,14 +381,14 @@ type UnlikeVideoParams struct {
 }
 
 func (q *Queries) UnlikeVideo(ctx context.Context, arg UnlikeVideoParams) (int64, error) {
-	result, err := q.db.Exec(ctx, unlikeVideo, arg.UserID, arg.VideoID)
+	result, err := q.db.Exec(ctx, UnlikeVideo, arg.UserID, arg.VideoID)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
 }
 
-const updateVideo = `-- name: UpdateVideo :execrows
+const UpdateVideo = `-- name: UpdateVideo :execrows
 UPDATE videos
 SET caption = coalesce($1, caption),
     audio_name = CASE WHEN $2::boolean THEN $3 ELSE audio_name END
@@ -404,7 +404,7 @@ type UpdateVideoParams struct {
 }
 
 func (q *Queries) UpdateVideo(ctx context.Context, arg UpdateVideoParams) (int64, error) {
-	result, err := q.db.Exec(ctx, updateVideo,
+	result, err := q.db.Exec(ctx, UpdateVideo,
 		arg.Caption,
 		arg.SetAudioName,
 		arg.AudioName,
@@ -417,34 +417,34 @@ func (q *Queries) UpdateVideo(ctx context.Context, arg UpdateVideoParams) (int64
 	return result.RowsAffected(), nil
 }
 
-const videoExists = `-- name: VideoExists :one
+const VideoExists = `-- name: VideoExists :one
 SELECT EXISTS (SELECT 1 FROM videos WHERE id = $1)
 `
 
 func (q *Queries) VideoExists(ctx context.Context, id int64) (bool, error) {
-	row := q.db.QueryRow(ctx, videoExists, id)
+	row := q.db.QueryRow(ctx, VideoExists, id)
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
 }
 
-const videoLikeCount = `-- name: VideoLikeCount :one
+const VideoLikeCount = `-- name: VideoLikeCount :one
 SELECT like_count FROM videos WHERE id = $1
 `
 
 func (q *Queries) VideoLikeCount(ctx context.Context, id int64) (int64, error) {
-	row := q.db.QueryRow(ctx, videoLikeCount, id)
+	row := q.db.QueryRow(ctx, VideoLikeCount, id)
 	var like_count int64
 	err := row.Scan(&like_count)
 	return like_count, err
 }
 
-const videoOwner = `-- name: VideoOwner :one
+const VideoOwner = `-- name: VideoOwner :one
 SELECT user_id FROM videos WHERE id = $1
 `
 
 func (q *Queries) VideoOwner(ctx context.Context, id int64) (int64, error) {
-	row := q.db.QueryRow(ctx, videoOwner, id)
+	row := q.db.QueryRow(ctx, VideoOwner, id)
 	var user_id int64
 	err := row.Scan(&user_id)
 	return user_id, err

@@ -18,7 +18,8 @@ type cpuMeter struct {
 
 // cpuSnap is a reading of the machine's and the benchmark's CPU time, in clock ticks:
 // the machine's capacity and busy time, the benchmark's processes together, and three
-// parts of them: this process (the load generator), the server and PostgreSQL.
+// parts of them: this process itself, the server and PostgreSQL. The rest of "ours" is
+// the other children of this process: wrk (the load generator) and pgbench.
 type cpuSnap struct {
 	total, busy, ours  uint64
 	self, server, psql uint64
@@ -110,7 +111,7 @@ func (m *cpuMeter) snap() cpuSnap {
 
 // cpuSplit is how the machine's CPU capacity was used during a measurement.
 type cpuSplit struct {
-	other, server, psql, loadgen float64 // fractions of all cores
+	other, server, psql, loadgen float64 // fractions of all cores; loadgen: wrk (see measureOnce)
 	tools                        float64 // the benchmark's other children: pgbench
 }
 

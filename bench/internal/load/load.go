@@ -1,8 +1,10 @@
-// Package load drives HTTP load against the API: a fixed number of workers, each with its
-// own keep-alive connection, run a Scenario for a duration (or a number of requests) and
-// record, per endpoint, the status classes, transport errors and a latency histogram.
-// It is the engine of `make soak` (the Mixed scenario plus server sampling and a counter
-// check) and of the end-to-end benchmark in internal/bench.
+// Package load drives HTTP load against the API with net/http: a fixed number of workers,
+// each with one request in flight over a keep-alive connection, run a Scenario for a
+// duration (or a number of requests) and record, per endpoint, the status classes,
+// transport errors and a latency histogram. It is the engine of `make soak` (the Mixed
+// scenario, whose requests depend on earlier answers, plus server sampling and a counter
+// check). The end-to-end benchmark (package bench) measures with wrk and uses this package
+// for its API calls, server probes and the counter check.
 package load
 
 import (
@@ -10,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -75,9 +78,9 @@ func NewClient(concurrency int) *http.Client {
 
 // Run makes requests against baseURL (http://host:port) until opts.Duration has passed or
 // opts.Requests were made, whichever comes first, or ctx is done (which also abandons
-// requests in flight). Each worker has one keep-alive connection. Requests in flight when
-// the duration ends are finished and counted. At least one of Duration and Requests must
-// be set.
+// requests in flight). Each worker makes one request at a time over the keep-alive
+// connections of one net/http client. Requests in flight when the duration ends are
+// finished and counted. At least one of Duration and Requests must be set.
 func Run(ctx context.Context, baseURL string, opts Options, scenario Scenario) (*Report, error) {
 	if opts.Duration <= 0 && opts.Requests <= 0 {
 		return nil, errors.New("load: set a duration or a number of requests")
@@ -86,11 +89,10 @@ func Run(ctx context.Context, baseURL string, opts Options, scenario Scenario) (
 	if err != nil || u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("load: base URL %q: want http://host:port", baseURL)
 	}
-	addr := u.Host
-	if u.Port() == "" {
-		addr += ":80"
-	}
+	base := strings.TrimRight(baseURL, "/")
 	conc := max(opts.Concurrency, 1)
+	client := NewClient(conc)
+	defer client.CloseIdleConnections()
 	gens := make([]Generator, conc)
 	for i := range gens {
 		gens[i] = scenario(i)
@@ -113,10 +115,6 @@ func Run(ctx context.Context, baseURL string, opts Options, scenario Scenario) (
 			stats := map[string]*Stats{}
 			results[w] = stats
 			var buf bytes.Buffer
-			c := newConn(addr, u.Host, 60*time.Second)
-			defer c.close()
-			stopInterrupt := context.AfterFunc(ctx, c.interrupt)
-			defer stopInterrupt()
 			for ctx.Err() == nil {
 				if !deadline.IsZero() && !time.Now().Before(deadline) {
 					return
@@ -130,7 +128,7 @@ func Run(ctx context.Context, baseURL string, opts Options, scenario Scenario) (
 					st = &Stats{Name: req.Name}
 					stats[req.Name] = st
 				}
-				do(c, &req, st, &buf)
+				do(ctx, client, base, &req, st, &buf)
 				if opts.Progress != nil {
 					opts.Progress.Add(1)
 				}
@@ -145,20 +143,43 @@ func Run(ctx context.Context, baseURL string, opts Options, scenario Scenario) (
 	return newReport(elapsed, results), nil
 }
 
-// do makes one request on c and records its outcome in st. The body is kept (in buf)
-// only when the request wants it or the answer is an error.
-func do(c *conn, r *Request, st *Stats, buf *bytes.Buffer) {
+// do makes one request with client and records its outcome in st; the body is read into
+// buf for the request's Then and for the samples of failures.
+func do(ctx context.Context, client *http.Client, base string, r *Request, st *Stats, buf *bytes.Buffer) {
 	buf.Reset()
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, base+r.Path, body)
+	if err != nil {
+		st.transportError(0, err)
+		return
+	}
+	if r.Body != nil {
+		ct := r.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	if r.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.Token)
+	}
 	start := time.Now()
-	status, err := c.do(r, buf)
+	resp, err := client.Do(req)
+	if err == nil {
+		_, err = buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+	}
 	d := time.Since(start)
 	if err != nil {
 		st.transportError(d, err)
 		return
 	}
-	st.record(d, status, buf.Bytes())
+	st.record(d, resp.StatusCode, buf.Bytes())
 	if r.Then != nil {
-		r.Then(status, buf.Bytes())
+		r.Then(resp.StatusCode, buf.Bytes())
 	}
 }
 

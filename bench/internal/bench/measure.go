@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/gotok/tiktok/internal/load"
+	"github.com/gotok/tiktok/bench/internal/load"
 )
 
 // bcryptRate returns how many bcrypt comparisons per second GOMAXPROCS goroutines manage
@@ -214,7 +215,7 @@ func explainAll(ctx context.Context, url string, qs []explainQuery) ([]explained
 	for _, q := range qs {
 		e := explained{explainQuery: q}
 		call := "EXECUTE bench_q(" + strings.Join(q.args, ", ") + ")"
-		steps := []string{"PREPARE bench_q AS " + sqlText[q.name]}
+		steps := []string{"PREPARE bench_q AS " + queryText(q.name)}
 		if q.write {
 			// Writes run in a transaction that is rolled back; each warm-up execution is
 			// undone too, so the measured one does the same work (and finds the trigger
@@ -267,9 +268,9 @@ func explainAll(ctx context.Context, url string, qs []explainQuery) ([]explained
 
 // machine describes where the benchmark ran.
 type machine struct {
-	CPU, Kernel, OS, Go, Postgres, Pgbench string
-	Cores                                  int
-	RAM                                    int64
+	CPU, Kernel, OS, Go, Postgres, Pgbench, Wrk string
+	Cores                                       int
+	RAM                                         int64
 }
 
 func describeMachine(ctx context.Context, c *cluster) machine {
@@ -308,6 +309,9 @@ func describeMachine(ctx context.Context, c *cluster) machine {
 	if out, err := runTool(ctx, os.Environ(), c.bindir+"/pgbench", "--version"); err == nil {
 		m.Pgbench = strings.TrimSpace(out)
 	}
+	// wrk -v prints its version and usage, and exits 1.
+	out, _ := exec.CommandContext(ctx, "wrk", "-v").CombinedOutput()
+	m.Wrk, _, _ = strings.Cut(strings.TrimSpace(string(out)), " Copyright")
 	return m
 }
 

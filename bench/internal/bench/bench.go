@@ -1,10 +1,10 @@
 // Package bench is the end-to-end benchmark behind `make bench`: on a throwaway PostgreSQL
-// cluster it loads a large, skewed dataset with COPY, starts the real server against it,
-// drives each hot endpoint at a fixed concurrency with the load generator of package load,
-// replays each read endpoint's SQL with pgbench to find the database's own limit, measures
-// logins against bcrypt alone, reads under login load, the memory cost of a large upload,
-// the first page on a tiny seed, and the plans of the hot queries; it prints one table and
-// writes docs/benchmarks.md.
+// cluster it loads a large, skewed dataset with COPY, starts the real server (the built
+// binary) against it, drives each hot endpoint at a fixed concurrency with wrk, replays
+// each read endpoint's SQL (postgres.QueryText) with pgbench to find the database's own
+// limit, measures logins against bcrypt alone, reads under login load, the memory cost of
+// a large upload, the first page on a tiny seed, and the plans of the hot queries; it
+// prints one table and writes docs/benchmarks.md.
 package bench
 
 import (
@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,7 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gotok/tiktok/internal/load"
+	"github.com/gotok/tiktok/bench/internal/load"
 )
 
 // Options configure Run.
@@ -92,6 +93,9 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	}
 	if _, err := os.Stat(o.Tiktok); err != nil {
 		return fmt.Errorf("server binary: %w (make build)", err)
+	}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk is not installed (Debian/Ubuntu: apt-get install wrk; scripts/install-deps.sh does it)")
 	}
 	b := &run{o: o, out: out, start: time.Now(), r: &results{opts: o}}
 	b.tmp, err = os.MkdirTemp("", "tiktok-bench.")
@@ -204,7 +208,7 @@ func (b *run) small(ctx context.Context) error {
 	}
 	b.cpu.serverPID = srv.pid()
 	defer srv.stop()
-	rep, err := b.measure(ctx, srv, b.o.Concurrency, load.Repeat(func(_ *randT) load.Request { return get("feed", "/api/videos", "") }))
+	rep, err := b.measure(ctx, srv, b.o.Concurrency, feed())
 	if err != nil {
 		return err
 	}
@@ -338,7 +342,7 @@ func (b *run) endpoints(ctx context.Context) error {
 			rate, procs := b.r.bcrypt, b.r.bcryptProcs
 			b.logf("bcrypt alone: %.1f comparisons/s on %d goroutines", rate, procs)
 		}
-		rep, err := b.measureProfiled(ctx, srv, pprofAddr, i, e.name, b.o.Concurrency, e.scenario)
+		rep, err := b.measureProfiled(ctx, srv, pprofAddr, i, e.name, b.o.Concurrency, e.load)
 		if err != nil {
 			return err
 		}
@@ -385,8 +389,7 @@ func (b *run) endpoints(ctx context.Context) error {
 
 	// Reads with and without concurrent logins, half the concurrency each.
 	half := max(1, b.o.Concurrency/2)
-	feed := load.Repeat(func(*randT) load.Request { return get("feed", "/api/videos", "") })
-	alone, err := b.measure(ctx, srv, half, feed)
+	alone, err := b.measure(ctx, srv, half, feed())
 	if err != nil {
 		return err
 	}
@@ -399,8 +402,8 @@ func (b *run) endpoints(ctx context.Context) error {
 	)
 	wg.Add(2)
 	b.waitQuiet(ctx)
-	go func() { defer wg.Done(); reads, errRead = b.measureOnce(ctx, srv, half, feed) }()
-	go func() { defer wg.Done(); logins, errLg = b.measureOnce(ctx, srv, half, load.Repeat(t.login)) }()
+	go func() { defer wg.Done(); reads, errRead = b.measureOnce(ctx, srv, half, feed()) }()
+	go func() { defer wg.Done(); logins, errLg = b.measureOnce(ctx, srv, half, t.login()) }()
 	wg.Wait()
 	if err := errors.Join(errRead, errLg); err != nil {
 		return err
@@ -473,20 +476,24 @@ func (b *run) checkDeepCursor(ctx context.Context, srv *server, t *targets) erro
 	return nil
 }
 
-// measured is one measurement: the load's report and the share of the machine's CPU that
-// processes outside the benchmark used meanwhile.
+// measured is one measurement: what wrk reported and how the machine's CPU was used
+// meanwhile.
 type measured struct {
-	*load.Report
+	wrkResult
 	cpu cpuSplit
 }
 
 // measure runs a scenario for the warm-up, then measures it for the duration, on a quiet
 // machine if it can (see Options.QuietWait and Retries).
-func (b *run) measure(ctx context.Context, srv *server, concurrency int, sc load.Scenario) (measured, error) {
-	var best measured
+func (b *run) measure(ctx context.Context, srv *server, concurrency int, l wrkLoad) (measured, error) {
+	var (
+		best measured
+		have bool
+	)
 	err := b.quietly(ctx, func() (float64, error) {
-		m, err := b.measureOnce(ctx, srv, concurrency, sc)
-		if err == nil && (best.Report == nil || m.cpu.other < best.cpu.other) {
+		m, err := b.measureOnce(ctx, srv, concurrency, l)
+		if err == nil && (!have || m.cpu.other < best.cpu.other) {
+			have = true
 			best = m
 		}
 		return m.cpu.other, err
@@ -530,10 +537,10 @@ func (b *run) waitQuiet(ctx context.Context) {
 	}
 }
 
-// measureOnce is one measurement: warm-up, then the measured run.
-func (b *run) measureOnce(ctx context.Context, srv *server, concurrency int, sc load.Scenario) (measured, error) {
+// measureOnce is one measurement: warm-up, then the measured run, each a run of wrk.
+func (b *run) measureOnce(ctx context.Context, srv *server, concurrency int, l wrkLoad) (measured, error) {
 	if b.o.Warmup > 0 {
-		if _, err := load.Run(ctx, srv.url, load.Options{Concurrency: concurrency, Duration: b.o.Warmup, Seed: b.o.Seed + 1}, sc); err != nil {
+		if _, err := runWrk(ctx, b.tmp, srv.url, l, concurrency, b.o.Warmup, b.o.Seed+1); err != nil {
 			return measured{}, err
 		}
 	}
@@ -542,7 +549,7 @@ func (b *run) measureOnce(ctx context.Context, srv *server, concurrency int, sc 
 		waitProfile = b.profile()
 	}
 	before := b.cpu.snap()
-	rep, err := load.Run(ctx, srv.url, load.Options{Concurrency: concurrency, Duration: b.o.Duration, Seed: b.o.Seed}, sc)
+	res, err := runWrk(ctx, b.tmp, srv.url, l, concurrency, b.o.Duration, b.o.Seed)
 	after := b.cpu.snap()
 	if waitProfile != nil {
 		waitProfile()
@@ -550,19 +557,23 @@ func (b *run) measureOnce(ctx context.Context, srv *server, concurrency int, sc 
 	if err != nil {
 		return measured{}, err
 	}
-	return measured{rep, split(before, after)}, nil
+	c := split(before, after)
+	// wrk, a child of this process, is the load generator: once waited for, its CPU is
+	// counted among this process's children (tools); this process itself only waited.
+	c.loadgen, c.tools = c.loadgen+c.tools, 0
+	return measured{res, c}, nil
 }
 
 // measureProfiled is measure, saving a CPU profile of the server during the measured
 // part of the (least disturbed) attempt when profiling is on.
-func (b *run) measureProfiled(ctx context.Context, srv *server, pprofAddr string, i int, name string, concurrency int, sc load.Scenario) (measured, error) {
+func (b *run) measureProfiled(ctx context.Context, srv *server, pprofAddr string, i int, name string, concurrency int, l wrkLoad) (measured, error) {
 	if pprofAddr != "" {
 		b.profile = func() func() {
 			return b.startProfile(pprofAddr, filepath.Join(b.o.ProfileDir, fmt.Sprintf("%02d-%s.pprof", i, slug(name))))
 		}
 		defer func() { b.profile = nil }()
 	}
-	return b.measure(ctx, srv, concurrency, sc)
+	return b.measure(ctx, srv, concurrency, l)
 }
 
 // startProfile starts fetching a CPU profile of the measurement's duration into path and
@@ -609,13 +620,9 @@ func slug(s string) string {
 
 // explainQueries are the statements of the hot paths with realistic arguments.
 func (b *run) explainQueries(ctx context.Context) []explainQuery {
-	s, t := b.o.Sizes, b.r.targets
+	s := b.o.Sizes
 	n := strconv.FormatInt
-	first := []string{"'" + pgTime(firstPageTime) + "'", n(firstPageID, 10)}
-	deep := []string{"'" + pgTime(t.deepTime) + "'", n(t.deepID, 10)}
-	midVideo, midUser := n(int64(s.Videos/2+1), 10), n(int64(s.Users/2+1), 10)
-	topVideo, topCreator := n(s.videoOfRank(0), 10), n(s.creatorOfRank(0), 10)
-	like := []string{"2", midVideo}
+	like := []string{"2", n(int64(s.Videos/2+1), 10)}
 	if conn, err := pgx.Connect(ctx, b.cl.dbURL("tiktok")); err == nil {
 		var u, v int64
 		if conn.QueryRow(ctx, "SELECT user_id, video_id FROM video_likes WHERE video_id = $1 LIMIT 1", s.videoOfRank(0)).Scan(&u, &v) == nil {
@@ -623,6 +630,18 @@ func (b *run) explainQueries(ctx context.Context) []explainQuery {
 		}
 		conn.Close(ctx)
 	}
+	return b.r.targets.explainQueries(like)
+}
+
+// explainQueries are the statements of the hot paths with arguments for t's dataset; like
+// is an existing (user, video) like for UnlikeVideo.
+func (t *targets) explainQueries(like []string) []explainQuery {
+	s := t.sizes
+	n := strconv.FormatInt
+	first := []string{"'" + pgTime(firstPageTime) + "'", n(firstPageID, 10)}
+	deep := []string{"'" + pgTime(t.deepTime) + "'", n(t.deepID, 10)}
+	midVideo, midUser := n(int64(s.Videos/2+1), 10), n(int64(s.Users/2+1), 10)
+	topVideo, topCreator := n(s.videoOfRank(0), 10), n(s.creatorOfRank(0), 10)
 	c := func(xs ...[]string) []string {
 		var out []string
 		for _, x := range xs {

@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// TestRunSpeaksHTTP drives a real net/http server through every kind of response the
-// connection must read: sized, chunked, empty, errors, bodies sent, and connections the
-// server closes.
+// TestRunSpeaksHTTP drives a real net/http server through every kind of response a run
+// must record: sized, chunked, empty, errors, bodies sent, and connections the server
+// closes.
 func TestRunSpeaksHTTP(t *testing.T) {
 	big := strings.Repeat("x", 100_000)
 	var served atomic.Int64

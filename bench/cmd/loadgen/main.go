@@ -1,8 +1,9 @@
-// Command loadgen drives HTTP load against a running tiktok server (package internal/load).
+// Command loadgen drives HTTP load against a running tiktok server (package load).
 //
 //	loadgen soak  -url URL [-pid PID] [-database-url URL] [-d 3m] [-c 32]   what `make soak` runs
 //	loadgen mixed -url URL [-d 30s] [-c 32]                                  the soak's mix, report only
-//	loadgen get   -url URL [-d 10s] [-c 32] [-token T] PATH…                 GETs of fixed paths
+//
+// For the throughput of fixed requests use wrk, as `make bench` does (README.md).
 //
 // The server should run with RATE_LIMIT_ENABLED=false: the mixed workload registers and
 // logs in a pool of users, and saturating load trips every limit.
@@ -14,14 +15,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/gotok/tiktok/internal/load"
+	"github.com/gotok/tiktok/bench/internal/load"
 )
 
 func main() {
@@ -42,7 +41,7 @@ func main() {
 // errFailed reports that a soak ran but a check failed (already explained on stdout).
 var errFailed = errors.New("soak failed")
 
-const usage = `usage: loadgen soak|mixed|get [flags] (loadgen <command> -h for the flags)
+const usage = `usage: loadgen soak|mixed [flags] (loadgen <command> -h for the flags)
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -102,26 +101,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		rep, err := load.Run(ctx, *baseURL, load.Options{Concurrency: *conc, Duration: *duration, Seed: *seed}, mix.Scenario())
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(stdout, rep.Table())
-		return nil
-	case "get":
-		token := fs.String("token", "", "bearer token to send")
-		if err := parse(fs, args[1:]); err != nil {
-			return err
-		}
-		if *baseURL == "" || fs.NArg() == 0 {
-			return errors.New("-url and at least one PATH are required")
-		}
-		paths := fs.Args()
-		gen := func(rng *rand.Rand) load.Request {
-			p := paths[rng.IntN(len(paths))]
-			name, _, _ := strings.Cut(p, "?")
-			return load.Request{Name: "GET " + name, Method: "GET", Path: p, Token: *token}
-		}
-		rep, err := load.Run(ctx, *baseURL, load.Options{Concurrency: *conc, Duration: *duration, Seed: *seed}, load.Repeat(gen))
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/gotok/tiktok/internal/load"
+	"github.com/gotok/tiktok/bench/internal/load"
 	"github.com/gotok/tiktok/internal/postgres"
 )
 

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gotok/tiktok/internal/load"
+	"github.com/gotok/tiktok/bench/internal/load"
 )
 
 // freePort returns a TCP port on 127.0.0.1 that nothing listens on right now.

@@ -1,6 +1,7 @@
 // Command bench is the end-to-end performance benchmark (`make bench`, package
-// internal/bench): it starts its own PostgreSQL cluster, loads a large dataset, runs the
-// server against it, measures every hot endpoint and writes docs/benchmarks.md.
+// bench/internal/bench): it starts its own PostgreSQL cluster, loads a large dataset, runs
+// the server (bin/tiktok) against it, measures every hot endpoint with wrk and writes
+// docs/benchmarks.md.
 //
 //	bench [flags]              run from the repository root, after `make build`
 //	bench -scale 0.02          a quick run (2 % of the default dataset)
@@ -18,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gotok/tiktok/internal/bench"
+	"github.com/gotok/tiktok/bench/internal/bench"
 )
 
 func main() {
