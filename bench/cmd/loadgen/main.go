@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		users := fs.Int("users", 50, "accounts in the pool")
 		memTol := fs.Float64("mem-tolerance", 0.20, "allowed growth of the max RSS from the first to the last third")
 		gTol := fs.Int("goroutine-tolerance", 50, "allowed growth of the max goroutine count from the first to the last third")
-		if err := parse(fs, args[1:]); err != nil {
+		if err := fs.Parse(args[1:]); err != nil { // -h: flag.ErrHelp, which main treats as success
 			return err
 		}
 		if *baseURL == "" {
@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	case "mixed":
 		users := fs.Int("users", 50, "accounts in the pool")
-		if err := parse(fs, args[1:]); err != nil {
+		if err := fs.Parse(args[1:]); err != nil { // -h: flag.ErrHelp, which main treats as success
 			return err
 		}
 		if *baseURL == "" {
@@ -112,9 +112,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
-}
-
-// parse parses the flags of a command; -h yields flag.ErrHelp, which main treats as success.
-func parse(fs *flag.FlagSet, args []string) error {
-	return fs.Parse(args)
 }
