@@ -5,6 +5,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -51,6 +52,15 @@ func NewPasswordsPool(cost, workers int) (*Passwords, error) {
 		p.workers = newWorkerPool(workers)
 	}
 	return p, nil
+}
+
+// Parallelism is how many bcrypt computations can run at once: the number of workers, or
+// GOMAXPROCS when bcrypt runs on the callers' goroutines.
+func (p *Passwords) Parallelism() int {
+	if p.workers != nil {
+		return p.workers.n
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // Close stops the workers of a Passwords made by NewPasswordsPool; it must not be used after.

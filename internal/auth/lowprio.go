@@ -20,13 +20,14 @@ const bcryptNice = 10
 
 // workerPool runs functions on n locked, low-priority OS threads.
 type workerPool struct {
+	n    int
 	jobs chan func()
 	wg   sync.WaitGroup
 	once sync.Once
 }
 
 func newWorkerPool(n int) *workerPool {
-	p := &workerPool{jobs: make(chan func())}
+	p := &workerPool{n: n, jobs: make(chan func())}
 	for range n {
 		p.wg.Add(1)
 		go func() {

@@ -150,7 +150,7 @@ func (a *passwordAttempt) Succeeded() {
 }
 
 // checkPassword compares password with hash on behalf of the client of r, taking its
-// turn among that client's password checks.
+// turn among that client's password checks (bcryptGate).
 func (s *Server) checkPassword(r *http.Request, hash, password string) (bool, error) {
 	leave, err := s.bcryptGate.enter(r.Context(), s.clientKey(r))
 	if err != nil {

@@ -128,7 +128,7 @@ func TestLoginBurstDoesNotStallOthers(t *testing.T) {
 
 	// Compared with the burst's own duration, so that load from other tests, which slows
 	// both, does not decide the outcome: before the fix the other login waited for most of
-	// the burst (the same time, give or take); now for one check per busy client.
+	// the burst (the same time, give or take); now for at most a check per bcrypt thread.
 	start := time.Now()
 	done := make(chan map[int]int)
 	go func() {

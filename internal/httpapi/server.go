@@ -47,7 +47,7 @@ type Server struct {
 	rules      rules
 	views      ViewCounter
 	closeViews func() // stops the in-process view counter NewServer made, if it did
-	// bcryptGate lets each client have one password check running at a time.
+	// bcryptGate lets each client have at most passwordTurns password checks running.
 	bcryptGate *gate
 	uploads    *gate // storage uploads in progress per client
 	metrics    *metrics
@@ -98,12 +98,23 @@ func NewServer(d Deps) *Server {
 		rules:      newRules(d.Config.Limits),
 		views:      d.Views,
 		closeViews: closeViews,
-		bcryptGate: newGate(1),
+		bcryptGate: newGate(passwordTurns(d.Passwords)),
 		uploads:    newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
 		metrics:    newMetrics(d.PoolStats),
 		now:        time.Now,
 		ready:      d.Ready,
 	}
+}
+
+// passwordTurns is how many password computations one client may have running at once: as
+// many as can run at all, so that a client alone (one user, or many behind one NAT) uses
+// every bcrypt thread, while a client in a burst holds no more than that many places in
+// the queue ahead of anybody else's.
+func passwordTurns(p *auth.Passwords) int {
+	if p == nil {
+		return 1
+	}
+	return max(p.Parallelism(), 1)
 }
 
 // Close writes buffered view counts and stops background work. Call it after the HTTP
