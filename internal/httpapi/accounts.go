@@ -221,7 +221,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	user, err := s.store.UserByLogin(r.Context(), login)
 	if err != nil && tiktok.ErrorCode(err) != tiktok.CodeNotFound {
-		attempt.Succeeded() // nothing was checked
+		attempt.refund() // nothing was checked
 		return err
 	}
 	if err := attempt.reserve(s.rules.loginAccount, accountKey(user.ID, login)); err != nil {
@@ -231,13 +231,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	// an over-long password is compared too, so every failure costs one bcrypt comparison.
 	ok, err := s.checkPassword(r, user.PasswordHash, *req.Password)
 	if err != nil {
-		attempt.Succeeded()
+		attempt.refund()
 		return err
 	}
 	if !ok {
 		return &tiktok.Error{Code: tiktok.CodeInvalidCredentials, Message: "Invalid credentials"}
 	}
-	attempt.Succeeded()
+	attempt.refund()
 	token, err := s.tokens.Issue(user.ID, user.TokenVersion)
 	if err != nil {
 		return err

@@ -115,7 +115,7 @@ func accountKey(userID int64, login string) string {
 
 // passwordAttempt is a reservation of one unit of the failed-password budgets, taken before
 // the password is checked, so that however many attempts arrive at once, at most the
-// budget is ever evaluated. Keep it when the password was wrong; Succeeded gives it back.
+// budget is ever evaluated. Keep it when the password was wrong; refund gives it back.
 type passwordAttempt struct {
 	s     *Server
 	ctx   context.Context
@@ -132,7 +132,7 @@ type reservation struct {
 func (a *passwordAttempt) reserve(rule ratelimit.Rule, key string) error {
 	taken, err := a.s.take(a.ctx, rule, key)
 	if err != nil {
-		a.Succeeded()
+		a.refund()
 		return err
 	}
 	if taken {
@@ -141,8 +141,9 @@ func (a *passwordAttempt) reserve(rule ratelimit.Rule, key string) error {
 	return nil
 }
 
-// Succeeded gives back every unit the attempt reserved: a correct password is not a failure.
-func (a *passwordAttempt) Succeeded() {
+// refund gives back every unit the attempt reserved: the password was right (not a
+// failure), or it was never checked.
+func (a *passwordAttempt) refund() {
 	for _, t := range a.taken {
 		a.s.refund(a.ctx, t.rule, t.key)
 	}

@@ -287,14 +287,14 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 	}
 	ok, err := s.checkPassword(r, user.PasswordHash, *req.CurrentPassword)
 	if err != nil {
-		attempt.Succeeded()
+		attempt.refund()
 		return err
 	}
 	if !ok {
 		return &tiktok.Error{Code: tiktok.CodeInvalidCredentials, Message: "Current password is incorrect",
 			Fields: map[string]string{"currentPassword": "is incorrect"}}
 	}
-	attempt.Succeeded()
+	attempt.refund()
 	hash, err := s.hashPassword(r, *req.NewPassword)
 	if err != nil {
 		return err
