@@ -21,7 +21,7 @@ func (s *Store) Recount(ctx context.Context) (int64, error) {
 		fixed, err = RecountTx(ctx, tx)
 		return err
 	})
-	return fixed, err
+	return fixed, translate(err)
 }
 
 // Querier is what RecountTx runs on: a pool, a connection or a transaction.

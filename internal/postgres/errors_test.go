@@ -273,6 +273,7 @@ func TestUnavailableWithoutServer(t *testing.T) {
 			return err
 		}},
 		{"CheckCounters", func(ctx context.Context) error { _, err := postgres.CheckCounters(ctx, pool); return err }},
+		{"Recount", func(ctx context.Context) error { _, err := s.Recount(ctx); return err }},
 	}...)
 	for _, tt := range calls {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,6 +288,46 @@ func TestUnavailableWithoutServer(t *testing.T) {
 				t.Errorf("took %v: a refused connection must fail at once, not wait for a timeout", d)
 			}
 		})
+	}
+}
+
+// TestDeadlineWhileConnecting: a deadline that passes while the pool is still connecting
+// (the server accepted the connection but does not answer) is unavailable, like one that
+// passes while a query waits.
+func TestDeadlineWhileConnecting(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // accepted, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	ctx := context.Background()
+	pool, err := postgres.Open(ctx, "postgres://nobody:secret@"+ln.Addr().String()+"/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	timeout, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, err = postgres.NewStore(pool).UserByID(timeout, 1)
+	wantError(t, err, tiktok.CodeUnavailable, "Service temporarily unavailable", nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("cause %v, want context.DeadlineExceeded", err)
 	}
 }
 
@@ -434,9 +475,9 @@ func TestContextEnds(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || tiktok.ErrorCode(err) != tiktok.CodeInternal {
 		t.Errorf("canceled during the call: %v (%s), want context.Canceled, untranslated", err, tiktok.ErrorCode(err))
 	}
-	// The pool replaces the connection the cancellation closed before the next call waits
-	// on the lock: a deadline that passes while the pool is still connecting is returned as
-	// it is (pgxpool does not mark it as a timeout).
+	// The pool replaces the connection the cancellation closed before the next call, so that
+	// the deadline below passes while the query waits on the lock, not while connecting
+	// (TestDeadlineWhileConnecting covers that).
 	if _, err := s.UserByID(ctx, owner.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -212,6 +212,11 @@ func translate(err error) error {
 	if pgconn.SafeToRetry(err) || isConnError(err) || isBrokenConn(err) {
 		return unavailable(err)
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The caller's deadline passed while the database had not answered, whether in a
+		// query or still connecting: the database is too slow or away, not the request wrong.
+		return unavailable(err)
+	}
 	return err
 }
 
