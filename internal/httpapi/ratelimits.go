@@ -34,17 +34,18 @@ func newRules(l config.Limits) rules {
 // limit consumes one action under rule for key, returning a rate_limited error with
 // Retry-After when none is left.
 func (s *Server) limit(ctx context.Context, rule ratelimit.Rule, key string) error {
-	_, err := s.take(ctx, rule, key)
+	_, err := s.take(ctx, rule, key, 1)
 	return err
 }
 
-// take is limit that also reports whether a unit was really consumed (and so may be
-// given back with refund): not when the rule is off or the limiter failed.
-func (s *Server) take(ctx context.Context, rule ratelimit.Rule, key string) (taken bool, err error) {
+// take consumes n units under rule for key, like limit, and reports whether they were
+// really consumed (and so may be given back with refund): not when the rule is off or the
+// limiter failed.
+func (s *Server) take(ctx context.Context, rule ratelimit.Rule, key string, n int) (taken bool, err error) {
 	if rule.Limit <= 0 {
 		return false, nil
 	}
-	d, err := s.limiter.Take(ctx, rule, key, 1)
+	d, err := s.limiter.Take(ctx, rule, key, n)
 	if err != nil {
 		// A broken shared limiter must not take the API down with it.
 		s.log.Warn("rate limiter failed; allowing", "rule", rule.Name, "err", err)
@@ -56,8 +57,9 @@ func (s *Server) take(ctx context.Context, rule ratelimit.Rule, key string) (tak
 	return true, nil
 }
 
-func (s *Server) refund(ctx context.Context, rule ratelimit.Rule, key string) {
-	if err := s.limiter.Refund(context.WithoutCancel(ctx), rule, key, 1); err != nil {
+// refund gives back n units an earlier take consumed.
+func (s *Server) refund(ctx context.Context, rule ratelimit.Rule, key string, n int) {
+	if err := s.limiter.Refund(context.WithoutCancel(ctx), rule, key, n); err != nil {
 		s.log.Warn("rate limiter refund failed", "rule", rule.Name, "err", err)
 	}
 }
@@ -130,7 +132,7 @@ type reservation struct {
 // reserve takes one unit under rule for key into the attempt, or returns rate_limited after
 // giving back what the attempt already holds.
 func (a *passwordAttempt) reserve(rule ratelimit.Rule, key string) error {
-	taken, err := a.s.take(a.ctx, rule, key)
+	taken, err := a.s.take(a.ctx, rule, key, 1)
 	if err != nil {
 		a.refund()
 		return err
@@ -145,7 +147,7 @@ func (a *passwordAttempt) reserve(rule ratelimit.Rule, key string) error {
 // failure), or it was never checked.
 func (a *passwordAttempt) refund() {
 	for _, t := range a.taken {
-		a.s.refund(a.ctx, t.rule, t.key)
+		a.s.refund(a.ctx, t.rule, t.key, 1)
 	}
 	a.taken = nil
 }

@@ -218,18 +218,17 @@ func (s *Server) newUploadBody(w http.ResponseWriter, r *http.Request, limit int
 
 // take charges n more bytes to the budget.
 func (b *uploadBody) take(ctx context.Context, n int64) error {
-	d, err := b.s.limiter.Take(ctx, b.rule, b.key, int(n))
-	if err != nil {
-		// A broken shared limiter must not take the API down with it.
-		b.s.log.Warn("rate limiter failed; allowing", "rule", b.rule.Name, "err", err)
+	taken, err := b.s.take(ctx, b.rule, b.key, int(n))
+	switch {
+	case err != nil:
+		e := tiktok.AsError(err)
+		e.Message = "Upload budget of your address used up, please try again later"
+		return e
+	case !taken: // the limiter failed (and allowed): stop charging this body
 		b.reserved = math.MaxInt64
-		return nil
+	default:
+		b.reserved += n
 	}
-	if !d.Allowed {
-		return &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: d.RetryAfter,
-			Message: "Upload budget of your address used up, please try again later"}
-	}
-	b.reserved += n
 	return nil
 }
 
@@ -298,9 +297,7 @@ func (b *uploadBody) setDeadline(t time.Time) {
 // stored or not: the budget bounds the work a client can make the server do.
 func (b *uploadBody) settle() {
 	if unused := b.reserved - b.received; b.reserved != math.MaxInt64 && unused > 0 {
-		if err := b.s.limiter.Refund(context.Background(), b.rule, b.key, int(unused)); err != nil {
-			b.s.log.Warn("rate limiter refund failed", "rule", b.rule.Name, "err", err)
-		}
+		b.s.refund(context.Background(), b.rule, b.key, int(unused))
 	}
 }
 
