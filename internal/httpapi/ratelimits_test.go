@@ -71,6 +71,7 @@ func TestRequestLimitPerIP(t *testing.T) {
 		t.Fatal("429 without CORS headers")
 	}
 	expect(t, e.request("GET", "/healthz", nil, ""), 200, "") // probes are exempt
+	expectLimited(t, e.request("GET", "/metrics", nil, ""))   // metrics are not (on the API's port)
 	// X-Forwarded-For is ignored from an untrusted peer.
 	expectLimited(t, e.request("GET", "/api/videos", nil, "", "X-Forwarded-For", "203.0.113.9"))
 }

@@ -319,6 +319,30 @@ func TestIPv6ClientsKeyedOnSlash64(t *testing.T) {
 	expect(t, e.request("GET", "/api/videos", nil, "", "X-Forwarded-For", "192.0.2.2"), 200, "")
 }
 
+// TestIPv6ViewersKeyedOnSlash64: anonymous views count once per /64, as the limits key
+// clients, so rotating addresses inside one's own /64 does not inflate a video's views.
+func TestIPv6ViewersKeyedOnSlash64(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, behindProxy)
+	u := e.register("watched")
+	path := "/api/videos/" + itoa(e.video(u, "watch me")) + "/view"
+	for _, a := range []string{"2001:db8:5:6::1", "2001:db8:5:6::2", "2001:db8:5:6:ffff::3", "2001:db8:5:7::1"} {
+		expect(t, e.request("POST", path, nil, "", "X-Forwarded-For", a), 204, "")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		list := e.request("GET", "/api/users/"+itoa(u.id)+"/videos", nil, "") // counts no view
+		views := int64(list.items("videos")[0]["views"].(float64))
+		if views == 2 && time.Now().After(deadline.Add(-4*time.Second)) {
+			return // two /64s, and no late third count after a second of flushes
+		}
+		if views > 2 || time.Now().After(deadline) {
+			t.Fatalf("views %d, want 2 (one per /64)", views)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestMetricsLabelsBounded: invented request methods must not become label values.
 // Before the fix each distinct method added a series, kept forever (300 requests with
 // 60 KB methods grew /metrics from 59 KB to 18 MB).

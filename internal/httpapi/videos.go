@@ -95,7 +95,7 @@ func (s *Server) viewerKey(r *http.Request) string {
 	if id := viewerID(r); id != 0 {
 		return "u" + strconv.FormatInt(id, 10)
 	}
-	return "ip" + s.clientIP(r).String()
+	return "ip" + s.clientKey(r) // an IPv6 /64 is one viewer, as it is one client for the limits
 }
 
 // videoForm collects the fields of a video creation request.
