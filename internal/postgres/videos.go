@@ -216,6 +216,7 @@ func videoFromFeed(f db.VideoFeed, liked bool) tiktok.Video {
 		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 		User:    tiktok.UserMini{ID: f.UserID, Username: f.AuthorUsername, Name: f.AuthorName, Avatar: f.AuthorAvatar},
 		IsLiked: liked,
+		SoundID: f.SoundID, HotRank: f.HotRank,
 	}
 }
 

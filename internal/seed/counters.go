@@ -24,6 +24,10 @@ var counterTriggers = []struct{ table, trigger string }{
 	{"video_likes", "video_likes_count"},
 	{"comment_likes", "comment_likes_count"},
 	{"follows", "follows_count"},
+	// Interests (migration 00006) follow engagement as it happens; seeded likes and
+	// comments are history, not a viewer's taste.
+	{"video_likes", "video_likes_interest"},
+	{"comments", "comments_interest"},
 }
 
 // pauseCounters disables counterTriggers inside tx, so only this transaction's inserts

@@ -61,6 +61,10 @@ type Video struct {
 	UpdatedAt      time.Time
 	User           UserMini
 	IsLiked        bool
+	// SoundID is the sound of AudioName (nil without one).
+	SoundID *int64
+	// HotRank is the video's engagement-with-decay rank (see migration 00006).
+	HotRank float64
 }
 
 // Comment is a comment on a video with its author, like count and the viewer's like.

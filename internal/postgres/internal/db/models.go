@@ -37,6 +37,61 @@ type CommentLike struct {
 	CreatedAt time.Time
 }
 
+type CreatorInterest struct {
+	UserID    int64
+	CreatorID int64
+	Weight    float64
+	UpdatedAt time.Time
+}
+
+type FeedRanking struct {
+	Singleton               bool
+	LikeWeight              float64
+	CommentWeight           float64
+	ViewWeight              float64
+	HalfLifeSeconds         float64
+	InterestHalfLifeSeconds float64
+}
+
+type FeedSession struct {
+	ID         int64
+	UserID     *int64
+	CreatedAt  time.Time
+	VideoIds   []int64
+	CreatorIds []int64
+	Stage      int16
+}
+
+type Hashtag struct {
+	ID         int64
+	Name       string
+	VideoCount int64
+	ViewCount  int64
+	TrendScore float64
+	CreatedAt  time.Time
+}
+
+type HashtagInterest struct {
+	UserID    int64
+	HashtagID int64
+	Weight    float64
+	UpdatedAt time.Time
+}
+
+type HiddenCreator struct {
+	UserID    int64
+	CreatorID int64
+	CreatedAt time.Time
+}
+
+type Sound struct {
+	ID         int64
+	Name       string
+	NameKey    string
+	VideoCount int64
+	CreatedAt  time.Time
+}
+
 type StorageObject struct {
 	Bucket      string
 	Path        string
@@ -87,6 +142,9 @@ type Video struct {
 	CommentCount         int64
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+	HotRank              float64
+	CaptionSearch        interface{}
+	SoundID              *int64
 }
 
 type VideoFeed struct {
@@ -108,6 +166,26 @@ type VideoFeed struct {
 	AuthorUsername       string
 	AuthorName           *string
 	AuthorAvatar         *string
+	SoundID              *int64
+	HotRank              float64
+}
+
+type VideoFeedback struct {
+	UserID    int64
+	VideoID   int64
+	CreatedAt time.Time
+}
+
+type VideoHashtag struct {
+	VideoID   int64
+	HashtagID int64
+	HotRank   float64
+}
+
+type VideoImpression struct {
+	UserID  int64
+	VideoID int64
+	SeenAt  time.Time
 }
 
 type VideoLike struct {

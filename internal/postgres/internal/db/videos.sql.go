@@ -88,7 +88,7 @@ func (q *Queries) DeleteVideo(ctx context.Context, arg DeleteVideoParams) (Delet
 }
 
 const GetVideo = `-- name: GetVideo :one
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE f.id = $2
@@ -126,6 +126,8 @@ func (q *Queries) GetVideo(ctx context.Context, arg GetVideoParams) (GetVideoRow
 		&i.VideoFeed.AuthorUsername,
 		&i.VideoFeed.AuthorName,
 		&i.VideoFeed.AuthorAvatar,
+		&i.VideoFeed.SoundID,
+		&i.VideoFeed.HotRank,
 		&i.IsLiked,
 	)
 	return i, err
@@ -150,7 +152,7 @@ func (q *Queries) LikeVideo(ctx context.Context, arg LikeVideoParams) (int64, er
 }
 
 const ListFollowingVideos = `-- name: ListFollowingVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE f.id IN (
@@ -218,6 +220,8 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 			&i.VideoFeed.AuthorUsername,
 			&i.VideoFeed.AuthorName,
 			&i.VideoFeed.AuthorAvatar,
+			&i.VideoFeed.SoundID,
+			&i.VideoFeed.HotRank,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -231,7 +235,7 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 }
 
 const ListUserVideos = `-- name: ListUserVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE f.user_id = $2
@@ -288,6 +292,8 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 			&i.VideoFeed.AuthorUsername,
 			&i.VideoFeed.AuthorName,
 			&i.VideoFeed.AuthorAvatar,
+			&i.VideoFeed.SoundID,
+			&i.VideoFeed.HotRank,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -302,7 +308,7 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 
 const ListVideos = `-- name: ListVideos :many
 
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE (f.created_at, f.id) < ($2::timestamptz, $3::bigint)
@@ -359,6 +365,8 @@ func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListV
 			&i.VideoFeed.AuthorUsername,
 			&i.VideoFeed.AuthorName,
 			&i.VideoFeed.AuthorAvatar,
+			&i.VideoFeed.SoundID,
+			&i.VideoFeed.HotRank,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
