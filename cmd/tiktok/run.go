@@ -159,6 +159,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			maintenance.SweepInterval(cfg.StorageTTL), migrations.ready, log)
 	}()
 	defer func() { stopSweep(); <-sweepDone }()
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		maintenance.FeedEvery(sweepCtx, store, cfg.Ranking, 10*time.Minute, migrations.ready, log)
+	}()
+	defer func() { stopSweep(); <-feedDone }()
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
 			PublicURL:       cfg.PublicURL,

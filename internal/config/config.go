@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gotok/tiktok/internal/tiktok"
 )
 
 // Config is the complete runtime configuration. Every field has an environment variable,
@@ -51,6 +53,9 @@ type Config struct {
 	// TrustedProxies lists the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix // TRUSTED_PROXIES
 	Limits         Limits
+	// Ranking is the For You ranking: FEED_LIKE_WEIGHT, FEED_COMMENT_WEIGHT,
+	// FEED_VIEW_WEIGHT, FEED_HALF_LIFE, FEED_INTEREST_HALF_LIFE.
+	Ranking tiktok.Ranking
 }
 
 // Limits are the rate limits; a zero count disables that limit.
@@ -138,6 +143,7 @@ func Load(getenv func(string) string) (Config, error) {
 		StorageMinRate: integer("STORAGE_MIN_UPLOAD_RATE", 8<<10, 0, 1<<40),
 	}
 	c.storageLimits(integer, &problems)
+	c.ranking(str, &problems)
 	switch c.AppEnv {
 	case "development", "production", "test":
 	default:
@@ -345,4 +351,28 @@ func parsePrefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ranking reads the For You weights and half-lives.
+func (c *Config) ranking(str func(key, def string) string, problems *[]string) {
+	def := tiktok.DefaultRanking()
+	weight := func(key string, d float64) float64 {
+		v := str(key, "")
+		if v == "" {
+			return d
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || f < 0 || f > 1000 {
+			*problems = append(*problems, fmt.Sprintf("%s=%q: want a number in [0, 1000]", key, v))
+			return d
+		}
+		return f
+	}
+	c.Ranking = tiktok.Ranking{
+		LikeWeight:       weight("FEED_LIKE_WEIGHT", def.LikeWeight),
+		CommentWeight:    weight("FEED_COMMENT_WEIGHT", def.CommentWeight),
+		ViewWeight:       weight("FEED_VIEW_WEIGHT", def.ViewWeight),
+		HalfLife:         boundedDuration(str("FEED_HALF_LIFE", "6h"), "FEED_HALF_LIFE", time.Minute, 365*24*time.Hour, problems),
+		InterestHalfLife: boundedDuration(str("FEED_INTEREST_HALF_LIFE", "14d"), "FEED_INTEREST_HALF_LIFE", time.Minute, 3650*24*time.Hour, problems),
+	}
 }

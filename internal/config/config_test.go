@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gotok/tiktok/internal/config"
+	"github.com/gotok/tiktok/internal/tiktok"
 )
 
 // secret32 is exactly config.MinSecretBytes long.
@@ -335,6 +336,13 @@ func TestLoadInvalid(t *testing.T) {
 		{"RATE_LIMIT_STORAGE_BYTES_IP", "1000"}, // smaller than one video: nothing could be uploaded
 		{"RATE_LIMIT_STORAGE_UPLOADS_IP", "-1"},
 		{"JWT_SECRET", "too-short"}, // development: set but short is a mistake, not "generate one"
+		{"FEED_LIKE_WEIGHT", "-1"},
+		{"FEED_COMMENT_WEIGHT", "NaN"},
+		{"FEED_VIEW_WEIGHT", "lots"},
+		{"FEED_VIEW_WEIGHT", "1e9"},
+		{"FEED_HALF_LIFE", "30s"},
+		{"FEED_HALF_LIFE", "soon"},
+		{"FEED_INTEREST_HALF_LIFE", "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -383,6 +391,22 @@ func TestLoadStorageLimits(t *testing.T) {
 	_, err = config.Load(env(map[string]string{"JWT_SECRET": secret32, "MAX_VIDEO_BYTES": "209715200", "RATE_LIMIT_STORAGE_BYTES_IP": "104857600"}))
 	if err == nil || !strings.Contains(err.Error(), "MAX_VIDEO_BYTES") {
 		t.Errorf("a budget below MAX_VIDEO_BYTES: %v", err)
+	}
+}
+
+// TestLoadRanking: the For You weights default to tiktok.DefaultRanking and take their
+// variables.
+func TestLoadRanking(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(env(map[string]string{"JWT_SECRET": secret32}))
+	if err != nil || cfg.Ranking != tiktok.DefaultRanking() {
+		t.Fatalf("default ranking %+v, %v", cfg.Ranking, err)
+	}
+	cfg, err = config.Load(env(map[string]string{"JWT_SECRET": secret32, "FEED_LIKE_WEIGHT": "2", "FEED_COMMENT_WEIGHT": "0",
+		"FEED_VIEW_WEIGHT": "0.25", "FEED_HALF_LIFE": "12h", "FEED_INTEREST_HALF_LIFE": "30d"}))
+	want := tiktok.Ranking{LikeWeight: 2, CommentWeight: 0, ViewWeight: 0.25, HalfLife: 12 * time.Hour, InterestHalfLife: 30 * 24 * time.Hour}
+	if err != nil || cfg.Ranking != want {
+		t.Fatalf("ranking %+v, %v; want %+v", cfg.Ranking, err, want)
 	}
 }
 

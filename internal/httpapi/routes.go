@@ -37,9 +37,13 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("GET /api/users/{id}/following", s.listFollows("following", Users.ListFollowing))
 	auth("POST /api/users/{id}/follow", s.handleFollow(true))
 	auth("DELETE /api/users/{id}/follow", s.handleFollow(false))
+	auth("POST /api/users/{id}/hide", s.handleHideCreator(true))
+	auth("DELETE /api/users/{id}/hide", s.handleHideCreator(false))
 
 	public("GET /api/videos", s.handleVideoList)
 	auth("GET /api/videos/following", s.handleFollowingFeed)
+	public("GET /api/videos/for-you", s.handleForYou)
+	auth("POST /api/videos/seen", s.handleSeen)
 	auth("POST /api/videos", s.handleVideoCreate)
 	public("GET /api/videos/{id}", s.handleVideoGet)
 	auth("PUT /api/videos/{id}", s.handleVideoUpdate)
@@ -48,6 +52,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	auth("DELETE /api/videos/{id}/like", s.handleVideoLike(false))
 	public("POST /api/videos/{id}/view", s.handleVideoView)
 	public("GET /api/videos/{id}/comments", s.handleVideoComments)
+	auth("POST /api/videos/{id}/not-interested", s.handleNotInterested)
 
 	public("GET /api/comments", s.handleCommentList)
 	auth("POST /api/comments", s.handleCommentCreate)

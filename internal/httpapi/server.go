@@ -53,7 +53,8 @@ type Server struct {
 	metrics    *metrics
 	now        func() time.Time
 	ready      func() error
-	patterns   []string // filled by routes
+	patterns   []string    // filled by routes
+	anonFirst  sharedPages // the anonymous For You first pages
 }
 
 // Deps are the collaborators a Server is built from.

@@ -53,6 +53,15 @@ type Comments interface {
 	SetCommentLike(ctx context.Context, userID, commentID int64, like bool) (int64, error)
 }
 
+// Feed is what the For You feed and its feedback need.
+type Feed interface {
+	ForYou(ctx context.Context, viewer int64, cur tiktok.FeedCursor, limit int) (tiktok.FeedPage, error)
+	MarkSeen(ctx context.Context, users, videos []int64) (int64, error)
+	CompletedView(ctx context.Context, viewer, videoID int64) error
+	NotInterested(ctx context.Context, viewer, videoID int64, hideCreator bool) error
+	SetCreatorHidden(ctx context.Context, viewer, creator int64, hidden bool) error
+}
+
 // StorageObjects is what the storage-compatible routes need.
 type StorageObjects interface {
 	StorageObject(ctx context.Context, bucket, path string) (tiktok.StorageObject, error)
@@ -78,6 +87,7 @@ type Store interface {
 	Users
 	Videos
 	Comments
+	Feed
 	StorageObjects
 	ViewRecorder
 	// Ping reports whether the database answers (for /readyz).

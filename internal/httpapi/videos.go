@@ -82,12 +82,33 @@ func (s *Server) handleVideoView(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var f viewForm
+	if err := decodeOptionalJSON(w, r, &f); err != nil {
+		return err
+	}
 	if err := s.store.VideoExists(r.Context(), id); err != nil {
 		return err
 	}
 	s.views.Count(id, s.viewerKey(r), s.now())
+	if viewer := viewerID(r); viewer != 0 {
+		// A signed-in view is an impression (the For You feed will not show it again), and
+		// watching to the end is interest in the creator and tags.
+		if _, err := s.store.MarkSeen(r.Context(), []int64{viewer}, []int64{id}); err != nil {
+			return err
+		}
+		if f.Completed {
+			if err := s.store.CompletedView(r.Context(), viewer, id); err != nil {
+				return err
+			}
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// viewForm is the optional body of POST /api/videos/{id}/view.
+type viewForm struct {
+	Completed bool `json:"completed"` // the viewer watched to the end
 }
 
 // viewerKey identifies a viewer for view counting: the user, else the client address.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/postgres"
+	"github.com/gotok/tiktok/internal/tiktok"
 )
 
 // DefaultMinAge is how old an unreferenced file must be before Orphans removes it. An
@@ -223,6 +224,48 @@ func SweepStorageEvery(ctx context.Context, store *postgres.Store, files media.S
 			if err != nil && ctx.Err() == nil {
 				log.Warn("storage sweep failed", "err", err)
 			}
+		}
+		timer.Reset(interval)
+	}
+}
+
+// FeedEvery keeps the For You feed's state: once the schema is ready (ready returns nil) it
+// stores ranking as the ranking's weights, re-ranking every video if they changed, and then
+// every interval forgets expired sessions and decayed interests. It returns when ctx ends.
+func FeedEvery(ctx context.Context, store *postgres.Store, ranking tiktok.Ranking, interval time.Duration, ready func() error, log *slog.Logger) {
+	configured := false
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		switch {
+		case ready != nil && ready() != nil:
+			timer.Reset(time.Second)
+			continue
+		case !configured:
+			n, err := store.ConfigureRanking(ctx, ranking)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("storing the feed ranking failed", "err", err)
+				}
+				timer.Reset(time.Second)
+				continue
+			}
+			configured = true
+			if n > 0 {
+				log.Info("feed ranking changed: re-ranked videos", "videos", n)
+			}
+		}
+		n, err := store.PruneFeed(ctx)
+		if n > 0 {
+			log.Info("forgot expired feed sessions and faded interests", "rows", n)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("feed pruning failed", "err", err)
 		}
 		timer.Reset(interval)
 	}

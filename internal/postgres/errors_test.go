@@ -252,6 +252,12 @@ func storeCalls(s *postgres.Store, userID, videoID int64) []storeCall {
 		{"DeleteVideo", func(ctx context.Context) error { _, err := s.DeleteVideo(ctx, videoID, userID); return err }},
 		{"SetVideoLike", func(ctx context.Context) error { _, err := s.SetVideoLike(ctx, userID, videoID, true); return err }},
 		{"ExpireStorageObjects", func(ctx context.Context) error { _, err := s.ExpireStorageObjects(ctx, time.Hour, 10); return err }},
+		{"ForYou", func(ctx context.Context) error { _, err := s.ForYou(ctx, userID, tiktok.FeedCursor{}, 10); return err }},
+		{"NotInterested", func(ctx context.Context) error { return s.NotInterested(ctx, userID, videoID, true) }},
+		{"MarkSeen", func(ctx context.Context) error {
+			_, err := s.MarkSeen(ctx, []int64{userID}, []int64{videoID})
+			return err
+		}},
 	}
 }
 

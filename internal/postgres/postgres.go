@@ -57,6 +57,13 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
+	// No JIT: it pays off for long analytic queries, never for an API's millisecond ones,
+	// and generic plans' estimates (a LIMIT or an array whose size is unknown) can cross
+	// its cost threshold — the For You candidates query then took 1.5 s of compiling to
+	// run 1 ms of work.
+	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
@@ -201,10 +208,10 @@ func translate(err error) error {
 			}
 		case "57P01", "57P02", "57P03", "53300":
 			return unavailable(err)
-		case "42P01":
+		case "42P01", "42703", "42883":
 			// The queries are checked against the schema when they are generated, so a missing
-			// table means the migrations have not run yet: serve applies them in the background
-			// when the database was unreachable at start.
+			// table, column or function means the migrations have not all run yet: serve
+			// applies them in the background when the database was unreachable at start.
 			return unavailable(err)
 		}
 		return err

@@ -323,6 +323,8 @@ CREATE UNLOGGED TABLE feed_sessions (
     -- the videos of the session so far, in feed order, and their creators
     video_ids   bigint[]    NOT NULL,
     creator_ids bigint[]    NOT NULL,
+    -- how many videos at the end of video_ids came after the last fresh one
+    since_fresh int         NOT NULL DEFAULT 0,
     -- 0: unseen videos only; 1: every unseen one was served, already-seen ones follow;
     -- 2: nothing is left to serve
     stage       smallint    NOT NULL DEFAULT 0 CHECK (stage BETWEEN 0 AND 2)

@@ -59,6 +59,7 @@ type FeedSession struct {
 	CreatedAt  time.Time
 	VideoIds   []int64
 	CreatorIds []int64
+	SinceFresh int32
 	Stage      int16
 }
 
