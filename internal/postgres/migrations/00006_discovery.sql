@@ -48,9 +48,9 @@ UPDATE videos SET hot_rank = video_hot_rank(created_at, like_count, comment_coun
 ALTER TABLE videos ALTER COLUMN hot_rank SET NOT NULL;
 CREATE TRIGGER videos_hot_rank BEFORE INSERT OR UPDATE OF like_count, comment_count, views, created_at ON videos
     FOR EACH ROW EXECUTE FUNCTION set_video_hot_rank();
+-- (No index may mention views, likes or comments, not even in a partial index's WHERE: a
+-- column an index uses makes every update of it non-HOT, and views change all the time.)
 CREATE INDEX videos_hot_rank_id_idx ON videos (hot_rank DESC, id DESC);
--- Fresh videos for the discovery slot: the newest first, few views.
-CREATE INDEX videos_fresh_idx ON videos (created_at DESC, id DESC) WHERE views < 1000;
 
 -- Captions are searchable: a generated tsvector ('simple': no stemming, any language).
 ALTER TABLE videos ADD COLUMN caption_search tsvector
@@ -351,7 +351,7 @@ DROP TRIGGER videos_copy_hot_rank ON videos;
 DROP TRIGGER videos_hot_rank ON videos;
 ALTER TABLE videos DROP COLUMN sound_id, DROP COLUMN caption_search, DROP COLUMN hot_rank;
 DROP TABLE video_hashtags, hashtags, sounds;
-DROP INDEX users_username_trgm_idx, users_name_trgm_idx, videos_fresh_idx;
+DROP INDEX users_username_trgm_idx, users_name_trgm_idx;
 DROP FUNCTION count_video_hashtags, set_video_hashtag_rank, copy_video_hot_rank, count_hashtag_views,
     untag_video, count_sound_videos, set_video_hot_rank, video_hot_rank;
 DROP TABLE feed_ranking;

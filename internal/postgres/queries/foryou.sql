@@ -80,9 +80,10 @@ WITH hot AS (
         LIMIT 6
     ) tv
 ), fresh AS (
-    -- new videos with few views, for the discovery slot: videos_fresh_idx (partial: views < 1000)
+    -- new videos with few views, for the discovery slot: videos_created_at_id_idx from the
+    -- newest (new videos have few views, so the scan stops early)
     SELECT v.id FROM videos v
-    WHERE v.views < 1000 AND v.views < @fresh_max_views::bigint
+    WHERE v.views < @fresh_max_views::bigint
       AND v.created_at > @fresh_since::timestamptz
       AND v.user_id <> @viewer_id::bigint
       AND v.id <> ALL (@exclude::bigint[])

@@ -165,9 +165,10 @@ WITH hot AS (
         LIMIT 6
     ) tv
 ), fresh AS (
-    -- new videos with few views, for the discovery slot: videos_fresh_idx (partial: views < 1000)
+    -- new videos with few views, for the discovery slot: videos_created_at_id_idx from the
+    -- newest (new videos have few views, so the scan stops early)
     SELECT v.id FROM videos v
-    WHERE v.views < 1000 AND v.views < $5::bigint
+    WHERE v.views < $5::bigint
       AND v.created_at > $6::timestamptz
       AND v.user_id <> $1::bigint
       AND v.id <> ALL ($2::bigint[])
@@ -368,7 +369,7 @@ type LowerInterestParams struct {
 	VideoID int64
 }
 
-// "Not interested": the creator and the video's tags change by @change (negative) (rows are created when
+// "Not interested": the creator and the video's tags change by @change (negative; rows are created when
 // missing, unlike add_interest's negative path), in key order.
 func (q *Queries) LowerInterest(ctx context.Context, arg LowerInterestParams) error {
 	_, err := q.db.Exec(ctx, LowerInterest, arg.UserID, arg.Change, arg.VideoID)
