@@ -48,9 +48,12 @@ UPDATE videos SET hot_rank = video_hot_rank(created_at, like_count, comment_coun
 ALTER TABLE videos ALTER COLUMN hot_rank SET NOT NULL;
 CREATE TRIGGER videos_hot_rank BEFORE INSERT OR UPDATE OF like_count, comment_count, views, created_at ON videos
     FOR EACH ROW EXECUTE FUNCTION set_video_hot_rank();
--- (No index may mention views, likes or comments, not even in a partial index's WHERE: a
--- column an index uses makes every update of it non-HOT, and views change all the time.)
-CREATE INDEX videos_hot_rank_id_idx ON videos (hot_rank DESC, id DESC);
+-- user_id is included so the For You scan, which skips the viewer's own videos and hidden
+-- creators, runs index-only: reading 1 070 entries past a viewer's 1 000 seen videos took
+-- 0.3 ms that way against 3–16 ms fetching each row. (No index may mention views, likes
+-- or comments, not even in a partial index's WHERE: a column an index uses makes every
+-- update of it non-HOT, and views change all the time.)
+CREATE INDEX videos_hot_rank_id_idx ON videos (hot_rank DESC, id DESC) INCLUDE (user_id);
 
 -- Captions are searchable: a generated tsvector ('simple': no stemming, any language).
 ALTER TABLE videos ADD COLUMN caption_search tsvector
