@@ -229,7 +229,8 @@ func (s *Store) DeleteVideo(ctx context.Context, id, userID int64) ([]string, er
 	var files []string
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		// The counter rows the delete changes, in the order every writer takes them: the
-		// video, its sound, its tags by id (queries/hashtags.sql).
+		// video, its owner, its sound, its tags by id (queries/hashtags.sql). Left to the
+		// triggers, the tags would come first and the owner last.
 		sound, err := q.LockVideoForDelete(ctx, db.LockVideoForDeleteParams{ID: id, UserID: userID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return s.videoOwnerError(ctx, id)
@@ -237,12 +238,15 @@ func (s *Store) DeleteVideo(ctx context.Context, id, userID int64) ([]string, er
 		if err != nil {
 			return err
 		}
+		if err := q.LockUser(ctx, userID); err != nil {
+			return fmt.Errorf("lock owner: %w", err)
+		}
 		if sound != nil {
 			if err := q.LockSounds(ctx, []int64{*sound}); err != nil {
 				return fmt.Errorf("lock sound: %w", err)
 			}
 		}
-		if err := q.LockVideoHashtags(ctx, id); err != nil {
+		if err := q.LockVideosHashtags(ctx, []int64{id}); err != nil {
 			return fmt.Errorf("lock hashtags: %w", err)
 		}
 		r, err := q.DeleteVideo(ctx, db.DeleteVideoParams{ID: id, UserID: userID})
@@ -276,7 +280,8 @@ func (s *Store) SetVideoLike(ctx context.Context, userID, videoID int64, like bo
 		func(q *db.Queries) (int64, error) { return q.VideoLikeCount(ctx, videoID) })
 }
 
-// AddViews adds counted views to videos in one statement; unknown ids are ignored.
+// AddViews adds counted views to videos in one statement (after locking what it changes);
+// unknown ids are ignored.
 func (s *Store) AddViews(ctx context.Context, views map[int64]int64) error {
 	ids := make([]int64, 0, len(views))
 	counts := make([]int64, 0, len(views))
@@ -284,7 +289,19 @@ func (s *Store) AddViews(ctx context.Context, views map[int64]int64) error {
 		ids = append(ids, id)
 		counts = append(counts, n)
 	}
-	if err := s.q.AddVideoViews(ctx, db.AddVideoViewsParams{Ids: ids, Counts: counts}); err != nil {
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		// The videos by id, then their tags by id (queries/hashtags.sql): left to the
+		// triggers, the update would lock each video and then its tags, video after video,
+		// and deadlock with writers that hold a video and wait for a tag.
+		if err := q.LockVideos(ctx, ids); err != nil {
+			return fmt.Errorf("lock videos: %w", err)
+		}
+		if err := q.LockVideosHashtags(ctx, ids); err != nil {
+			return fmt.Errorf("lock hashtags: %w", err)
+		}
+		return q.AddVideoViews(ctx, db.AddVideoViewsParams{Ids: ids, Counts: counts})
+	})
+	if err != nil {
 		return fmt.Errorf("add views: %w", translate(err))
 	}
 	return nil

@@ -2,10 +2,11 @@
 -- equal to them in the transaction that writes the caption; the triggers of migration
 -- 00006 keep the counters and the copied hot rank.
 --
--- Lock order. Every writer takes the rows it changes in one order, so two writers can wait
--- for each other but never in a cycle: first the dictionary rows (new tags by name, then
--- the sound), holding no other lock yet; then the video row, its sounds by id, its tags'
--- counter rows by id.
+-- Lock order. Every writer takes the rows it changes in one order, so that writers can
+-- wait for each other but never in a cycle. First the dictionary rows (new tags in name
+-- order, then the sound), holding no other lock yet; then, of the counter rows: videos by
+-- id, their owner (users), sounds by id, hashtags by id. Triggers take them in that order
+-- or the writer locks them beforehand (LockVideos, LockUser, LockSounds, LockHashtags…).
 
 -- name: UpsertHashtags :many
 -- Creates the tags that do not exist yet, in byte order of their names, so that
@@ -58,11 +59,11 @@ INSERT INTO video_hashtags (video_id, hashtag_id)
 SELECT @video_id, id FROM unnest(@ids::bigint[]) AS id ORDER BY id
 ON CONFLICT DO NOTHING;
 
--- name: LockVideoHashtags :exec
--- Before a video is deleted: locks its tags' counter rows in id order (video_hashtags
--- primary key, hashtags_pkey).
+-- name: LockVideosHashtags :exec
+-- Locks the counter rows of the tags of videos @ids in id order (video_hashtags primary
+-- key, hashtags_pkey), before the videos are deleted or their views added.
 SELECT h.id FROM hashtags h
-WHERE h.id IN (SELECT hashtag_id FROM video_hashtags WHERE video_id = @video_id)
+WHERE h.id IN (SELECT vh.hashtag_id FROM video_hashtags vh WHERE vh.video_id = ANY (@ids::bigint[]))
 ORDER BY h.id
 FOR NO KEY UPDATE OF h;
 

@@ -101,6 +101,14 @@ DELETE FROM video_likes WHERE user_id = @user_id AND video_id = @video_id;
 -- name: VideoLikeCount :one
 SELECT like_count FROM videos WHERE id = @id;
 
+-- name: LockVideos :exec
+-- Locks videos in id order (videos_pkey) before a statement that updates several.
+SELECT id FROM videos WHERE id = ANY (@ids::bigint[]) ORDER BY id FOR NO KEY UPDATE;
+
+-- name: LockUser :exec
+-- Locks a user's counter row (users_pkey) before deleting one of their videos.
+SELECT id FROM users WHERE id = @id FOR NO KEY UPDATE;
+
 -- name: AddVideoViews :exec
 -- Applies buffered view counts in one statement.
 UPDATE videos v SET views = v.views + d.n

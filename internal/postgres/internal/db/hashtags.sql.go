@@ -177,17 +177,17 @@ func (q *Queries) LockHashtagChanges(ctx context.Context, arg LockHashtagChanges
 	return items, nil
 }
 
-const LockVideoHashtags = `-- name: LockVideoHashtags :exec
+const LockVideosHashtags = `-- name: LockVideosHashtags :exec
 SELECT h.id FROM hashtags h
-WHERE h.id IN (SELECT hashtag_id FROM video_hashtags WHERE video_id = $1)
+WHERE h.id IN (SELECT vh.hashtag_id FROM video_hashtags vh WHERE vh.video_id = ANY ($1::bigint[]))
 ORDER BY h.id
 FOR NO KEY UPDATE OF h
 `
 
-// Before a video is deleted: locks its tags' counter rows in id order (video_hashtags
-// primary key, hashtags_pkey).
-func (q *Queries) LockVideoHashtags(ctx context.Context, videoID int64) error {
-	_, err := q.db.Exec(ctx, LockVideoHashtags, videoID)
+// Locks the counter rows of the tags of videos @ids in id order (video_hashtags primary
+// key, hashtags_pkey), before the videos are deleted or their views added.
+func (q *Queries) LockVideosHashtags(ctx context.Context, ids []int64) error {
+	_, err := q.db.Exec(ctx, LockVideosHashtags, ids)
 	return err
 }
 
@@ -290,10 +290,11 @@ type UpsertHashtagsRow struct {
 // equal to them in the transaction that writes the caption; the triggers of migration
 // 00006 keep the counters and the copied hot rank.
 //
-// Lock order. Every writer takes the rows it changes in one order, so two writers can wait
-// for each other but never in a cycle: first the dictionary rows (new tags by name, then
-// the sound), holding no other lock yet; then the video row, its sounds by id, its tags'
-// counter rows by id.
+// Lock order. Every writer takes the rows it changes in one order, so that writers can
+// wait for each other but never in a cycle. First the dictionary rows (new tags in name
+// order, then the sound), holding no other lock yet; then, of the counter rows: videos by
+// id, their owner (users), sounds by id, hashtags by id. Triggers take them in that order
+// or the writer locks them beforehand (LockVideos, LockUser, LockSounds, LockHashtags…).
 // Creates the tags that do not exist yet, in byte order of their names, so that
 // transactions creating the same new tags queue in one order (hashtags_name_key), and
 // returns the id of every tag that was inserted or visible when the statement started. A

@@ -381,6 +381,16 @@ func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListV
 	return items, nil
 }
 
+const LockUser = `-- name: LockUser :exec
+SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// Locks a user's counter row (users_pkey) before deleting one of their videos.
+func (q *Queries) LockUser(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, LockUser, id)
+	return err
+}
+
 const LockVideo = `-- name: LockVideo :one
 SELECT sound_id FROM videos WHERE id = $1 AND user_id = $2 FOR NO KEY UPDATE
 `
@@ -415,6 +425,16 @@ func (q *Queries) LockVideoForDelete(ctx context.Context, arg LockVideoForDelete
 	var sound_id *int64
 	err := row.Scan(&sound_id)
 	return sound_id, err
+}
+
+const LockVideos = `-- name: LockVideos :exec
+SELECT id FROM videos WHERE id = ANY ($1::bigint[]) ORDER BY id FOR NO KEY UPDATE
+`
+
+// Locks videos in id order (videos_pkey) before a statement that updates several.
+func (q *Queries) LockVideos(ctx context.Context, ids []int64) error {
+	_, err := q.db.Exec(ctx, LockVideos, ids)
+	return err
 }
 
 const UnlikeVideo = `-- name: UnlikeVideo :execrows
