@@ -16,7 +16,7 @@ UNION ALL
 SELECT s.id FROM sounds s WHERE s.name_key = @name_key;
 
 -- name: SoundIDByKey :one
--- sounds_name_key_key.
+-- sounds_name_key_key or sounds_name_prefix_idx (both serve '=' on name_key).
 SELECT id FROM sounds WHERE name_key = @name_key;
 
 -- name: LockSounds :exec

@@ -126,7 +126,7 @@ const SoundIDByKey = `-- name: SoundIDByKey :one
 SELECT id FROM sounds WHERE name_key = $1
 `
 
-// sounds_name_key_key.
+// sounds_name_key_key or sounds_name_prefix_idx (both serve '=' on name_key).
 func (q *Queries) SoundIDByKey(ctx context.Context, nameKey string) (int64, error) {
 	row := q.db.QueryRow(ctx, SoundIDByKey, nameKey)
 	var id int64
