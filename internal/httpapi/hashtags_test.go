@@ -134,6 +134,14 @@ func TestHashtagRoutes(t *testing.T) {
 		t.Fatalf("tag page: %s", res.raw)
 	}
 
+	// A signed-in viewer sees their likes on the tag page.
+	e.request("POST", fmt.Sprintf("/api/videos/%d/like", v2), nil, ana.token)
+	for _, v := range e.request("GET", "/api/hashtags/go/videos", nil, ana.token).items("videos") {
+		if liked := v["id"] == float64(v2); v["isLiked"] != liked {
+			t.Fatalf("video %v: isLiked %v for its liker", v["id"], v["isLiked"])
+		}
+	}
+
 	// A caption edit moves the video out of the tags it lost and into the new ones.
 	expect(t, e.request("PUT", fmt.Sprintf("/api/videos/%d", v1), map[string]any{"caption": "just #go now #Новый"}, ana.token), 200, "")
 	if res := tag("caf%C3%A9"); res.status != 200 || res.num("hashtag.videoCount") != 0 || res.num("hashtag.viewCount") != 0 {
