@@ -201,10 +201,11 @@ func translate(err error) error {
 			}
 		case "57P01", "57P02", "57P03", "53300":
 			return unavailable(err)
-		case "42P01":
+		case "42P01", "42703":
 			// The queries are checked against the schema when they are generated, so a missing
-			// table means the migrations have not run yet: serve applies them in the background
-			// when the database was unreachable at start.
+			// table or column means the migrations have not run yet, or not all of them: serve
+			// applies them in the background when the database was unreachable at start, and a
+			// request can come between two of them (video_feed exists, its sound_id not yet).
 			return unavailable(err)
 		}
 		return err
