@@ -55,7 +55,8 @@ DELETE FROM video_hashtags
 WHERE video_id = @video_id AND hashtag_id <> ALL (@ids::bigint[]);
 
 -- name: TagVideo :exec
--- Gives @video_id the tags @ids it does not have yet, in id order.
+-- Gives @video_id the tags @ids it does not have yet, in id order (video_hashtags
+-- primary key decides what it has).
 INSERT INTO video_hashtags (video_id, hashtag_id)
 SELECT @video_id, id FROM unnest(@ids::bigint[]) AS id ORDER BY id
 ON CONFLICT DO NOTHING;

@@ -28,6 +28,7 @@ SELECT id FROM sounds WHERE id = ANY (@ids::bigint[]) ORDER BY id FOR NO KEY UPD
 SELECT id, name, video_count FROM sounds WHERE id = @id;
 
 -- name: SoundExists :one
+-- sounds_pkey.
 SELECT EXISTS (SELECT 1 FROM sounds WHERE id = @id);
 
 -- name: ListSoundVideos :many

@@ -207,7 +207,8 @@ type TagVideoParams struct {
 	Ids     []int64
 }
 
-// Gives @video_id the tags @ids it does not have yet, in id order.
+// Gives @video_id the tags @ids it does not have yet, in id order (video_hashtags
+// primary key decides what it has).
 func (q *Queries) TagVideo(ctx context.Context, arg TagVideoParams) error {
 	_, err := q.db.Exec(ctx, TagVideo, arg.VideoID, arg.Ids)
 	return err

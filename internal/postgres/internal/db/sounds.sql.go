@@ -115,6 +115,7 @@ const SoundExists = `-- name: SoundExists :one
 SELECT EXISTS (SELECT 1 FROM sounds WHERE id = $1)
 `
 
+// sounds_pkey.
 func (q *Queries) SoundExists(ctx context.Context, id int64) (bool, error) {
 	row := q.db.QueryRow(ctx, SoundExists, id)
 	var exists bool
