@@ -442,6 +442,12 @@ func FuzzAPIRequest(f *testing.F) {
 		{fuzzAnyPath, false, "", "", "api/../api/videos", ``},
 		{fuzzAnyPath, false, "", "", "api/videos/", ``},
 		{fuzzAnyPath, false, "", "", "healthz", ``},
+		{fuzzAnyPath, false, "", "", "api/hashtags/trending?limit=1000", ``},
+		{fuzzAnyPath, false, "", "", "api/hashtags/%23Caf%C3%A9", ``},
+		{fuzzAnyPath, false, "", "", "api/hashtags/%23%23/videos?cursor=czE6MTox", ``},
+		{fuzzAnyPath, false, "", "", "api/hashtags/fuzz/videos?cursor=" + encodeSpreadCursor(tiktok.SpreadKey{After: tiktok.RankKey{Rank: 1, ID: 1}, Deferred: []int64{1}}), ``},
+		{fuzzAnyPath, false, "", "", "api/sounds/1/videos?cursor=" + encodeRankCursor(tiktok.RankKey{Rank: -1e300, ID: 1}) + "&limit=0", ``},
+		{fuzzAnyPath, false, "", "", "api/sounds/abc", ``},
 		{fuzzAnyPath, false, "", "", "metrics", ``},
 		{fuzzAnyPath + 5*fuzzRoutes, false, "", "", "api/users/1", ``}, // DELETE, anonymous
 	} {

@@ -54,6 +54,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("GET /api/videos/{id}/comments", s.handleVideoComments)
 	auth("POST /api/videos/{id}/not-interested", s.handleNotInterested)
 
+	public("GET /api/hashtags/trending", s.handleHashtagTrending)
+	public("GET /api/hashtags/{name}", s.handleHashtagGet)
+	public("GET /api/hashtags/{name}/videos", s.handleHashtagVideos)
+	public("GET /api/sounds/{id}", s.handleSoundGet)
+	public("GET /api/sounds/{id}/videos", s.handleSoundVideos)
+
 	public("GET /api/comments", s.handleCommentList)
 	auth("POST /api/comments", s.handleCommentCreate)
 	public("GET /api/comments/{id}", s.handleCommentGet)

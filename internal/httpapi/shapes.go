@@ -136,6 +136,7 @@ type videoJSON struct {
 	CommentCount         int64        `json:"commentCount"`
 	Count                videoCounts  `json:"_count"`
 	IsLiked              bool         `json:"isLiked"`
+	SoundID              *int64       `json:"soundId"`
 }
 
 func (rd renderer) video(v tiktok.Video) videoJSON {
@@ -151,6 +152,7 @@ func (rd renderer) video(v tiktok.Video) videoJSON {
 		LikeCount: v.LikeCount, CommentCount: v.CommentCount,
 		Count:   videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
 		IsLiked: v.IsLiked,
+		SoundID: v.SoundID,
 	}
 }
 

@@ -62,6 +62,19 @@ type Feed interface {
 	SetCreatorHidden(ctx context.Context, viewer, creator int64, hidden bool) error
 }
 
+// Hashtags is what the hashtag handlers need. Names are normalised (tiktok.NormalizeHashtag).
+type Hashtags interface {
+	Hashtag(ctx context.Context, name string) (tiktok.Hashtag, error)
+	TrendingHashtags(ctx context.Context, limit int) ([]tiktok.Hashtag, error)
+	HashtagVideos(ctx context.Context, name string, p tiktok.SpreadPage) ([]tiktok.Video, *tiktok.SpreadKey, error)
+}
+
+// Sounds is what the sound handlers need.
+type Sounds interface {
+	Sound(ctx context.Context, id int64) (tiktok.Sound, error)
+	SoundVideos(ctx context.Context, id int64, p tiktok.RankPage) ([]tiktok.Video, error)
+}
+
 // StorageObjects is what the storage-compatible routes need.
 type StorageObjects interface {
 	StorageObject(ctx context.Context, bucket, path string) (tiktok.StorageObject, error)
@@ -88,6 +101,8 @@ type Store interface {
 	Videos
 	Comments
 	Feed
+	Hashtags
+	Sounds
 	StorageObjects
 	ViewRecorder
 	// Ping reports whether the database answers (for /readyz).

@@ -13,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/peterldowns/pgtestdb"
+	"github.com/pressly/goose/v3"
 
 	"github.com/gotok/tiktok/internal/pgtest"
 	"github.com/gotok/tiktok/internal/postgres"
@@ -366,6 +368,33 @@ func TestUnavailableBeforeMigration(t *testing.T) {
 	}
 	if _, err := s.ListVideos(ctx, tiktok.Page{Limit: 10}); err != nil {
 		t.Errorf("ListVideos after migrating: %v", err)
+	}
+}
+
+// TestUnavailableWhileMigrating: between two migrations (serve migrating in the background
+// as a request comes) a query that needs a later migration's column fails with
+// unavailable, not internal.
+func TestUnavailableWhileMigrating(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := postgres.Open(ctx, pgtestdb.Custom(t, pgtest.ServerConfig(t), pgtestdb.NoopMigrator{}).URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	defer sqlDB.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, postgres.Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 5); err != nil { // video_feed exists, without 00006's sound_id
+		t.Fatal(err)
+	}
+	_, err = postgres.NewStore(pool).ListVideos(ctx, tiktok.Page{Limit: 10})
+	wantError(t, err, tiktok.CodeUnavailable, "Service temporarily unavailable", nil)
+	if pgErr := pgError(err); pgErr == nil || pgErr.Code != "42703" {
+		t.Errorf("cause %v, want SQLSTATE 42703 (undefined column)", err)
 	}
 }
 

@@ -291,7 +291,7 @@ func (s *Store) videosByIDs(ctx context.Context, viewer int64, ids []int64) ([]t
 	}
 	rows, err := s.q.VideosByIDs(ctx, db.VideosByIDsParams{ViewerID: viewer, Ids: ids})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("videos by ids: %w", translate(err))
 	}
 	byID := make(map[int64]tiktok.Video, len(rows))
 	for _, r := range rows {

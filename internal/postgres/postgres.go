@@ -210,8 +210,10 @@ func translate(err error) error {
 			return unavailable(err)
 		case "42P01", "42703", "42883":
 			// The queries are checked against the schema when they are generated, so a missing
-			// table, column or function means the migrations have not all run yet: serve
-			// applies them in the background when the database was unreachable at start.
+			// table, column or function means the migrations have not run yet, or not all of
+			// them: serve applies them in the background when the database was unreachable at
+			// start, and a request can come between two of them (video_feed exists, its
+			// sound_id not yet).
 			return unavailable(err)
 		}
 		return err

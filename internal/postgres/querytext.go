@@ -27,6 +27,13 @@ var hotQueries = map[string]string{
 	"CreateComment":       db.CreateComment,
 	"GetComment":          db.GetComment,
 	"AddVideoViews":       db.AddVideoViews,
+
+	"HashtagByName":          db.HashtagByName,
+	"TrendingHashtags":       db.TrendingHashtags,
+	"HashtagVideoCandidates": db.HashtagVideoCandidates,
+	"VideosByIDs":            db.VideosByIDs,
+	"SoundByID":              db.SoundByID,
+	"ListSoundVideos":        db.ListSoundVideos,
 }
 
 // QueryText returns the SQL of the named sqlc query ("ListVideos") as the Store sends it,

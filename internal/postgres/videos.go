@@ -82,36 +82,47 @@ func (s *Store) VideoExists(ctx context.Context, id int64) error {
 	return nil
 }
 
-// CreateVideo inserts a video and returns it as its author sees it. When v names
-// storage-compatible objects, the video claims them in the same transaction: each must
-// belong to v.UserID (else forbidden) and exist unclaimed (else a validation error naming
-// the reference's field), and of any number of concurrent claims of one object exactly
-// one succeeds.
+// CreateVideo inserts a video and returns it as its author sees it. Its caption's tags and
+// its audio name's sound are created as needed and linked in the same transaction. When v
+// names storage-compatible objects, the video claims them in that transaction too: each
+// must belong to v.UserID (else forbidden) and exist unclaimed (else a validation error
+// naming the reference's field), and of any number of concurrent claims of one object
+// exactly one succeeds.
 func (s *Store) CreateVideo(ctx context.Context, v tiktok.NewVideo) (tiktok.Video, error) {
 	arg := db.CreateVideoParams{
 		UserID: v.UserID, Caption: v.Caption, VideoUrl: v.VideoURL, ThumbnailUrl: v.ThumbnailURL,
 		AudioName: v.AudioName, VideoStoragePath: v.VideoStoragePath, ThumbnailStoragePath: v.ThumbnailStoragePath,
 		VideoMedia: v.VideoMedia, ThumbnailMedia: v.ThumbnailMedia,
 	}
+	tags := captionHashtags(v.Caption)
 	var id int64
-	var err error
-	if v.VideoObject == nil && v.ThumbnailObject == nil {
-		id, err = s.q.CreateVideo(ctx, arg)
-	} else {
-		err = s.inTx(ctx, func(q *db.Queries) error {
-			a := arg
-			if err := claimObjects(ctx, q, v.UserID, claim{v.VideoObject, &a.VideoMedia}, claim{v.ThumbnailObject, &a.ThumbnailMedia}); err != nil {
-				return err
-			}
-			var err error
-			id, err = q.CreateVideo(ctx, a)
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		// The tag and sound rows first, while holding no other lock (queries/hashtags.sql).
+		tagIDs, err := upsertHashtags(ctx, q, tags)
+		if err != nil {
 			return err
-		})
-	}
-	if err != nil {
-		if isForeignKeyViolation(err) {
-			return tiktok.Video{}, &tiktok.Error{Code: tiktok.CodeTokenInvalid, Message: "Not authorized, user no longer exists", Cause: err}
 		}
+		a := arg
+		if a.SoundID, err = upsertSound(ctx, q, v.AudioName); err != nil {
+			return err
+		}
+		if err := claimObjects(ctx, q, v.UserID, claim{v.VideoObject, &a.VideoMedia}, claim{v.ThumbnailObject, &a.ThumbnailMedia}); err != nil {
+			return err
+		}
+		if id, err = q.CreateVideo(ctx, a); err != nil {
+			if isForeignKeyViolation(err) {
+				return &tiktok.Error{Code: tiktok.CodeTokenInvalid, Message: "Not authorized, user no longer exists", Cause: err}
+			}
+			return err
+		}
+		if len(tagIDs) > 0 {
+			if err := q.TagVideo(ctx, db.TagVideoParams{VideoID: id, Ids: tagIDs}); err != nil {
+				return fmt.Errorf("tag video: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return tiktok.Video{}, fmt.Errorf("create video: %w", translate(err))
 	}
 	return s.Video(ctx, id, v.UserID)
@@ -140,29 +151,105 @@ func claimObjects(ctx context.Context, q *db.Queries, userID int64, claims ...cl
 	return nil
 }
 
-// UpdateVideo changes the caption and audio name of userID's video id. It returns
-// not_found for an unknown video and forbidden for someone else's.
+// UpdateVideo changes the caption and audio name of userID's video id, and with them its
+// tags and its sound, in one transaction. It returns not_found for an unknown video and
+// forbidden for someone else's.
 func (s *Store) UpdateVideo(ctx context.Context, id, userID int64, u tiktok.VideoUpdate) (tiktok.Video, error) {
-	n, err := s.q.UpdateVideo(ctx, db.UpdateVideoParams{ID: id, UserID: userID, Caption: u.Caption, SetAudioName: u.SetAudio, AudioName: u.AudioName})
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		// Ownership first (a video's owner never changes), so that a refused edit creates
+		// no tag or sound.
+		owner, err := q.VideoOwner(ctx, id)
+		if err != nil {
+			return notFound(err, "Video")
+		}
+		if owner != userID {
+			return tiktok.Forbidden()
+		}
+		// Then the tag and sound rows, while holding no other lock (queries/hashtags.sql).
+		var tagIDs []int64
+		if u.Caption != nil {
+			if tagIDs, err = upsertHashtags(ctx, q, captionHashtags(*u.Caption)); err != nil {
+				return err
+			}
+		}
+		var n int64
+		if u.SetAudio {
+			sound, err := upsertSound(ctx, q, u.AudioName)
+			if err != nil {
+				return err
+			}
+			old, err := q.LockVideo(ctx, db.LockVideoParams{ID: id, UserID: userID})
+			if err != nil {
+				return notFound(err, "Video")
+			}
+			if ids := soundIDs(old, sound); len(ids) == 2 {
+				if err := q.LockSounds(ctx, ids); err != nil {
+					return fmt.Errorf("lock sounds: %w", err)
+				}
+			}
+			n, err = q.UpdateVideoAudio(ctx, db.UpdateVideoAudioParams{ID: id, UserID: userID, Caption: u.Caption, AudioName: u.AudioName, SoundID: sound})
+			if err != nil {
+				return err
+			}
+		} else {
+			if n, err = q.UpdateVideo(ctx, db.UpdateVideoParams{ID: id, UserID: userID, Caption: u.Caption}); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			return tiktok.NotFound("Video") // deleted since the ownership check
+		}
+		if u.Caption != nil {
+			return retagVideo(ctx, q, id, tagIDs)
+		}
+		return nil
+	})
 	if err != nil {
 		return tiktok.Video{}, fmt.Errorf("update video: %w", translate(err))
-	}
-	if n == 0 {
-		return tiktok.Video{}, s.videoOwnerError(ctx, id)
 	}
 	return s.Video(ctx, id, userID)
 }
 
-// DeleteVideo deletes userID's video id (its likes and comments go with it) and returns
-// the names of the stored files it owned, for the caller to delete. It returns not_found
-// for an unknown video and forbidden for someone else's.
+// soundIDs returns the distinct non-nil sound ids of a and b, ascending.
+func soundIDs(a, b *int64) []int64 {
+	var ids []int64
+	for _, p := range []*int64{a, b} {
+		if p != nil && !slices.Contains(ids, *p) {
+			ids = append(ids, *p)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// DeleteVideo deletes userID's video id (its likes, comments and tags go with it) and
+// returns the names of the stored files it owned, for the caller to delete. It returns
+// not_found for an unknown video and forbidden for someone else's.
 func (s *Store) DeleteVideo(ctx context.Context, id, userID int64) ([]string, error) {
 	var files []string
 	err := s.inTx(ctx, func(q *db.Queries) error {
-		r, err := q.DeleteVideo(ctx, db.DeleteVideoParams{ID: id, UserID: userID})
+		// The counter rows the delete changes, in the order every writer takes them: the
+		// video, its owner, its sound, its tags by id (queries/hashtags.sql). Left to the
+		// triggers, the tags would come first and the owner last.
+		sound, err := q.LockVideoForDelete(ctx, db.LockVideoForDeleteParams{ID: id, UserID: userID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return s.videoOwnerError(ctx, id)
 		}
+		if err != nil {
+			return err
+		}
+		if err := q.LockUser(ctx, userID); err != nil {
+			return fmt.Errorf("lock owner: %w", err)
+		}
+		if sound != nil {
+			if err := q.LockSounds(ctx, []int64{*sound}); err != nil {
+				return fmt.Errorf("lock sound: %w", err)
+			}
+		}
+		if err := q.LockVideosHashtags(ctx, []int64{id}); err != nil {
+			return fmt.Errorf("lock hashtags: %w", err)
+		}
+		r, err := q.DeleteVideo(ctx, db.DeleteVideoParams{ID: id, UserID: userID})
 		if err != nil {
 			return err
 		}
@@ -193,7 +280,8 @@ func (s *Store) SetVideoLike(ctx context.Context, userID, videoID int64, like bo
 		func(q *db.Queries) (int64, error) { return q.VideoLikeCount(ctx, videoID) })
 }
 
-// AddViews adds counted views to videos in one statement; unknown ids are ignored.
+// AddViews adds counted views to videos in one statement (after locking what it changes);
+// unknown ids are ignored.
 func (s *Store) AddViews(ctx context.Context, views map[int64]int64) error {
 	ids := make([]int64, 0, len(views))
 	counts := make([]int64, 0, len(views))
@@ -201,7 +289,19 @@ func (s *Store) AddViews(ctx context.Context, views map[int64]int64) error {
 		ids = append(ids, id)
 		counts = append(counts, n)
 	}
-	if err := s.q.AddVideoViews(ctx, db.AddVideoViewsParams{Ids: ids, Counts: counts}); err != nil {
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		// The videos by id, then their tags by id (queries/hashtags.sql): left to the
+		// triggers, the update would lock each video and then its tags, video after video,
+		// and deadlock with writers that hold a video and wait for a tag.
+		if err := q.LockVideos(ctx, ids); err != nil {
+			return fmt.Errorf("lock videos: %w", err)
+		}
+		if err := q.LockVideosHashtags(ctx, ids); err != nil {
+			return fmt.Errorf("lock hashtags: %w", err)
+		}
+		return q.AddVideoViews(ctx, db.AddVideoViewsParams{Ids: ids, Counts: counts})
+	})
+	if err != nil {
 		return fmt.Errorf("add views: %w", translate(err))
 	}
 	return nil

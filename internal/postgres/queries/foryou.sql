@@ -141,13 +141,6 @@ WHERE id = @id;
 -- feed_sessions_created_at_idx
 DELETE FROM feed_sessions WHERE created_at < @before;
 
--- name: VideosByIDs :many
--- A page of known ids (primary key), in any order; the caller orders them.
-SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
-FROM video_feed f
-WHERE f.id = ANY (@ids::bigint[]);
-
 -- name: MarkSeen :execrows
 -- Impressions of (user, video) pairs; unknown users or videos are skipped.
 INSERT INTO video_impressions (user_id, video_id)

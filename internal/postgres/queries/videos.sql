@@ -54,18 +54,38 @@ WHERE f.id = @id;
 SELECT user_id FROM videos WHERE id = @id;
 
 -- name: CreateVideo :one
-INSERT INTO videos (user_id, caption, video_url, thumbnail_url, audio_name,
+INSERT INTO videos (user_id, caption, video_url, thumbnail_url, audio_name, sound_id,
                     video_storage_path, thumbnail_storage_path, video_media, thumbnail_media)
-VALUES (@user_id, @caption, @video_url, sqlc.narg(thumbnail_url), sqlc.narg(audio_name),
+VALUES (@user_id, @caption, @video_url, sqlc.narg(thumbnail_url), sqlc.narg(audio_name), sqlc.narg(sound_id),
         sqlc.narg(video_storage_path), sqlc.narg(thumbnail_storage_path),
         sqlc.narg(video_media), sqlc.narg(thumbnail_media))
 RETURNING id;
 
 -- name: UpdateVideo :execrows
+-- Changes the caption (NULL: unchanged) and leaves the audio and the sound as they are.
+UPDATE videos
+SET caption = coalesce(sqlc.narg(caption), caption)
+WHERE id = @id AND user_id = @user_id;
+
+-- name: UpdateVideoAudio :execrows
+-- Changes the caption (NULL: unchanged), the audio name and its sound together. Only this
+-- statement names sound_id, so that the sound counter trigger (UPDATE OF sound_id) fires
+-- only when the audio changes.
 UPDATE videos
 SET caption = coalesce(sqlc.narg(caption), caption),
-    audio_name = CASE WHEN @set_audio_name::boolean THEN sqlc.narg(audio_name) ELSE audio_name END
+    audio_name = sqlc.narg(audio_name),
+    sound_id = sqlc.narg(sound_id)
 WHERE id = @id AND user_id = @user_id;
+
+-- name: LockVideo :one
+-- Locks userID's video @id before its sound or tags change and returns its sound
+-- (videos_pkey); no row: not found, or someone else's.
+SELECT sound_id FROM videos WHERE id = @id AND user_id = @user_id FOR NO KEY UPDATE;
+
+-- name: LockVideoForDelete :one
+-- Locks userID's video @id for deletion (FOR UPDATE, as the DELETE will) and returns its
+-- sound (videos_pkey); no row: not found, or someone else's.
+SELECT sound_id FROM videos WHERE id = @id AND user_id = @user_id FOR UPDATE;
 
 -- name: DeleteVideo :one
 DELETE FROM videos WHERE id = @id AND user_id = @user_id
@@ -80,6 +100,14 @@ DELETE FROM video_likes WHERE user_id = @user_id AND video_id = @video_id;
 
 -- name: VideoLikeCount :one
 SELECT like_count FROM videos WHERE id = @id;
+
+-- name: LockVideos :exec
+-- Locks videos in id order (videos_pkey) before a statement that updates several.
+SELECT id FROM videos WHERE id = ANY (@ids::bigint[]) ORDER BY id FOR NO KEY UPDATE;
+
+-- name: LockUser :exec
+-- Locks a user's counter row (users_pkey) before deleting one of their videos.
+SELECT id FROM users WHERE id = @id FOR NO KEY UPDATE;
 
 -- name: AddVideoViews :exec
 -- Applies buffered view counts in one statement.

@@ -28,11 +28,11 @@ func (q *Queries) AddVideoViews(ctx context.Context, arg AddVideoViewsParams) er
 }
 
 const CreateVideo = `-- name: CreateVideo :one
-INSERT INTO videos (user_id, caption, video_url, thumbnail_url, audio_name,
+INSERT INTO videos (user_id, caption, video_url, thumbnail_url, audio_name, sound_id,
                     video_storage_path, thumbnail_storage_path, video_media, thumbnail_media)
-VALUES ($1, $2, $3, $4, $5,
-        $6, $7,
-        $8, $9)
+VALUES ($1, $2, $3, $4, $5, $6,
+        $7, $8,
+        $9, $10)
 RETURNING id
 `
 
@@ -42,6 +42,7 @@ type CreateVideoParams struct {
 	VideoUrl             string
 	ThumbnailUrl         *string
 	AudioName            *string
+	SoundID              *int64
 	VideoStoragePath     *string
 	ThumbnailStoragePath *string
 	VideoMedia           *string
@@ -55,6 +56,7 @@ func (q *Queries) CreateVideo(ctx context.Context, arg CreateVideoParams) (int64
 		arg.VideoUrl,
 		arg.ThumbnailUrl,
 		arg.AudioName,
+		arg.SoundID,
 		arg.VideoStoragePath,
 		arg.ThumbnailStoragePath,
 		arg.VideoMedia,
@@ -379,6 +381,62 @@ func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListV
 	return items, nil
 }
 
+const LockUser = `-- name: LockUser :exec
+SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// Locks a user's counter row (users_pkey) before deleting one of their videos.
+func (q *Queries) LockUser(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, LockUser, id)
+	return err
+}
+
+const LockVideo = `-- name: LockVideo :one
+SELECT sound_id FROM videos WHERE id = $1 AND user_id = $2 FOR NO KEY UPDATE
+`
+
+type LockVideoParams struct {
+	ID     int64
+	UserID int64
+}
+
+// Locks userID's video @id before its sound or tags change and returns its sound
+// (videos_pkey); no row: not found, or someone else's.
+func (q *Queries) LockVideo(ctx context.Context, arg LockVideoParams) (*int64, error) {
+	row := q.db.QueryRow(ctx, LockVideo, arg.ID, arg.UserID)
+	var sound_id *int64
+	err := row.Scan(&sound_id)
+	return sound_id, err
+}
+
+const LockVideoForDelete = `-- name: LockVideoForDelete :one
+SELECT sound_id FROM videos WHERE id = $1 AND user_id = $2 FOR UPDATE
+`
+
+type LockVideoForDeleteParams struct {
+	ID     int64
+	UserID int64
+}
+
+// Locks userID's video @id for deletion (FOR UPDATE, as the DELETE will) and returns its
+// sound (videos_pkey); no row: not found, or someone else's.
+func (q *Queries) LockVideoForDelete(ctx context.Context, arg LockVideoForDeleteParams) (*int64, error) {
+	row := q.db.QueryRow(ctx, LockVideoForDelete, arg.ID, arg.UserID)
+	var sound_id *int64
+	err := row.Scan(&sound_id)
+	return sound_id, err
+}
+
+const LockVideos = `-- name: LockVideos :exec
+SELECT id FROM videos WHERE id = ANY ($1::bigint[]) ORDER BY id FOR NO KEY UPDATE
+`
+
+// Locks videos in id order (videos_pkey) before a statement that updates several.
+func (q *Queries) LockVideos(ctx context.Context, ids []int64) error {
+	_, err := q.db.Exec(ctx, LockVideos, ids)
+	return err
+}
+
 const UnlikeVideo = `-- name: UnlikeVideo :execrows
 DELETE FROM video_likes WHERE user_id = $1 AND video_id = $2
 `
@@ -398,24 +456,49 @@ func (q *Queries) UnlikeVideo(ctx context.Context, arg UnlikeVideoParams) (int64
 
 const UpdateVideo = `-- name: UpdateVideo :execrows
 UPDATE videos
-SET caption = coalesce($1, caption),
-    audio_name = CASE WHEN $2::boolean THEN $3 ELSE audio_name END
-WHERE id = $4 AND user_id = $5
+SET caption = coalesce($1, caption)
+WHERE id = $2 AND user_id = $3
 `
 
 type UpdateVideoParams struct {
-	Caption      *string
-	SetAudioName bool
-	AudioName    *string
-	ID           int64
-	UserID       int64
+	Caption *string
+	ID      int64
+	UserID  int64
 }
 
+// Changes the caption (NULL: unchanged) and leaves the audio and the sound as they are.
 func (q *Queries) UpdateVideo(ctx context.Context, arg UpdateVideoParams) (int64, error) {
-	result, err := q.db.Exec(ctx, UpdateVideo,
+	result, err := q.db.Exec(ctx, UpdateVideo, arg.Caption, arg.ID, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const UpdateVideoAudio = `-- name: UpdateVideoAudio :execrows
+UPDATE videos
+SET caption = coalesce($1, caption),
+    audio_name = $2,
+    sound_id = $3
+WHERE id = $4 AND user_id = $5
+`
+
+type UpdateVideoAudioParams struct {
+	Caption   *string
+	AudioName *string
+	SoundID   *int64
+	ID        int64
+	UserID    int64
+}
+
+// Changes the caption (NULL: unchanged), the audio name and its sound together. Only this
+// statement names sound_id, so that the sound counter trigger (UPDATE OF sound_id) fires
+// only when the audio changes.
+func (q *Queries) UpdateVideoAudio(ctx context.Context, arg UpdateVideoAudioParams) (int64, error) {
+	result, err := q.db.Exec(ctx, UpdateVideoAudio,
 		arg.Caption,
-		arg.SetAudioName,
 		arg.AudioName,
+		arg.SoundID,
 		arg.ID,
 		arg.UserID,
 	)
