@@ -230,7 +230,8 @@ func SweepStorageEvery(ctx context.Context, store *postgres.Store, files media.S
 }
 
 // FeedEvery keeps the For You feed's state: once the schema is ready (ready returns nil) it
-// stores ranking as the ranking's weights, re-ranking every video if they changed, and then
+// stores ranking as the ranking's weights, re-ranking every video if they changed, gives
+// videos that predate hashtags and sounds theirs (postgres.BackfillDiscovery), and then
 // every interval forgets expired sessions and decayed interests. It returns when ctx ends.
 func FeedEvery(ctx context.Context, store *postgres.Store, ranking tiktok.Ranking, interval time.Duration, ready func() error, log *slog.Logger) {
 	configured := false
@@ -259,6 +260,7 @@ func FeedEvery(ctx context.Context, store *postgres.Store, ranking tiktok.Rankin
 			if n > 0 {
 				log.Info("feed ranking changed: re-ranked videos", "videos", n)
 			}
+			backfillDiscovery(ctx, store, log)
 		}
 		n, err := store.PruneFeed(ctx)
 		if n > 0 {
@@ -268,5 +270,30 @@ func FeedEvery(ctx context.Context, store *postgres.Store, ranking tiktok.Rankin
 			log.Warn("feed pruning failed", "err", err)
 		}
 		timer.Reset(interval)
+	}
+}
+
+// backfillBatch is how many videos one backfill transaction takes.
+const backfillBatch = 500
+
+// backfillDiscovery runs the discovery backfill to its end (or until ctx ends), logging
+// its progress.
+func backfillDiscovery(ctx context.Context, store *postgres.Store, log *slog.Logger) {
+	total, start := 0, time.Now()
+	for ctx.Err() == nil {
+		n, more, err := store.BackfillDiscovery(ctx, backfillBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("hashtag and sound backfill failed; retried at the next start", "err", err)
+			}
+			return
+		}
+		total += n
+		if total > 0 && (!more || total%(100*backfillBatch) == 0) {
+			log.Info("backfilled hashtags and sounds of existing videos", "videos", total, "done", !more, "took", time.Since(start).Round(time.Millisecond))
+		}
+		if !more {
+			return
+		}
 	}
 }

@@ -44,6 +44,11 @@ type CreatorInterest struct {
 	UpdatedAt time.Time
 }
 
+type DiscoveryBackfill struct {
+	Singleton bool
+	BelowID   int64
+}
+
 type FeedRanking struct {
 	Singleton               bool
 	LikeWeight              float64
