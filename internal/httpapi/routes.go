@@ -49,6 +49,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("POST /api/videos/{id}/view", s.handleVideoView)
 	public("GET /api/videos/{id}/comments", s.handleVideoComments)
 
+	public("GET /api/search", s.handleSearch)
+	public("GET /api/search/suggest", s.handleSuggest)
+
 	public("GET /api/comments", s.handleCommentList)
 	auth("POST /api/comments", s.handleCommentCreate)
 	public("GET /api/comments/{id}", s.handleCommentGet)
