@@ -74,11 +74,11 @@ func TestSearchUsers(t *testing.T) {
 	bob := e.register("bob")
 	e.setName(bob, "Bob Marley")
 	e.register("zzz_unrelated")
-	quiet, popular := e.register("dancer_a"), e.register("dancer_b")
+	popular := e.register("dancer_b") // registered first: it would lose the tie-break on ids
+	e.register("dancer_a")
 	for _, f := range e.fans("fan", 3) {
 		e.follow(f, popular.id)
 	}
-	_ = quiet
 
 	users := func(q string, token string) response {
 		res := e.search(token, "q", q, "type", "users")
@@ -139,9 +139,10 @@ func TestSearchVideos(t *testing.T) {
 	yoga2 := e.video(bob, "yoga on the beach at sunset")
 	pasta := e.video(alice, "Cooking pasta carbonara the Roman way")
 	e.video(bob, "skate park session")
-	// Two equally relevant captions: the more liked one ranks first.
-	plain := e.video(alice, "Street food tour in Bangkok")
+	// Two equally relevant captions: the more liked one ranks first (it is the older one,
+	// which would lose the tie-break on ids).
 	liked := e.video(bob, "Street food tour in Bangkok")
+	plain := e.video(alice, "Street food tour in Bangkok")
 	for _, f := range e.fans("fan", 4) {
 		e.like(f, liked)
 	}
@@ -234,8 +235,16 @@ func TestSearchVideoRoutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	u := e.register("maker")
+	fans := e.fans("fan", 3)
+	var popular []string // the videos with likes, most liked first: oldest first too
 	for i := 0; i < 12; i++ {
-		e.video(u, fmt.Sprintf("guitar lesson number %d", i))
+		id := e.video(u, fmt.Sprintf("guitar lesson number %d", i))
+		if i < 3 {
+			for _, f := range fans[:3-i] {
+				e.like(f, id)
+			}
+			popular = append(popular, fmt.Sprint(id))
+		}
 	}
 	e.video(u, "piano lesson")
 	walk := func(e *env) ([]string, string) {
@@ -263,6 +272,9 @@ func TestSearchVideoRoutes(t *testing.T) {
 	}
 	if r1 != "vs" || r2 != "vc" {
 		t.Fatalf("routes %q then %q, want vs (selective) then vc (common)", r1, r2)
+	}
+	if got := strings.Join(after[:3], ","); got != strings.Join(popular, ",") {
+		t.Fatalf("first %s, want the liked ones %v first", got, popular)
 	}
 }
 
@@ -425,6 +437,8 @@ func TestSearchSuggest(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		e.exec(`INSERT INTO hashtags (name, video_count) VALUES ($1, 5)`, fmt.Sprintf("danfiller%02d", i))
 	}
+	// More tags before "dance" in the alphabet than a prefix range is read for.
+	e.exec(`INSERT INTO hashtags (name, video_count) SELECT 'da' || g, 2 FROM generate_series(1000, 1300) g`)
 	e.exec(`INSERT INTO sounds (name, name_key, video_count) VALUES ('Dancing Queen', 'dancing queen', 50), ('Dan Sound', 'dan sound', 3)`)
 
 	suggest := func(q string, extra ...string) []string {
