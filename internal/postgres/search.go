@@ -43,9 +43,10 @@ type searchTuning struct {
 	commonScan          int
 	commonShare         float64
 	statsTTL            time.Duration
-	// userCap, tagCap: candidates taken from each source (exact, prefix, trigram) of a
-	// user, hashtag or sound search.
-	userCap, tagCap int
+	// userCap, tagCap: candidates taken from each prefix source of a user, hashtag or
+	// sound search; fuzzyCap: from each trigram source (ranked below every prefix, and the
+	// costly part: each trigram candidate is rechecked on its row).
+	userCap, tagCap, fuzzyCap int
 	// suggestScan: index entries each type-ahead source reads at most.
 	suggestScan int
 }
@@ -60,6 +61,7 @@ var defaultSearchTuning = searchTuning{
 	statsTTL:            5 * time.Minute,
 	userCap:             50,
 	tagCap:              50,
+	fuzzyCap:            20,
 	suggestScan:         200,
 }
 
@@ -354,7 +356,7 @@ func (s *Store) SearchUsers(ctx context.Context, query string, p tiktok.SearchPa
 	score, id := searchKeyset(p)
 	rows, err := s.q.SearchUsersRanked(ctx, db.SearchUsersRankedParams{
 		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.userCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.userCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", translate(err))
@@ -384,7 +386,7 @@ func (s *Store) SearchHashtags(ctx context.Context, query string, p tiktok.Searc
 	score, id := searchKeyset(p)
 	rows, err := s.q.SearchHashtagsRanked(ctx, db.SearchHashtagsRankedParams{
 		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search hashtags: %w", translate(err))
@@ -410,7 +412,7 @@ func (s *Store) SearchSounds(ctx context.Context, query string, p tiktok.SearchP
 	score, id := searchKeyset(p)
 	rows, err := s.q.SearchSoundsRanked(ctx, db.SearchSoundsRankedParams{
 		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search sounds: %w", translate(err))

@@ -93,40 +93,52 @@ WHERE s.schemaname = current_schema() AND s.tablename = 'videos' AND s.attname =
   AND s.most_common_elems IS NOT NULL;
 
 -- name: SearchUsersRanked :many
--- Users by username or name (@query lower case; [@query, @query_end) its prefix range), from
--- at most @cap candidates of each source: the exact username (users_username_lower_key),
--- prefixes of the username and of the name (ranges over users_username_prefix_idx and
--- users_name_prefix_idx) and, when @fuzzy (a query of 3 characters or more), similar
+-- Users by username or name (@query lower case; [@query, @query_end) its prefix range).
+-- Candidates: the exact username (users_username_lower_key), at most @cap usernames and
+-- names starting with the query (ranges over users_username_prefix_idx and
+-- users_name_prefix_idx) and, at most @fuzzy_cap of each, — for a query of 3 characters or
+-- more (@fuzzy), and only when those did not already fill @cap, since trigram matches rank
+-- below them anyway — similar
 -- usernames (% on users_username_trgm_idx) and names holding a word similar to the query
--- (%> on users_name_trgm_idx; scored by strict_word_similarity, which keeps to whole words). Each candidate gets 64 points per tier (2: the whole
--- username or name, 1: a prefix of one, 0: a trigram match) plus 16 × its closeness (the
--- share of the name the prefix covers, or the trigram similarity), and then its followers
--- count: score = that + log2(1 + followers). Trigram similarity, the costly part, is
--- computed for trigram candidates only.
-WITH cand AS MATERIALIZED (
+-- (%> on users_name_trgm_idx, scored by strict_word_similarity, which keeps to whole
+-- words). Trigram searches are the costly part: their GIN scan reads the posting lists of
+-- every trigram of the query.
+--
+-- score = 64 × tier (2: the whole username or name, 1: a prefix of one, 0: a trigram
+-- match) + 16 × closeness (the share of the name the prefix covers, or the similarity)
+-- + log2(1 + followers). The tiers never overlap; within one, 16 points of closeness
+-- weigh as much as 2^16 times the followers.
+WITH pre AS MATERIALIZED (
+    SELECT u.id, 64 * 2 + 16 AS closeness
+    FROM users u WHERE lower(u.username) = @query::text
+    UNION ALL
+    (SELECT u.id, 64 + 16 * char_length(@query::text)::float8 / char_length(u.username)
+     FROM users u
+     WHERE lower(u.username) ~>=~ @query::text AND lower(u.username) ~<~ @query_end::text
+     LIMIT @cap::int)
+    UNION ALL
+    (SELECT u.id, CASE WHEN lower(u.name) = @query::text THEN 64 * 2 ELSE 64 END
+                  + 16 * char_length(@query::text)::float8 / char_length(u.name)
+     FROM users u
+     WHERE lower(u.name) ~>=~ @query::text AND lower(u.name) ~<~ @query_end::text
+     LIMIT @cap::int)
+),
+cand AS MATERIALIZED (
     SELECT c.id, max(c.closeness) AS closeness
     FROM (
-        SELECT u.id, 64 * 2 + 16 AS closeness
-        FROM users u WHERE lower(u.username) = @query::text
-        UNION ALL
-        (SELECT u.id, 64 + 16 * char_length(@query::text)::float8 / char_length(u.username)
-         FROM users u
-         WHERE lower(u.username) ~>=~ @query::text AND lower(u.username) ~<~ @query_end::text
-         LIMIT @cap::int)
-        UNION ALL
-        (SELECT u.id, CASE WHEN lower(u.name) = @query::text THEN 64 * 2 ELSE 64 END
-                      + 16 * char_length(@query::text)::float8 / char_length(u.name)
-         FROM users u
-         WHERE lower(u.name) ~>=~ @query::text AND lower(u.name) ~<~ @query_end::text
-         LIMIT @cap::int)
+        SELECT pre.id, pre.closeness FROM pre
         UNION ALL
         (SELECT u.id, 16 * similarity(lower(u.username), @query::text)::float8
-         FROM users u WHERE @fuzzy::boolean AND lower(u.username) % @query::text
-         LIMIT @cap::int)
+         FROM users u
+         WHERE @fuzzy::boolean AND (SELECT count(*) FROM pre) < @cap::int
+           AND lower(u.username) % @query::text
+         LIMIT @fuzzy_cap::int)
         UNION ALL
         (SELECT u.id, 16 * strict_word_similarity(@query::text, lower(u.name))::float8
-         FROM users u WHERE @fuzzy::boolean AND lower(u.name) %> @query::text
-         LIMIT @cap::int)
+         FROM users u
+         WHERE @fuzzy::boolean AND (SELECT count(*) FROM pre) < @cap::int
+           AND lower(u.name) %> @query::text
+         LIMIT @fuzzy_cap::int)
     ) c
     GROUP BY c.id
 ),
@@ -147,24 +159,29 @@ ORDER BY p.score DESC, p.id DESC;
 
 -- name: SearchHashtagsRanked :many
 -- Hashtags by name (stored normalised; @query is too), as users: the exact name
--- (hashtags_name_key), the prefix range (hashtags_name_prefix_idx) and, when @fuzzy,
--- similar names or names holding something similar (% and %> on hashtags_name_trgm_idx),
--- at most @cap of each; tiers and closeness as for users, then log2(1 + videos).
-WITH cand AS MATERIALIZED (
+-- (hashtags_name_key), the prefix range (hashtags_name_prefix_idx) and, when @fuzzy and
+-- those did not fill @cap, similar names or names holding something similar (% and %> on
+-- hashtags_name_trgm_idx), at most @cap prefixes and @fuzzy_cap similar ones; score as for
+-- users with log2(1 + videos).
+WITH pre AS MATERIALIZED (
+    SELECT h.id, 64 * 2 + 16 AS closeness
+    FROM hashtags h WHERE h.name = @query::text
+    UNION ALL
+    (SELECT h.id, 64 + 16 * char_length(@query::text)::float8 / char_length(h.name)
+     FROM hashtags h
+     WHERE h.name ~>=~ @query::text AND h.name ~<~ @query_end::text
+     LIMIT @cap::int)
+),
+cand AS MATERIALIZED (
     SELECT c.id, max(c.closeness) AS closeness
     FROM (
-        SELECT h.id, 64 * 2 + 16 AS closeness
-        FROM hashtags h WHERE h.name = @query::text
-        UNION ALL
-        (SELECT h.id, 64 + 16 * char_length(@query::text)::float8 / char_length(h.name)
-         FROM hashtags h
-         WHERE h.name ~>=~ @query::text AND h.name ~<~ @query_end::text
-         LIMIT @cap::int)
+        SELECT pre.id, pre.closeness FROM pre
         UNION ALL
         (SELECT h.id, 16 * greatest(similarity(h.name, @query::text), word_similarity(@query::text, h.name))::float8
          FROM hashtags h
-         WHERE @fuzzy::boolean AND (h.name % @query::text OR h.name %> @query::text)
-         LIMIT @cap::int)
+         WHERE @fuzzy::boolean AND (SELECT count(*) FROM pre) < @cap::int
+           AND (h.name % @query::text OR h.name %> @query::text)
+         LIMIT @fuzzy_cap::int)
     ) c
     GROUP BY c.id
 ),
@@ -183,22 +200,26 @@ LIMIT @lim;
 -- name: SearchSoundsRanked :many
 -- Sounds by name, as hashtags, over sounds.name_key (the NFC, lower-case, space-collapsed
 -- name; @query is a key too): sounds_name_key_key, sounds_name_prefix_idx and
--- sounds_name_trgm_idx; then log2(1 + the videos using the sound).
-WITH cand AS MATERIALIZED (
+-- sounds_name_trgm_idx; score with log2(1 + the videos using the sound).
+WITH pre AS MATERIALIZED (
+    SELECT s.id, 64 * 2 + 16 AS closeness
+    FROM sounds s WHERE s.name_key = @query::text
+    UNION ALL
+    (SELECT s.id, 64 + 16 * char_length(@query::text)::float8 / char_length(s.name_key)
+     FROM sounds s
+     WHERE s.name_key ~>=~ @query::text AND s.name_key ~<~ @query_end::text
+     LIMIT @cap::int)
+),
+cand AS MATERIALIZED (
     SELECT c.id, max(c.closeness) AS closeness
     FROM (
-        SELECT s.id, 64 * 2 + 16 AS closeness
-        FROM sounds s WHERE s.name_key = @query::text
-        UNION ALL
-        (SELECT s.id, 64 + 16 * char_length(@query::text)::float8 / char_length(s.name_key)
-         FROM sounds s
-         WHERE s.name_key ~>=~ @query::text AND s.name_key ~<~ @query_end::text
-         LIMIT @cap::int)
+        SELECT pre.id, pre.closeness FROM pre
         UNION ALL
         (SELECT s.id, 16 * greatest(similarity(s.name_key, @query::text), word_similarity(@query::text, s.name_key))::float8
          FROM sounds s
-         WHERE @fuzzy::boolean AND (s.name_key % @query::text OR s.name_key %> @query::text)
-         LIMIT @cap::int)
+         WHERE @fuzzy::boolean AND (SELECT count(*) FROM pre) < @cap::int
+           AND (s.name_key % @query::text OR s.name_key %> @query::text)
+         LIMIT @fuzzy_cap::int)
     ) c
     GROUP BY c.id
 ),

@@ -34,21 +34,25 @@ func (q *Queries) CaptionLexemeFrequencies(ctx context.Context) (CaptionLexemeFr
 }
 
 const SearchHashtagsRanked = `-- name: SearchHashtagsRanked :many
-WITH cand AS MATERIALIZED (
+WITH pre AS MATERIALIZED (
+    SELECT h.id, 64 * 2 + 16 AS closeness
+    FROM hashtags h WHERE h.name = $4::text
+    UNION ALL
+    (SELECT h.id, 64 + 16 * char_length($4::text)::float8 / char_length(h.name)
+     FROM hashtags h
+     WHERE h.name ~>=~ $4::text AND h.name ~<~ $5::text
+     LIMIT $6::int)
+),
+cand AS MATERIALIZED (
     SELECT c.id, max(c.closeness) AS closeness
     FROM (
-        SELECT h.id, 64 * 2 + 16 AS closeness
-        FROM hashtags h WHERE h.name = $4::text
-        UNION ALL
-        (SELECT h.id, 64 + 16 * char_length($4::text)::float8 / char_length(h.name)
-         FROM hashtags h
-         WHERE h.name ~>=~ $4::text AND h.name ~<~ $5::text
-         LIMIT $6::int)
+        SELECT pre.id, pre.closeness FROM pre
         UNION ALL
         (SELECT h.id, 16 * greatest(similarity(h.name, $4::text), word_similarity($4::text, h.name))::float8
          FROM hashtags h
-         WHERE $7::boolean AND (h.name % $4::text OR h.name %> $4::text)
-         LIMIT $6::int)
+         WHERE $7::boolean AND (SELECT count(*) FROM pre) < $6::int
+           AND (h.name % $4::text OR h.name %> $4::text)
+         LIMIT $8::int)
     ) c
     GROUP BY c.id
 ),
@@ -56,7 +60,7 @@ scored AS (
     SELECT h.id, h.name, h.video_count, h.view_count,
            cand.closeness + ln(1 + h.video_count::float8) / ln(2::float8) AS score
     FROM cand JOIN hashtags h ON h.id = cand.id
-    WHERE search_visible('hashtag', h.id, NULL, $8::bigint)
+    WHERE search_visible('hashtag', h.id, NULL, $9::bigint)
 )
 SELECT s.id, s.name, s.video_count, s.view_count, s.score::float8 AS score
 FROM scored s
@@ -73,6 +77,7 @@ type SearchHashtagsRankedParams struct {
 	QueryEnd   string
 	Cap        int32
 	Fuzzy      bool
+	FuzzyCap   int32
 	ViewerID   int64
 }
 
@@ -85,9 +90,10 @@ type SearchHashtagsRankedRow struct {
 }
 
 // Hashtags by name (stored normalised; @query is too), as users: the exact name
-// (hashtags_name_key), the prefix range (hashtags_name_prefix_idx) and, when @fuzzy,
-// similar names or names holding something similar (% and %> on hashtags_name_trgm_idx),
-// at most @cap of each; tiers and closeness as for users, then log2(1 + videos).
+// (hashtags_name_key), the prefix range (hashtags_name_prefix_idx) and, when @fuzzy and
+// those did not fill @cap, similar names or names holding something similar (% and %> on
+// hashtags_name_trgm_idx), at most @cap prefixes and @fuzzy_cap similar ones; score as for
+// users with log2(1 + videos).
 func (q *Queries) SearchHashtagsRanked(ctx context.Context, arg SearchHashtagsRankedParams) ([]SearchHashtagsRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchHashtagsRanked,
 		arg.AfterScore,
@@ -97,6 +103,7 @@ func (q *Queries) SearchHashtagsRanked(ctx context.Context, arg SearchHashtagsRa
 		arg.QueryEnd,
 		arg.Cap,
 		arg.Fuzzy,
+		arg.FuzzyCap,
 		arg.ViewerID,
 	)
 	if err != nil {
@@ -124,21 +131,25 @@ func (q *Queries) SearchHashtagsRanked(ctx context.Context, arg SearchHashtagsRa
 }
 
 const SearchSoundsRanked = `-- name: SearchSoundsRanked :many
-WITH cand AS MATERIALIZED (
+WITH pre AS MATERIALIZED (
+    SELECT s.id, 64 * 2 + 16 AS closeness
+    FROM sounds s WHERE s.name_key = $4::text
+    UNION ALL
+    (SELECT s.id, 64 + 16 * char_length($4::text)::float8 / char_length(s.name_key)
+     FROM sounds s
+     WHERE s.name_key ~>=~ $4::text AND s.name_key ~<~ $5::text
+     LIMIT $6::int)
+),
+cand AS MATERIALIZED (
     SELECT c.id, max(c.closeness) AS closeness
     FROM (
-        SELECT s.id, 64 * 2 + 16 AS closeness
-        FROM sounds s WHERE s.name_key = $4::text
-        UNION ALL
-        (SELECT s.id, 64 + 16 * char_length($4::text)::float8 / char_length(s.name_key)
-         FROM sounds s
-         WHERE s.name_key ~>=~ $4::text AND s.name_key ~<~ $5::text
-         LIMIT $6::int)
+        SELECT pre.id, pre.closeness FROM pre
         UNION ALL
         (SELECT s.id, 16 * greatest(similarity(s.name_key, $4::text), word_similarity($4::text, s.name_key))::float8
          FROM sounds s
-         WHERE $7::boolean AND (s.name_key % $4::text OR s.name_key %> $4::text)
-         LIMIT $6::int)
+         WHERE $7::boolean AND (SELECT count(*) FROM pre) < $6::int
+           AND (s.name_key % $4::text OR s.name_key %> $4::text)
+         LIMIT $8::int)
     ) c
     GROUP BY c.id
 ),
@@ -146,7 +157,7 @@ scored AS (
     SELECT s.id, s.name, s.video_count,
            cand.closeness + ln(1 + s.video_count::float8) / ln(2::float8) AS score
     FROM cand JOIN sounds s ON s.id = cand.id
-    WHERE search_visible('sound', s.id, NULL, $8::bigint)
+    WHERE search_visible('sound', s.id, NULL, $9::bigint)
 )
 SELECT c.id, c.name, c.video_count, c.score::float8 AS score
 FROM scored c
@@ -163,6 +174,7 @@ type SearchSoundsRankedParams struct {
 	QueryEnd   string
 	Cap        int32
 	Fuzzy      bool
+	FuzzyCap   int32
 	ViewerID   int64
 }
 
@@ -175,7 +187,7 @@ type SearchSoundsRankedRow struct {
 
 // Sounds by name, as hashtags, over sounds.name_key (the NFC, lower-case, space-collapsed
 // name; @query is a key too): sounds_name_key_key, sounds_name_prefix_idx and
-// sounds_name_trgm_idx; then log2(1 + the videos using the sound).
+// sounds_name_trgm_idx; score with log2(1 + the videos using the sound).
 func (q *Queries) SearchSoundsRanked(ctx context.Context, arg SearchSoundsRankedParams) ([]SearchSoundsRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchSoundsRanked,
 		arg.AfterScore,
@@ -185,6 +197,7 @@ func (q *Queries) SearchSoundsRanked(ctx context.Context, arg SearchSoundsRanked
 		arg.QueryEnd,
 		arg.Cap,
 		arg.Fuzzy,
+		arg.FuzzyCap,
 		arg.ViewerID,
 	)
 	if err != nil {
@@ -319,30 +332,37 @@ func (q *Queries) SearchSuggest(ctx context.Context, arg SearchSuggestParams) ([
 }
 
 const SearchUsersRanked = `-- name: SearchUsersRanked :many
-WITH cand AS MATERIALIZED (
+WITH pre AS MATERIALIZED (
+    SELECT u.id, 64 * 2 + 16 AS closeness
+    FROM users u WHERE lower(u.username) = $5::text
+    UNION ALL
+    (SELECT u.id, 64 + 16 * char_length($5::text)::float8 / char_length(u.username)
+     FROM users u
+     WHERE lower(u.username) ~>=~ $5::text AND lower(u.username) ~<~ $6::text
+     LIMIT $7::int)
+    UNION ALL
+    (SELECT u.id, CASE WHEN lower(u.name) = $5::text THEN 64 * 2 ELSE 64 END
+                  + 16 * char_length($5::text)::float8 / char_length(u.name)
+     FROM users u
+     WHERE lower(u.name) ~>=~ $5::text AND lower(u.name) ~<~ $6::text
+     LIMIT $7::int)
+),
+cand AS MATERIALIZED (
     SELECT c.id, max(c.closeness) AS closeness
     FROM (
-        SELECT u.id, 64 * 2 + 16 AS closeness
-        FROM users u WHERE lower(u.username) = $5::text
-        UNION ALL
-        (SELECT u.id, 64 + 16 * char_length($5::text)::float8 / char_length(u.username)
-         FROM users u
-         WHERE lower(u.username) ~>=~ $5::text AND lower(u.username) ~<~ $6::text
-         LIMIT $7::int)
-        UNION ALL
-        (SELECT u.id, CASE WHEN lower(u.name) = $5::text THEN 64 * 2 ELSE 64 END
-                      + 16 * char_length($5::text)::float8 / char_length(u.name)
-         FROM users u
-         WHERE lower(u.name) ~>=~ $5::text AND lower(u.name) ~<~ $6::text
-         LIMIT $7::int)
+        SELECT pre.id, pre.closeness FROM pre
         UNION ALL
         (SELECT u.id, 16 * similarity(lower(u.username), $5::text)::float8
-         FROM users u WHERE $8::boolean AND lower(u.username) % $5::text
-         LIMIT $7::int)
+         FROM users u
+         WHERE $8::boolean AND (SELECT count(*) FROM pre) < $7::int
+           AND lower(u.username) % $5::text
+         LIMIT $9::int)
         UNION ALL
         (SELECT u.id, 16 * strict_word_similarity($5::text, lower(u.name))::float8
-         FROM users u WHERE $8::boolean AND lower(u.name) %> $5::text
-         LIMIT $7::int)
+         FROM users u
+         WHERE $8::boolean AND (SELECT count(*) FROM pre) < $7::int
+           AND lower(u.name) %> $5::text
+         LIMIT $9::int)
     ) c
     GROUP BY c.id
 ),
@@ -371,6 +391,7 @@ type SearchUsersRankedParams struct {
 	QueryEnd   string
 	Cap        int32
 	Fuzzy      bool
+	FuzzyCap   int32
 }
 
 type SearchUsersRankedRow struct {
@@ -379,16 +400,21 @@ type SearchUsersRankedRow struct {
 	Score       float64
 }
 
-// Users by username or name (@query lower case; [@query, @query_end) its prefix range), from
-// at most @cap candidates of each source: the exact username (users_username_lower_key),
-// prefixes of the username and of the name (ranges over users_username_prefix_idx and
-// users_name_prefix_idx) and, when @fuzzy (a query of 3 characters or more), similar
+// Users by username or name (@query lower case; [@query, @query_end) its prefix range).
+// Candidates: the exact username (users_username_lower_key), at most @cap usernames and
+// names starting with the query (ranges over users_username_prefix_idx and
+// users_name_prefix_idx) and, at most @fuzzy_cap of each, — for a query of 3 characters or
+// more (@fuzzy), and only when those did not already fill @cap, since trigram matches rank
+// below them anyway — similar
 // usernames (% on users_username_trgm_idx) and names holding a word similar to the query
-// (%> on users_name_trgm_idx; scored by strict_word_similarity, which keeps to whole words). Each candidate gets 64 points per tier (2: the whole
-// username or name, 1: a prefix of one, 0: a trigram match) plus 16 × its closeness (the
-// share of the name the prefix covers, or the trigram similarity), and then its followers
-// count: score = that + log2(1 + followers). Trigram similarity, the costly part, is
-// computed for trigram candidates only.
+// (%> on users_name_trgm_idx, scored by strict_word_similarity, which keeps to whole
+// words). Trigram searches are the costly part: their GIN scan reads the posting lists of
+// every trigram of the query.
+//
+// score = 64 × tier (2: the whole username or name, 1: a prefix of one, 0: a trigram
+// match) + 16 × closeness (the share of the name the prefix covers, or the similarity)
+// + log2(1 + followers). The tiers never overlap; within one, 16 points of closeness
+// weigh as much as 2^16 times the followers.
 func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedParams) ([]SearchUsersRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchUsersRanked,
 		arg.ViewerID,
@@ -399,6 +425,7 @@ func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedPa
 		arg.QueryEnd,
 		arg.Cap,
 		arg.Fuzzy,
+		arg.FuzzyCap,
 	)
 	if err != nil {
 		return nil, err
