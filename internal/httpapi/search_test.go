@@ -423,6 +423,26 @@ func TestSearchPaging(t *testing.T) {
 	if len(users) != 25 {
 		t.Fatalf("users walked: %v", users)
 	}
+
+	// From prefix matches on to similar ones: pages of 2 over 5 usernames starting with
+	// "marko" then 3 similar ones, which are looked for only once the page reaches them.
+	for _, n := range []string{"marko1", "marko2", "marko3", "marko4", "marko5", "markus", "xmarko", "mary"} {
+		e.register(n)
+	}
+	var names []string
+	cursor := ""
+	for {
+		res := e.search("", "q", "marko", "type", "users", "limit", "2", "cursor", cursor)
+		expect(t, res, 200, "")
+		names = append(names, res.names("users", "username")...)
+		if cursor = res.str("pagination.nextCursor"); cursor == "" {
+			break
+		}
+	}
+	// (xmarko and markus are as similar: the newer first; mary is less similar.)
+	if got := strings.Join(names, ","); got != "marko5,marko4,marko3,marko2,marko1,xmarko,markus,mary" {
+		t.Fatalf("marko: %s", got)
+	}
 }
 
 func TestSearchSuggest(t *testing.T) {

@@ -123,29 +123,41 @@ WITH pre AS MATERIALIZED (
      WHERE lower(u.name) ~>=~ @query::text AND lower(u.name) ~<~ @query_end::text
      LIMIT @cap::int)
 ),
-cand AS MATERIALIZED (
-    SELECT c.id, max(c.closeness) AS closeness
+pre_scored AS MATERIALIZED (
+    SELECT u.id, max(pre.closeness) + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
+    FROM pre JOIN users u ON u.id = pre.id
+    WHERE search_visible('user', u.id, u.id, @viewer_id::bigint)
+    GROUP BY u.id
+),
+-- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
+-- match, so trigram matches are looked for only when this page reaches past the prefix
+-- matches: when fewer than @lim of those remain after the cursor.
+fuzzy AS MATERIALIZED (
+    SELECT u.id, max(f.closeness) + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
     FROM (
-        SELECT pre.id, pre.closeness FROM pre
-        UNION ALL
-        (SELECT u.id, 16 * similarity(lower(u.username), @query::text)::float8
-         FROM users u
-         WHERE @fuzzy::boolean AND (SELECT count(*) FROM pre) < @cap::int
-           AND lower(u.username) % @query::text
+        (SELECT t.id, 16 * similarity(lower(t.username), @query::text)::float8 AS closeness
+         FROM users t
+         WHERE @fuzzy::boolean
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @lim
+           AND lower(t.username) % @query::text
          LIMIT @fuzzy_cap::int)
         UNION ALL
-        (SELECT u.id, 16 * strict_word_similarity(@query::text, lower(u.name))::float8
-         FROM users u
-         WHERE @fuzzy::boolean AND (SELECT count(*) FROM pre) < @cap::int
-           AND lower(u.name) %> @query::text
+        (SELECT t.id, 16 * strict_word_similarity(@query::text, lower(t.name))::float8
+         FROM users t
+         WHERE @fuzzy::boolean
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @lim
+           AND lower(t.name) %> @query::text
          LIMIT @fuzzy_cap::int)
-    ) c
-    GROUP BY c.id
+    ) f
+    JOIN users u ON u.id = f.id
+    WHERE search_visible('user', u.id, u.id, @viewer_id::bigint)
+      AND NOT EXISTS (SELECT 1 FROM pre_scored p WHERE p.id = u.id)
+    GROUP BY u.id
 ),
 scored AS (
-    SELECT u.id, cand.closeness + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
-    FROM cand JOIN users u ON u.id = cand.id
-    WHERE search_visible('user', u.id, u.id, @viewer_id::bigint)
+    SELECT pre_scored.id, pre_scored.score FROM pre_scored
+    UNION ALL
+    SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
 SELECT sqlc.embed(u),
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = @viewer_id AND f.following_id = u.id) AS is_following,
@@ -172,30 +184,42 @@ WITH pre AS MATERIALIZED (
      WHERE h.name ~>=~ @query::text AND h.name ~<~ @query_end::text
      LIMIT @cap::int)
 ),
-cand AS MATERIALIZED (
-    SELECT c.id, max(c.closeness) AS closeness
+pre_scored AS MATERIALIZED (
+    SELECT h.id, max(pre.closeness) + ln(1 + h.video_count::float8) / ln(2::float8) AS score
+    FROM pre JOIN hashtags h ON h.id = pre.id
+    WHERE search_visible('hashtag', h.id, NULL, @viewer_id::bigint)
+    GROUP BY h.id
+),
+-- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
+-- match, so trigram matches are looked for only when this page reaches past the prefix
+-- matches: when fewer than @lim of those remain after the cursor.
+fuzzy AS MATERIALIZED (
+    SELECT h.id, max(f.closeness) + ln(1 + h.video_count::float8) / ln(2::float8) AS score
     FROM (
-        SELECT pre.id, pre.closeness FROM pre
-        UNION ALL
-        (SELECT h.id, 16 * greatest(similarity(h.name, @query::text), word_similarity(@query::text, h.name))::float8
-         FROM hashtags h
-         WHERE @fuzzy::boolean AND (SELECT count(*) FROM pre) < @cap::int
-           AND (h.name % @query::text OR h.name %> @query::text)
-         LIMIT @fuzzy_cap::int)
-    ) c
-    GROUP BY c.id
+        SELECT t.id, 16 * greatest(similarity(t.name, @query::text), word_similarity(@query::text, t.name))::float8 AS closeness
+        FROM hashtags t
+        WHERE @fuzzy::boolean
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @lim
+          AND (t.name % @query::text OR t.name %> @query::text)
+        LIMIT @fuzzy_cap::int
+    ) f
+    JOIN hashtags h ON h.id = f.id
+    WHERE search_visible('hashtag', h.id, NULL, @viewer_id::bigint)
+      AND NOT EXISTS (SELECT 1 FROM pre_scored p WHERE p.id = h.id)
+    GROUP BY h.id
 ),
 scored AS (
-    SELECT h.id, h.name, h.video_count, h.view_count,
-           cand.closeness + ln(1 + h.video_count::float8) / ln(2::float8) AS score
-    FROM cand JOIN hashtags h ON h.id = cand.id
-    WHERE search_visible('hashtag', h.id, NULL, @viewer_id::bigint)
+    SELECT pre_scored.id, pre_scored.score FROM pre_scored
+    UNION ALL
+    SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
-SELECT s.id, s.name, s.video_count, s.view_count, s.score::float8 AS score
-FROM scored s
-WHERE (s.score, s.id) < (@after_score::float8, @after_id::bigint)
-ORDER BY s.score DESC, s.id DESC
-LIMIT @lim;
+SELECT h.id, h.name, h.video_count, h.view_count, p.score::float8 AS score
+FROM (SELECT c.id, c.score FROM scored c
+      WHERE (c.score, c.id) < (@after_score::float8, @after_id::bigint)
+      ORDER BY c.score DESC, c.id DESC
+      LIMIT @lim) p
+JOIN hashtags h ON h.id = p.id
+ORDER BY p.score DESC, p.id DESC;
 
 -- name: SearchSoundsRanked :many
 -- Sounds by name, as hashtags, over sounds.name_key (the NFC, lower-case, space-collapsed
@@ -210,30 +234,42 @@ WITH pre AS MATERIALIZED (
      WHERE s.name_key ~>=~ @query::text AND s.name_key ~<~ @query_end::text
      LIMIT @cap::int)
 ),
-cand AS MATERIALIZED (
-    SELECT c.id, max(c.closeness) AS closeness
+pre_scored AS MATERIALIZED (
+    SELECT s.id, max(pre.closeness) + ln(1 + s.video_count::float8) / ln(2::float8) AS score
+    FROM pre JOIN sounds s ON s.id = pre.id
+    WHERE search_visible('sound', s.id, NULL, @viewer_id::bigint)
+    GROUP BY s.id
+),
+-- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
+-- match, so trigram matches are looked for only when this page reaches past the prefix
+-- matches: when fewer than @lim of those remain after the cursor.
+fuzzy AS MATERIALIZED (
+    SELECT s.id, max(f.closeness) + ln(1 + s.video_count::float8) / ln(2::float8) AS score
     FROM (
-        SELECT pre.id, pre.closeness FROM pre
-        UNION ALL
-        (SELECT s.id, 16 * greatest(similarity(s.name_key, @query::text), word_similarity(@query::text, s.name_key))::float8
-         FROM sounds s
-         WHERE @fuzzy::boolean AND (SELECT count(*) FROM pre) < @cap::int
-           AND (s.name_key % @query::text OR s.name_key %> @query::text)
-         LIMIT @fuzzy_cap::int)
-    ) c
-    GROUP BY c.id
+        SELECT t.id, 16 * greatest(similarity(t.name_key, @query::text), word_similarity(@query::text, t.name_key))::float8 AS closeness
+        FROM sounds t
+        WHERE @fuzzy::boolean
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @lim
+          AND (t.name_key % @query::text OR t.name_key %> @query::text)
+        LIMIT @fuzzy_cap::int
+    ) f
+    JOIN sounds s ON s.id = f.id
+    WHERE search_visible('sound', s.id, NULL, @viewer_id::bigint)
+      AND NOT EXISTS (SELECT 1 FROM pre_scored p WHERE p.id = s.id)
+    GROUP BY s.id
 ),
 scored AS (
-    SELECT s.id, s.name, s.video_count,
-           cand.closeness + ln(1 + s.video_count::float8) / ln(2::float8) AS score
-    FROM cand JOIN sounds s ON s.id = cand.id
-    WHERE search_visible('sound', s.id, NULL, @viewer_id::bigint)
+    SELECT pre_scored.id, pre_scored.score FROM pre_scored
+    UNION ALL
+    SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
-SELECT c.id, c.name, c.video_count, c.score::float8 AS score
-FROM scored c
-WHERE (c.score, c.id) < (@after_score::float8, @after_id::bigint)
-ORDER BY c.score DESC, c.id DESC
-LIMIT @lim;
+SELECT s.id, s.name, s.video_count, p.score::float8 AS score
+FROM (SELECT c.id, c.score FROM scored c
+      WHERE (c.score, c.id) < (@after_score::float8, @after_id::bigint)
+      ORDER BY c.score DESC, c.id DESC
+      LIMIT @lim) p
+JOIN sounds s ON s.id = p.id
+ORDER BY p.score DESC, p.id DESC;
 
 -- name: SearchSuggest :many
 -- Type-ahead: usernames, hashtags and sounds starting with @prefix (lower case; [@prefix,

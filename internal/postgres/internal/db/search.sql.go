@@ -43,30 +43,39 @@ WITH pre AS MATERIALIZED (
      WHERE h.name ~>=~ $4::text AND h.name ~<~ $5::text
      LIMIT $6::int)
 ),
-cand AS MATERIALIZED (
-    SELECT c.id, max(c.closeness) AS closeness
+pre_scored AS MATERIALIZED (
+    SELECT h.id, max(pre.closeness) + ln(1 + h.video_count::float8) / ln(2::float8) AS score
+    FROM pre JOIN hashtags h ON h.id = pre.id
+    WHERE search_visible('hashtag', h.id, NULL, $7::bigint)
+    GROUP BY h.id
+),
+fuzzy AS MATERIALIZED (
+    SELECT h.id, max(f.closeness) + ln(1 + h.video_count::float8) / ln(2::float8) AS score
     FROM (
-        SELECT pre.id, pre.closeness FROM pre
-        UNION ALL
-        (SELECT h.id, 16 * greatest(similarity(h.name, $4::text), word_similarity($4::text, h.name))::float8
-         FROM hashtags h
-         WHERE $7::boolean AND (SELECT count(*) FROM pre) < $6::int
-           AND (h.name % $4::text OR h.name %> $4::text)
-         LIMIT $8::int)
-    ) c
-    GROUP BY c.id
+        SELECT t.id, 16 * greatest(similarity(t.name, $4::text), word_similarity($4::text, t.name))::float8 AS closeness
+        FROM hashtags t
+        WHERE $8::boolean
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($1::float8, $2::bigint)) < $3
+          AND (t.name % $4::text OR t.name %> $4::text)
+        LIMIT $9::int
+    ) f
+    JOIN hashtags h ON h.id = f.id
+    WHERE search_visible('hashtag', h.id, NULL, $7::bigint)
+      AND NOT EXISTS (SELECT 1 FROM pre_scored p WHERE p.id = h.id)
+    GROUP BY h.id
 ),
 scored AS (
-    SELECT h.id, h.name, h.video_count, h.view_count,
-           cand.closeness + ln(1 + h.video_count::float8) / ln(2::float8) AS score
-    FROM cand JOIN hashtags h ON h.id = cand.id
-    WHERE search_visible('hashtag', h.id, NULL, $9::bigint)
+    SELECT pre_scored.id, pre_scored.score FROM pre_scored
+    UNION ALL
+    SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
-SELECT s.id, s.name, s.video_count, s.view_count, s.score::float8 AS score
-FROM scored s
-WHERE (s.score, s.id) < ($1::float8, $2::bigint)
-ORDER BY s.score DESC, s.id DESC
-LIMIT $3
+SELECT h.id, h.name, h.video_count, h.view_count, p.score::float8 AS score
+FROM (SELECT c.id, c.score FROM scored c
+      WHERE (c.score, c.id) < ($1::float8, $2::bigint)
+      ORDER BY c.score DESC, c.id DESC
+      LIMIT $3) p
+JOIN hashtags h ON h.id = p.id
+ORDER BY p.score DESC, p.id DESC
 `
 
 type SearchHashtagsRankedParams struct {
@@ -76,9 +85,9 @@ type SearchHashtagsRankedParams struct {
 	Query      string
 	QueryEnd   string
 	Cap        int32
+	ViewerID   int64
 	Fuzzy      bool
 	FuzzyCap   int32
-	ViewerID   int64
 }
 
 type SearchHashtagsRankedRow struct {
@@ -94,6 +103,9 @@ type SearchHashtagsRankedRow struct {
 // those did not fill @cap, similar names or names holding something similar (% and %> on
 // hashtags_name_trgm_idx), at most @cap prefixes and @fuzzy_cap similar ones; score as for
 // users with log2(1 + videos).
+// A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
+// match, so trigram matches are looked for only when this page reaches past the prefix
+// matches: when fewer than @lim of those remain after the cursor.
 func (q *Queries) SearchHashtagsRanked(ctx context.Context, arg SearchHashtagsRankedParams) ([]SearchHashtagsRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchHashtagsRanked,
 		arg.AfterScore,
@@ -102,9 +114,9 @@ func (q *Queries) SearchHashtagsRanked(ctx context.Context, arg SearchHashtagsRa
 		arg.Query,
 		arg.QueryEnd,
 		arg.Cap,
+		arg.ViewerID,
 		arg.Fuzzy,
 		arg.FuzzyCap,
-		arg.ViewerID,
 	)
 	if err != nil {
 		return nil, err
@@ -140,30 +152,39 @@ WITH pre AS MATERIALIZED (
      WHERE s.name_key ~>=~ $4::text AND s.name_key ~<~ $5::text
      LIMIT $6::int)
 ),
-cand AS MATERIALIZED (
-    SELECT c.id, max(c.closeness) AS closeness
+pre_scored AS MATERIALIZED (
+    SELECT s.id, max(pre.closeness) + ln(1 + s.video_count::float8) / ln(2::float8) AS score
+    FROM pre JOIN sounds s ON s.id = pre.id
+    WHERE search_visible('sound', s.id, NULL, $7::bigint)
+    GROUP BY s.id
+),
+fuzzy AS MATERIALIZED (
+    SELECT s.id, max(f.closeness) + ln(1 + s.video_count::float8) / ln(2::float8) AS score
     FROM (
-        SELECT pre.id, pre.closeness FROM pre
-        UNION ALL
-        (SELECT s.id, 16 * greatest(similarity(s.name_key, $4::text), word_similarity($4::text, s.name_key))::float8
-         FROM sounds s
-         WHERE $7::boolean AND (SELECT count(*) FROM pre) < $6::int
-           AND (s.name_key % $4::text OR s.name_key %> $4::text)
-         LIMIT $8::int)
-    ) c
-    GROUP BY c.id
+        SELECT t.id, 16 * greatest(similarity(t.name_key, $4::text), word_similarity($4::text, t.name_key))::float8 AS closeness
+        FROM sounds t
+        WHERE $8::boolean
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($1::float8, $2::bigint)) < $3
+          AND (t.name_key % $4::text OR t.name_key %> $4::text)
+        LIMIT $9::int
+    ) f
+    JOIN sounds s ON s.id = f.id
+    WHERE search_visible('sound', s.id, NULL, $7::bigint)
+      AND NOT EXISTS (SELECT 1 FROM pre_scored p WHERE p.id = s.id)
+    GROUP BY s.id
 ),
 scored AS (
-    SELECT s.id, s.name, s.video_count,
-           cand.closeness + ln(1 + s.video_count::float8) / ln(2::float8) AS score
-    FROM cand JOIN sounds s ON s.id = cand.id
-    WHERE search_visible('sound', s.id, NULL, $9::bigint)
+    SELECT pre_scored.id, pre_scored.score FROM pre_scored
+    UNION ALL
+    SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
-SELECT c.id, c.name, c.video_count, c.score::float8 AS score
-FROM scored c
-WHERE (c.score, c.id) < ($1::float8, $2::bigint)
-ORDER BY c.score DESC, c.id DESC
-LIMIT $3
+SELECT s.id, s.name, s.video_count, p.score::float8 AS score
+FROM (SELECT c.id, c.score FROM scored c
+      WHERE (c.score, c.id) < ($1::float8, $2::bigint)
+      ORDER BY c.score DESC, c.id DESC
+      LIMIT $3) p
+JOIN sounds s ON s.id = p.id
+ORDER BY p.score DESC, p.id DESC
 `
 
 type SearchSoundsRankedParams struct {
@@ -173,9 +194,9 @@ type SearchSoundsRankedParams struct {
 	Query      string
 	QueryEnd   string
 	Cap        int32
+	ViewerID   int64
 	Fuzzy      bool
 	FuzzyCap   int32
-	ViewerID   int64
 }
 
 type SearchSoundsRankedRow struct {
@@ -188,6 +209,9 @@ type SearchSoundsRankedRow struct {
 // Sounds by name, as hashtags, over sounds.name_key (the NFC, lower-case, space-collapsed
 // name; @query is a key too): sounds_name_key_key, sounds_name_prefix_idx and
 // sounds_name_trgm_idx; score with log2(1 + the videos using the sound).
+// A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
+// match, so trigram matches are looked for only when this page reaches past the prefix
+// matches: when fewer than @lim of those remain after the cursor.
 func (q *Queries) SearchSoundsRanked(ctx context.Context, arg SearchSoundsRankedParams) ([]SearchSoundsRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchSoundsRanked,
 		arg.AfterScore,
@@ -196,9 +220,9 @@ func (q *Queries) SearchSoundsRanked(ctx context.Context, arg SearchSoundsRanked
 		arg.Query,
 		arg.QueryEnd,
 		arg.Cap,
+		arg.ViewerID,
 		arg.Fuzzy,
 		arg.FuzzyCap,
-		arg.ViewerID,
 	)
 	if err != nil {
 		return nil, err
@@ -347,29 +371,38 @@ WITH pre AS MATERIALIZED (
      WHERE lower(u.name) ~>=~ $5::text AND lower(u.name) ~<~ $6::text
      LIMIT $7::int)
 ),
-cand AS MATERIALIZED (
-    SELECT c.id, max(c.closeness) AS closeness
+pre_scored AS MATERIALIZED (
+    SELECT u.id, max(pre.closeness) + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
+    FROM pre JOIN users u ON u.id = pre.id
+    WHERE search_visible('user', u.id, u.id, $1::bigint)
+    GROUP BY u.id
+),
+fuzzy AS MATERIALIZED (
+    SELECT u.id, max(f.closeness) + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
     FROM (
-        SELECT pre.id, pre.closeness FROM pre
-        UNION ALL
-        (SELECT u.id, 16 * similarity(lower(u.username), $5::text)::float8
-         FROM users u
-         WHERE $8::boolean AND (SELECT count(*) FROM pre) < $7::int
-           AND lower(u.username) % $5::text
+        (SELECT t.id, 16 * similarity(lower(t.username), $5::text)::float8 AS closeness
+         FROM users t
+         WHERE $8::boolean
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($2::float8, $3::bigint)) < $4
+           AND lower(t.username) % $5::text
          LIMIT $9::int)
         UNION ALL
-        (SELECT u.id, 16 * strict_word_similarity($5::text, lower(u.name))::float8
-         FROM users u
-         WHERE $8::boolean AND (SELECT count(*) FROM pre) < $7::int
-           AND lower(u.name) %> $5::text
+        (SELECT t.id, 16 * strict_word_similarity($5::text, lower(t.name))::float8
+         FROM users t
+         WHERE $8::boolean
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($2::float8, $3::bigint)) < $4
+           AND lower(t.name) %> $5::text
          LIMIT $9::int)
-    ) c
-    GROUP BY c.id
+    ) f
+    JOIN users u ON u.id = f.id
+    WHERE search_visible('user', u.id, u.id, $1::bigint)
+      AND NOT EXISTS (SELECT 1 FROM pre_scored p WHERE p.id = u.id)
+    GROUP BY u.id
 ),
 scored AS (
-    SELECT u.id, cand.closeness + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
-    FROM cand JOIN users u ON u.id = cand.id
-    WHERE search_visible('user', u.id, u.id, $1::bigint)
+    SELECT pre_scored.id, pre_scored.score FROM pre_scored
+    UNION ALL
+    SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
 SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following,
@@ -415,6 +448,9 @@ type SearchUsersRankedRow struct {
 // match) + 16 × closeness (the share of the name the prefix covers, or the similarity)
 // + log2(1 + followers). The tiers never overlap; within one, 16 points of closeness
 // weigh as much as 2^16 times the followers.
+// A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
+// match, so trigram matches are looked for only when this page reaches past the prefix
+// matches: when fewer than @lim of those remain after the cursor.
 func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedParams) ([]SearchUsersRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchUsersRanked,
 		arg.ViewerID,
