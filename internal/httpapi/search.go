@@ -248,7 +248,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 // searchTopLists fills the users, hashtags and sounds of a first type=top page: the few
 // best of each.
 func (s *Server) searchTopLists(ctx context.Context, r *http.Request, q string, out *searchResultJSON) error {
-	first := func(n int) tiktok.SearchPage { return tiktok.SearchPage{Viewer: viewerID(r), Limit: n} }
+	first := func(n int) tiktok.SearchPage { return tiktok.SearchPage{Viewer: viewerID(r), Limit: n, Preview: true} }
 	users, err := s.store.SearchUsers(ctx, q, first(topUsers))
 	if err != nil {
 		return err

@@ -368,6 +368,19 @@ func TestSearchTop(t *testing.T) {
 	}
 	// top's cursor pages the videos of type=videos too.
 	expect(t, e.search("", "q", "dance", "type", "videos", "cursor", res.str("pagination.nextCursor")), 200, "")
+
+	// top's few users, tags and sounds are similar names only when nothing matches by prefix.
+	e.register("marko1")
+	e.register("markus")
+	if got := strings.Join(e.search("", "q", "marko").names("users", "username"), ","); got != "marko1" {
+		t.Fatalf("top marko: %s", got)
+	}
+	if got := strings.Join(e.search("", "q", "marko", "type", "users").names("users", "username"), ","); got != "marko1,markus" {
+		t.Fatalf("users marko: %s", got)
+	}
+	if got := strings.Join(e.search("", "q", "mrkus").names("users", "username"), ","); got != "markus" {
+		t.Fatalf("top mrkus: %s", got)
+	}
 }
 
 func TestSearchPaging(t *testing.T) {

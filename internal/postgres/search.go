@@ -276,6 +276,16 @@ func prefixSearch(query string) bool {
 	return len(words) > 0 && utf8.RuneCountInString(words[len(words)-1]) >= prefixMinRunes
 }
 
+// fuzzyBelow is the number of prefix matches left after the cursor under which a page looks
+// for similar names too: the page's size (the page reaches past the prefix matches), or 1
+// for a preview (only when nothing matches by prefix).
+func fuzzyBelow(p tiktok.SearchPage) int32 {
+	if p.Preview {
+		return 1
+	}
+	return int32(p.Limit)
+}
+
 // searchKeyset returns the (score, id) bound a page's query starts below.
 func searchKeyset(p tiktok.SearchPage) (float64, int64) {
 	if p.After == (tiktok.SearchKey{}) {
@@ -356,7 +366,7 @@ func (s *Store) SearchUsers(ctx context.Context, query string, p tiktok.SearchPa
 	score, id := searchKeyset(p)
 	rows, err := s.q.SearchUsersRanked(ctx, db.SearchUsersRankedParams{
 		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.userCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.userCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", translate(err))
@@ -386,7 +396,7 @@ func (s *Store) SearchHashtags(ctx context.Context, query string, p tiktok.Searc
 	score, id := searchKeyset(p)
 	rows, err := s.q.SearchHashtagsRanked(ctx, db.SearchHashtagsRankedParams{
 		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search hashtags: %w", translate(err))
@@ -412,7 +422,7 @@ func (s *Store) SearchSounds(ctx context.Context, query string, p tiktok.SearchP
 	score, id := searchKeyset(p)
 	rows, err := s.q.SearchSoundsRanked(ctx, db.SearchSoundsRankedParams{
 		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search sounds: %w", translate(err))

@@ -11,10 +11,13 @@ type SearchKey struct {
 }
 
 // SearchPage asks for up to Limit results after After, as seen by Viewer (0: anonymous).
+// A Preview (the few users, tags and sounds of a "top" search) looks for similar names
+// (typos) only when no name matches exactly or by prefix.
 type SearchPage struct {
-	Viewer int64
-	After  SearchKey
-	Limit  int
+	Viewer  int64
+	After   SearchKey
+	Limit   int
+	Preview bool
 }
 
 // Ranked is a search result with the score it was ranked by.

@@ -131,21 +131,22 @@ pre_scored AS MATERIALIZED (
 ),
 -- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 -- match, so trigram matches are looked for only when this page reaches past the prefix
--- matches: when fewer than @lim of those remain after the cursor.
+-- matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
+-- nothing matches by prefix) of those remain after the cursor.
 fuzzy AS MATERIALIZED (
     SELECT u.id, max(f.closeness) + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
     FROM (
         (SELECT t.id, 16 * similarity(lower(t.username), @query::text)::float8 AS closeness
          FROM users t
          WHERE @fuzzy::boolean
-          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @lim
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @fuzzy_below::int
            AND lower(t.username) % @query::text
          LIMIT @fuzzy_cap::int)
         UNION ALL
         (SELECT t.id, 16 * strict_word_similarity(@query::text, lower(t.name))::float8
          FROM users t
          WHERE @fuzzy::boolean
-          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @lim
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @fuzzy_below::int
            AND lower(t.name) %> @query::text
          LIMIT @fuzzy_cap::int)
     ) f
@@ -192,14 +193,15 @@ pre_scored AS MATERIALIZED (
 ),
 -- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 -- match, so trigram matches are looked for only when this page reaches past the prefix
--- matches: when fewer than @lim of those remain after the cursor.
+-- matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
+-- nothing matches by prefix) of those remain after the cursor.
 fuzzy AS MATERIALIZED (
     SELECT h.id, max(f.closeness) + ln(1 + h.video_count::float8) / ln(2::float8) AS score
     FROM (
         SELECT t.id, 16 * greatest(similarity(t.name, @query::text), word_similarity(@query::text, t.name))::float8 AS closeness
         FROM hashtags t
         WHERE @fuzzy::boolean
-          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @lim
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @fuzzy_below::int
           AND (t.name % @query::text OR t.name %> @query::text)
         LIMIT @fuzzy_cap::int
     ) f
@@ -242,14 +244,15 @@ pre_scored AS MATERIALIZED (
 ),
 -- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 -- match, so trigram matches are looked for only when this page reaches past the prefix
--- matches: when fewer than @lim of those remain after the cursor.
+-- matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
+-- nothing matches by prefix) of those remain after the cursor.
 fuzzy AS MATERIALIZED (
     SELECT s.id, max(f.closeness) + ln(1 + s.video_count::float8) / ln(2::float8) AS score
     FROM (
         SELECT t.id, 16 * greatest(similarity(t.name_key, @query::text), word_similarity(@query::text, t.name_key))::float8 AS closeness
         FROM sounds t
         WHERE @fuzzy::boolean
-          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @lim
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < (@after_score::float8, @after_id::bigint)) < @fuzzy_below::int
           AND (t.name_key % @query::text OR t.name_key %> @query::text)
         LIMIT @fuzzy_cap::int
     ) f

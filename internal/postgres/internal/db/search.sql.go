@@ -55,9 +55,9 @@ fuzzy AS MATERIALIZED (
         SELECT t.id, 16 * greatest(similarity(t.name, $4::text), word_similarity($4::text, t.name))::float8 AS closeness
         FROM hashtags t
         WHERE $8::boolean
-          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($1::float8, $2::bigint)) < $3
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($1::float8, $2::bigint)) < $9::int
           AND (t.name % $4::text OR t.name %> $4::text)
-        LIMIT $9::int
+        LIMIT $10::int
     ) f
     JOIN hashtags h ON h.id = f.id
     WHERE search_visible('hashtag', h.id, NULL, $7::bigint)
@@ -87,6 +87,7 @@ type SearchHashtagsRankedParams struct {
 	Cap        int32
 	ViewerID   int64
 	Fuzzy      bool
+	FuzzyBelow int32
 	FuzzyCap   int32
 }
 
@@ -105,7 +106,8 @@ type SearchHashtagsRankedRow struct {
 // users with log2(1 + videos).
 // A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 // match, so trigram matches are looked for only when this page reaches past the prefix
-// matches: when fewer than @lim of those remain after the cursor.
+// matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
+// nothing matches by prefix) of those remain after the cursor.
 func (q *Queries) SearchHashtagsRanked(ctx context.Context, arg SearchHashtagsRankedParams) ([]SearchHashtagsRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchHashtagsRanked,
 		arg.AfterScore,
@@ -116,6 +118,7 @@ func (q *Queries) SearchHashtagsRanked(ctx context.Context, arg SearchHashtagsRa
 		arg.Cap,
 		arg.ViewerID,
 		arg.Fuzzy,
+		arg.FuzzyBelow,
 		arg.FuzzyCap,
 	)
 	if err != nil {
@@ -164,9 +167,9 @@ fuzzy AS MATERIALIZED (
         SELECT t.id, 16 * greatest(similarity(t.name_key, $4::text), word_similarity($4::text, t.name_key))::float8 AS closeness
         FROM sounds t
         WHERE $8::boolean
-          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($1::float8, $2::bigint)) < $3
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($1::float8, $2::bigint)) < $9::int
           AND (t.name_key % $4::text OR t.name_key %> $4::text)
-        LIMIT $9::int
+        LIMIT $10::int
     ) f
     JOIN sounds s ON s.id = f.id
     WHERE search_visible('sound', s.id, NULL, $7::bigint)
@@ -196,6 +199,7 @@ type SearchSoundsRankedParams struct {
 	Cap        int32
 	ViewerID   int64
 	Fuzzy      bool
+	FuzzyBelow int32
 	FuzzyCap   int32
 }
 
@@ -211,7 +215,8 @@ type SearchSoundsRankedRow struct {
 // sounds_name_trgm_idx; score with log2(1 + the videos using the sound).
 // A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 // match, so trigram matches are looked for only when this page reaches past the prefix
-// matches: when fewer than @lim of those remain after the cursor.
+// matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
+// nothing matches by prefix) of those remain after the cursor.
 func (q *Queries) SearchSoundsRanked(ctx context.Context, arg SearchSoundsRankedParams) ([]SearchSoundsRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchSoundsRanked,
 		arg.AfterScore,
@@ -222,6 +227,7 @@ func (q *Queries) SearchSoundsRanked(ctx context.Context, arg SearchSoundsRanked
 		arg.Cap,
 		arg.ViewerID,
 		arg.Fuzzy,
+		arg.FuzzyBelow,
 		arg.FuzzyCap,
 	)
 	if err != nil {
@@ -383,16 +389,16 @@ fuzzy AS MATERIALIZED (
         (SELECT t.id, 16 * similarity(lower(t.username), $5::text)::float8 AS closeness
          FROM users t
          WHERE $8::boolean
-          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($2::float8, $3::bigint)) < $4
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($2::float8, $3::bigint)) < $9::int
            AND lower(t.username) % $5::text
-         LIMIT $9::int)
+         LIMIT $10::int)
         UNION ALL
         (SELECT t.id, 16 * strict_word_similarity($5::text, lower(t.name))::float8
          FROM users t
          WHERE $8::boolean
-          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($2::float8, $3::bigint)) < $4
+          AND (SELECT count(*) FROM pre_scored p WHERE (p.score, p.id) < ($2::float8, $3::bigint)) < $9::int
            AND lower(t.name) %> $5::text
-         LIMIT $9::int)
+         LIMIT $10::int)
     ) f
     JOIN users u ON u.id = f.id
     WHERE search_visible('user', u.id, u.id, $1::bigint)
@@ -424,6 +430,7 @@ type SearchUsersRankedParams struct {
 	QueryEnd   string
 	Cap        int32
 	Fuzzy      bool
+	FuzzyBelow int32
 	FuzzyCap   int32
 }
 
@@ -450,7 +457,8 @@ type SearchUsersRankedRow struct {
 // weigh as much as 2^16 times the followers.
 // A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 // match, so trigram matches are looked for only when this page reaches past the prefix
-// matches: when fewer than @lim of those remain after the cursor.
+// matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
+// nothing matches by prefix) of those remain after the cursor.
 func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedParams) ([]SearchUsersRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchUsersRanked,
 		arg.ViewerID,
@@ -461,6 +469,7 @@ func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedPa
 		arg.QueryEnd,
 		arg.Cap,
 		arg.Fuzzy,
+		arg.FuzzyBelow,
 		arg.FuzzyCap,
 	)
 	if err != nil {
