@@ -27,6 +27,13 @@ var hotQueries = map[string]string{
 	"CreateComment":       db.CreateComment,
 	"GetComment":          db.GetComment,
 	"AddVideoViews":       db.AddVideoViews,
+	// search (search.go says which query serves which request)
+	"SearchVideosSelective": db.SearchVideosSelective,
+	"SearchVideosCommon":    db.SearchVideosCommon,
+	"SearchUsersRanked":     db.SearchUsersRanked,
+	"SearchHashtagsRanked":  db.SearchHashtagsRanked,
+	"SearchSoundsRanked":    db.SearchSoundsRanked,
+	"SearchSuggest":         db.SearchSuggest,
 }
 
 // QueryText returns the SQL of the named sqlc query ("ListVideos") as the Store sends it,
