@@ -202,10 +202,11 @@ func translate(err error) error {
 			}
 		case "57P01", "57P02", "57P03", "53300":
 			return unavailable(err)
-		case "42P01":
+		case "42P01", "42703", "42883":
 			// The queries are checked against the schema when they are generated, so a missing
-			// table means the migrations have not run yet: serve applies them in the background
-			// when the database was unreachable at start.
+			// table, column or function means the migrations have not run yet, or not all of
+			// them: serve applies them in the background when the database was unreachable at
+			// start, and requests arrive meanwhile.
 			return unavailable(err)
 		}
 		return err
