@@ -54,9 +54,9 @@ type searchTuning struct {
 // defaultSearchTuning is measured at a million videos (docs/design.md, "Search"): each
 // route costs at most about 1.5 ms of database time per page.
 var defaultSearchTuning = searchTuning{
-	selectiveCandidates: 200,
-	commonCandidates:    100,
-	commonScan:          3000,
+	selectiveCandidates: 100,
+	commonCandidates:    60,
+	commonScan:          2500,
 	commonShare:         0.004,
 	statsTTL:            5 * time.Minute,
 	userCap:             50,
