@@ -94,15 +94,14 @@ WHERE s.schemaname = current_schema() AND s.tablename = 'videos' AND s.attname =
 
 -- name: SearchUsersRanked :many
 -- Users by username or name (@query lower case; [@query, @query_end) its prefix range).
--- Candidates: the exact username (users_username_lower_key), at most @cap usernames and
--- names starting with the query (ranges over users_username_prefix_idx and
--- users_name_prefix_idx) and, at most @fuzzy_cap of each, — for a query of 3 characters or
--- more (@fuzzy), and only when those did not already fill @cap, since trigram matches rank
--- below them anyway — similar
--- usernames (% on users_username_trgm_idx) and names holding a word similar to the query
--- (%> on users_name_trgm_idx, scored by strict_word_similarity, which keeps to whole
--- words). Trigram searches are the costly part: their GIN scan reads the posting lists of
--- every trigram of the query.
+-- Candidates: the exact username (an equality on lower(username)), at most @cap usernames
+-- and at most @cap names starting with the query (ranges over users_username_prefix_idx and
+-- users_name_prefix_idx), and, for a query of 3 characters or more (@fuzzy) and only when
+-- the page needs them (below), at most @fuzzy_cap similar usernames (% on
+-- users_username_trgm_idx) and @fuzzy_cap names holding a word similar to the query (%> on
+-- users_name_trgm_idx, scored by strict_word_similarity, which keeps to whole words).
+-- Trigram searches are the costly part: their GIN scan reads the posting list of every
+-- trigram of the query, and each candidate is rechecked on its row.
 --
 -- score = 64 × tier (2: the whole username or name, 1: a prefix of one, 0: a trigram
 -- match) + 16 × closeness (the share of the name the prefix covers, or the similarity)
