@@ -192,16 +192,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 	ctx, rd := r.Context(), s.renderer(r)
 	var out searchResultJSON
 	switch typ {
-	case searchTop:
-		if tag == "" { // the first page leads with the best users, tags and sounds
-			if err := s.searchTopLists(ctx, r, q, &out); err != nil {
-				return err
-			}
-		} else {
-			out.Users, out.Hashtags, out.Sounds = &[]userJSON{}, &[]hashtagResultJSON{}, &[]soundResultJSON{}
-		}
-		fallthrough
-	case searchVideos:
+	case searchTop, searchVideos:
 		p := searchPage(r, limit, after)
 		videos, rt, err := s.store.SearchVideos(ctx, q, route, p)
 		if err != nil {
@@ -213,6 +204,15 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 			list[i] = rd.video(v.Item)
 		}
 		out.Videos, out.Pagination = &list, pg
+		if typ == searchTop {
+			if tag == "" { // the first page leads with the best users, tags and sounds
+				if err := s.searchTopLists(ctx, r, q, len(videos), &out); err != nil {
+					return err
+				}
+			} else {
+				out.Users, out.Hashtags, out.Sounds = &[]userJSON{}, &[]hashtagResultJSON{}, &[]soundResultJSON{}
+			}
+		}
 	case searchUsers:
 		p := searchPage(r, limit, after)
 		users, err := s.store.SearchUsers(ctx, q, p)
@@ -246,18 +246,26 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 }
 
 // searchTopLists fills the users, hashtags and sounds of a first type=top page: the few
-// best of each.
-func (s *Server) searchTopLists(ctx context.Context, r *http.Request, q string, out *searchResultJSON) error {
-	first := func(n int) tiktok.SearchPage { return tiktok.SearchPage{Viewer: viewerID(r), Limit: n, Preview: true} }
-	users, err := s.store.SearchUsers(ctx, q, first(topUsers))
-	if err != nil {
-		return err
+// best exact and prefix matches of each, and similar names (typos: "chrlie") only when
+// nothing at all matched, videos included — trigram searches cost several times the rest.
+func (s *Server) searchTopLists(ctx context.Context, r *http.Request, q string, videos int, out *searchResultJSON) error {
+	lists := func(exactOnly bool) (users []tiktok.Ranked[tiktok.User], tags []tiktok.Ranked[tiktok.HashtagResult], sounds []tiktok.Ranked[tiktok.SoundResult], err error) {
+		first := func(n int) tiktok.SearchPage {
+			return tiktok.SearchPage{Viewer: viewerID(r), Limit: n, ExactOnly: exactOnly}
+		}
+		if users, err = s.store.SearchUsers(ctx, q, first(topUsers)); err != nil {
+			return
+		}
+		if tags, err = s.store.SearchHashtags(ctx, q, first(topHashtags)); err != nil {
+			return
+		}
+		sounds, err = s.store.SearchSounds(ctx, q, first(topSounds))
+		return
 	}
-	tags, err := s.store.SearchHashtags(ctx, q, first(topHashtags))
-	if err != nil {
-		return err
+	users, tags, sounds, err := lists(true)
+	if err == nil && videos == 0 && len(users) == 0 && len(tags) == 0 && len(sounds) == 0 {
+		users, tags, sounds, err = lists(false)
 	}
-	sounds, err := s.store.SearchSounds(ctx, q, first(topSounds))
 	if err != nil {
 		return err
 	}

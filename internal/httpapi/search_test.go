@@ -369,17 +369,27 @@ func TestSearchTop(t *testing.T) {
 	// top's cursor pages the videos of type=videos too.
 	expect(t, e.search("", "q", "dance", "type", "videos", "cursor", res.str("pagination.nextCursor")), 200, "")
 
-	// top's few users, tags and sounds are similar names only when nothing matches by prefix.
+	// top's few users, tags and sounds are similar names (typos) only when nothing at all
+	// matches, videos included.
 	e.register("marko1")
 	e.register("markus")
+	e.exec(`INSERT INTO hashtags (name, video_count) VALUES ('markets', 5)`)
 	if got := strings.Join(e.search("", "q", "marko").names("users", "username"), ","); got != "marko1" {
 		t.Fatalf("top marko: %s", got)
 	}
 	if got := strings.Join(e.search("", "q", "marko", "type", "users").names("users", "username"), ","); got != "marko1,markus" {
 		t.Fatalf("users marko: %s", got)
 	}
-	if got := strings.Join(e.search("", "q", "mrkus").names("users", "username"), ","); got != "markus" {
-		t.Fatalf("top mrkus: %s", got)
+	res = e.search("", "q", "mrkus")
+	if got := strings.Join(res.names("users", "username"), ","); got != "markus" || len(res.items("videos")) != 0 {
+		t.Fatalf("top mrkus: %s", res.raw)
+	}
+	e.video(u, "a video about mrkus")
+	if res := e.search("", "q", "mrkus"); len(res.items("users")) != 0 || len(res.items("videos")) != 1 {
+		t.Fatalf("top mrkus with a video: %s", res.raw)
+	}
+	if got := strings.Join(e.search("", "q", "markest").names("hashtags", "name"), ","); got != "markets" {
+		t.Fatalf("top markest: %s", got)
 	}
 }
 

@@ -277,11 +277,11 @@ func prefixSearch(query string) bool {
 }
 
 // fuzzyBelow is the number of prefix matches left after the cursor under which a page looks
-// for similar names too: the page's size (the page reaches past the prefix matches), or 1
-// for a preview (only when nothing matches by prefix).
+// for similar names too: the page's size (the page reaches past the prefix matches), or 0
+// (never) when only exact and prefix matches are asked for.
 func fuzzyBelow(p tiktok.SearchPage) int32 {
-	if p.Preview {
-		return 1
+	if p.ExactOnly {
+		return 0
 	}
 	return int32(p.Limit)
 }

@@ -11,13 +11,14 @@ type SearchKey struct {
 }
 
 // SearchPage asks for up to Limit results after After, as seen by Viewer (0: anonymous).
-// A Preview (the few users, tags and sounds of a "top" search) looks for similar names
-// (typos) only when no name matches exactly or by prefix.
+// ExactOnly leaves out similar names (typos) from a user, hashtag or sound search: only
+// exact and prefix matches (the cheap part, for the few users, tags and sounds of a "top"
+// search).
 type SearchPage struct {
-	Viewer  int64
-	After   SearchKey
-	Limit   int
-	Preview bool
+	Viewer    int64
+	After     SearchKey
+	Limit     int
+	ExactOnly bool
 }
 
 // Ranked is a search result with the score it was ranked by.

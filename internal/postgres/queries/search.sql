@@ -130,8 +130,8 @@ pre_scored AS MATERIALIZED (
 ),
 -- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 -- match, so trigram matches are looked for only when this page reaches past the prefix
--- matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
--- nothing matches by prefix) of those remain after the cursor.
+-- matches: when fewer than @fuzzy_below (the page's size; 0: never) of those remain after
+-- the cursor.
 fuzzy AS MATERIALIZED (
     SELECT u.id, max(f.closeness) + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
     FROM (
@@ -192,8 +192,8 @@ pre_scored AS MATERIALIZED (
 ),
 -- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 -- match, so trigram matches are looked for only when this page reaches past the prefix
--- matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
--- nothing matches by prefix) of those remain after the cursor.
+-- matches: when fewer than @fuzzy_below (the page's size; 0: never) of those remain after
+-- the cursor.
 fuzzy AS MATERIALIZED (
     SELECT h.id, max(f.closeness) + ln(1 + h.video_count::float8) / ln(2::float8) AS score
     FROM (
@@ -243,8 +243,8 @@ pre_scored AS MATERIALIZED (
 ),
 -- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 -- match, so trigram matches are looked for only when this page reaches past the prefix
--- matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
--- nothing matches by prefix) of those remain after the cursor.
+-- matches: when fewer than @fuzzy_below (the page's size; 0: never) of those remain after
+-- the cursor.
 fuzzy AS MATERIALIZED (
     SELECT s.id, max(f.closeness) + ln(1 + s.video_count::float8) / ln(2::float8) AS score
     FROM (

@@ -106,8 +106,8 @@ type SearchHashtagsRankedRow struct {
 // users with log2(1 + videos).
 // A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 // match, so trigram matches are looked for only when this page reaches past the prefix
-// matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
-// nothing matches by prefix) of those remain after the cursor.
+// matches: when fewer than @fuzzy_below (the page's size; 0: never) of those remain after
+// the cursor.
 func (q *Queries) SearchHashtagsRanked(ctx context.Context, arg SearchHashtagsRankedParams) ([]SearchHashtagsRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchHashtagsRanked,
 		arg.AfterScore,
@@ -215,8 +215,8 @@ type SearchSoundsRankedRow struct {
 // sounds_name_trgm_idx; score with log2(1 + the videos using the sound).
 // A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 // match, so trigram matches are looked for only when this page reaches past the prefix
-// matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
-// nothing matches by prefix) of those remain after the cursor.
+// matches: when fewer than @fuzzy_below (the page's size; 0: never) of those remain after
+// the cursor.
 func (q *Queries) SearchSoundsRanked(ctx context.Context, arg SearchSoundsRankedParams) ([]SearchSoundsRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchSoundsRanked,
 		arg.AfterScore,
@@ -456,8 +456,8 @@ type SearchUsersRankedRow struct {
 // weigh as much as 2^16 times the followers.
 // A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
 // match, so trigram matches are looked for only when this page reaches past the prefix
-// matches: when fewer than @fuzzy_below (the page's size, or 1 for a preview: only when
-// nothing matches by prefix) of those remain after the cursor.
+// matches: when fewer than @fuzzy_below (the page's size; 0: never) of those remain after
+// the cursor.
 func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedParams) ([]SearchUsersRankedRow, error) {
 	rows, err := q.db.Query(ctx, SearchUsersRanked,
 		arg.ViewerID,
