@@ -64,3 +64,21 @@ func TestPrefixSearch(t *testing.T) {
 		}
 	}
 }
+
+// FuzzEstimateShare checks that the routing estimate of any query is a share in [0, 1] and
+// that a prefix search is asked for only when the query ends in a letter or digit.
+func FuzzEstimateShare(f *testing.F) {
+	st := newLexemeStats([]string{"dance", "dancer", "funny", "or"}, []float64{0.1, 0.01, 0.04, 0.2, 0.01, 0.2, 0})
+	for _, s := range []string{"dance", `"funny dance" -cat or dan`, "-", `"`, "or or", "日本語 😀", "a\u0301", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		prefix := prefixSearch(q)
+		if share := estimateShare(st, q, prefix); share < 0 || share > 1 || math.IsNaN(share) {
+			t.Fatalf("%q: share %v", q, share)
+		}
+		if prefix && len(lexemes(q)) == 0 {
+			t.Fatalf("%q: prefix search without a word", q)
+		}
+	})
+}
