@@ -26,13 +26,6 @@ func (e *env) feedVideo(user int64, ago time.Duration, views int64) int64 {
 	return id
 }
 
-func (e *env) exec(sql string, args ...any) {
-	e.t.Helper()
-	if _, err := e.pool.Exec(context.Background(), sql, args...); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
 // feedPage is one page of GET /api/videos/for-you.
 type feedPage struct {
 	ids, creators []int64

@@ -60,6 +60,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("GET /api/sounds/{id}", s.handleSoundGet)
 	public("GET /api/sounds/{id}/videos", s.handleSoundVideos)
 
+	public("GET /api/search", s.handleSearch)
+	public("GET /api/search/suggest", s.handleSuggest)
+
 	public("GET /api/comments", s.handleCommentList)
 	auth("POST /api/comments", s.handleCommentCreate)
 	public("GET /api/comments/{id}", s.handleCommentGet)

@@ -82,6 +82,18 @@ type StorageObjects interface {
 	PutStorageObject(ctx context.Context, bucket, path string, o tiktok.StorageObject) error
 }
 
+// Search is what the search routes need. Results come ranked, with their scores (the
+// keyset of the next page's cursor). A first page passes a zero SearchPage.After.
+type Search interface {
+	// SearchVideos also returns the route its candidates came by (route is RouteAuto on a
+	// first page, then the cursor's), so that every page ranks the same candidates.
+	SearchVideos(ctx context.Context, query string, route tiktok.VideoSearchRoute, p tiktok.SearchPage) ([]tiktok.Ranked[tiktok.Video], tiktok.VideoSearchRoute, error)
+	SearchUsers(ctx context.Context, query string, p tiktok.SearchPage) ([]tiktok.Ranked[tiktok.User], error)
+	SearchHashtags(ctx context.Context, query string, p tiktok.SearchPage) ([]tiktok.Ranked[tiktok.HashtagResult], error)
+	SearchSounds(ctx context.Context, query string, p tiktok.SearchPage) ([]tiktok.Ranked[tiktok.SoundResult], error)
+	Suggest(ctx context.Context, query string, viewer int64, limit int) ([]tiktok.Suggestion, error)
+}
+
 // ViewRecorder adds counted views to videos (video id → views), as the view counter
 // flushes them.
 type ViewRecorder interface {
@@ -104,6 +116,7 @@ type Store interface {
 	Hashtags
 	Sounds
 	StorageObjects
+	Search
 	ViewRecorder
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error

@@ -398,6 +398,28 @@ func TestUnavailableWhileMigrating(t *testing.T) {
 	}
 }
 
+// TestUnavailableDuringMigration: while serve migrates in the background, a query may find
+// its table but not yet a column or function a later migration adds (here: search's
+// search_visible of 00008, a column of 00006): unavailable, as for a missing table, not a 500.
+func TestUnavailableDuringMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := newStore(t)
+	exec(t, pool, "DROP FUNCTION search_visible(text, bigint, bigint, bigint)")
+	exec(t, pool, "ALTER TABLE sounds RENAME COLUMN video_count TO not_yet")
+	_, err := s.SearchHashtags(ctx, "dance", tiktok.SearchPage{Limit: 10})
+	wantError(t, err, tiktok.CodeUnavailable, "Service temporarily unavailable", nil)
+	if pgErr := pgError(err); pgErr == nil || pgErr.Code != "42883" {
+		t.Errorf("cause %v, want SQLSTATE 42883 (undefined function)", err)
+	}
+	exec(t, pool, "CREATE FUNCTION search_visible(text, bigint, bigint, bigint) RETURNS boolean LANGUAGE sql AS 'SELECT true'")
+	_, err = s.SearchSounds(ctx, "dance", tiktok.SearchPage{Limit: 10})
+	wantError(t, err, tiktok.CodeUnavailable, "Service temporarily unavailable", nil)
+	if pgErr := pgError(err); pgErr == nil || pgErr.Code != "42703" {
+		t.Errorf("cause %v, want SQLSTATE 42703 (undefined column)", err)
+	}
+}
+
 // TestUnavailableWhenConnectionTerminated: a server connection terminated while a
 // statement runs on it (an administrator, a failover, a restart) fails that call with
 // unavailable and commits nothing; the pool then replaces the connection, so the next

@@ -145,13 +145,14 @@ func MigrationStatus(ctx context.Context, pool *pgxpool.Pool, out io.Writer) err
 
 // Store runs the service's queries. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
+	pool   *pgxpool.Pool
+	q      *db.Queries
+	search searchState // search.go
 }
 
 // NewStore returns a Store using pool.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, q: db.New(pool)}
+	return &Store{pool: pool, q: db.New(pool), search: searchState{tuning: defaultSearchTuning}}
 }
 
 // Ping reports whether the database answers.

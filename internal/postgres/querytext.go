@@ -34,6 +34,13 @@ var hotQueries = map[string]string{
 	"VideosByIDs":            db.VideosByIDs,
 	"SoundByID":              db.SoundByID,
 	"ListSoundVideos":        db.ListSoundVideos,
+	// search (search.go says which query serves which request)
+	"SearchVideosSelective": db.SearchVideosSelective,
+	"SearchVideosCommon":    db.SearchVideosCommon,
+	"SearchUsersRanked":     db.SearchUsersRanked,
+	"SearchHashtagsRanked":  db.SearchHashtagsRanked,
+	"SearchSoundsRanked":    db.SearchSoundsRanked,
+	"SearchSuggest":         db.SearchSuggest,
 }
 
 // QueryText returns the SQL of the named sqlc query ("ListVideos") as the Store sends it,
