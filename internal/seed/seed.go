@@ -1,7 +1,8 @@
 // Package seed fills the database with demo data: users user1 … userN sharing one
 // password, videos whose files are real sample clips stored through package media,
-// comments, likes and follows, with realistic text from gofakeit. The same seed gives the
-// same data; any volume is inserted with COPY in one transaction.
+// comments, likes and follows, with realistic text from gofakeit, and the hashtags and
+// sounds of the videos with a realistic skew. The same seed gives the same data; any volume
+// is inserted with COPY in one transaction.
 package seed
 
 import (
@@ -28,6 +29,7 @@ type Summary struct {
 	Skipped bool // IfEmpty was set and the database had users: nothing was done
 
 	Users, Videos, Comments, VideoLikes, CommentLikes, Follows int
+	Hashtags, VideoHashtags, Sounds                            int // distinct tags, tags on videos, distinct sounds
 
 	FilesStored  int // media files stored: a clip and a thumbnail per media copy
 	FilesRemoved int // media files of the wiped data deleted by Reset
@@ -39,13 +41,14 @@ func (s Summary) String() string {
 	if s.Skipped {
 		return "database not empty, skipping seed"
 	}
-	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows; %d media files stored, %d removed; %s",
-		s.Users, s.Videos, s.Comments, s.VideoLikes, s.CommentLikes, s.Follows,
+	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows, %d hashtags (%d on videos), %d sounds; %d media files stored, %d removed; %s",
+		s.Users, s.Videos, s.Comments, s.VideoLikes, s.CommentLikes, s.Follows, s.Hashtags, s.VideoHashtags, s.Sounds,
 		s.FilesStored, s.FilesRemoved, s.Elapsed.Round(time.Millisecond))
 }
 
-// tables are the tables Run fills, and Reset wipes.
-const tables = "users, videos, comments, video_likes, comment_likes, follows"
+// tables are the tables Run fills, and Reset wipes (with CASCADE: also the tables that
+// refer to them, such as video_hashtags, impressions and interests).
+const tables = "users, videos, comments, video_likes, comment_likes, follows, hashtags, sounds"
 
 // progressMin is the smallest table for which Run reports progress every 10%.
 const progressMin = 50_000
@@ -57,8 +60,9 @@ const mediaWorkers = 8
 // to out. Every user gets passwordHash (a bcrypt hash; hash once, not per user).
 //
 // On a database that has users, Run returns a Summary with Skipped set when opts.IfEmpty
-// is set, wipes the six tables first (TRUNCATE … RESTART IDENTITY CASCADE) when
-// opts.Reset is set, and otherwise returns ErrNotEmpty without changing anything. After a
+// is set, wipes the tables first (TRUNCATE … RESTART IDENTITY CASCADE) when opts.Reset is
+// set, and otherwise returns ErrNotEmpty without changing anything. Hashtags and sounds
+// left by deleted users' videos (a database without users may have them) are reused. After a
 // reset commits, the media files the wiped rows owned (videos.video_media and
 // thumbnail_media, users.avatar_media) are deleted from store; a failure to delete one is
 // reported on out, not returned, since the data is already committed.
@@ -70,10 +74,15 @@ const mediaWorkers = 8
 // NULL: they do not own the files, so deleting such a video leaves the shared files in
 // place. Every seeded URL therefore serves a real file.
 //
-// Counters (like_count, follower_count, …) are normally kept by the schema's triggers,
-// row by row; Run switches those triggers off inside its transaction and sets every
-// counter from a COUNT of its rows at the end (see pauseCounters), which makes large runs
-// fast. If Run fails, the transaction is rolled back and the files it stored are
+// Hashtags: every video's tags are tiktok.Hashtags of its caption, its sound the one whose
+// name_key is tiktok.SoundKey of its audio name, as the store derives them for a posted
+// video.
+//
+// Counters (like_count, follower_count, a hashtag's video_count, …) are normally kept by
+// the schema's triggers, row by row; Run switches those triggers off inside its
+// transaction and sets every counter from a COUNT of its rows at the end (see
+// pauseCounters), which makes large runs fast; the recount also sets the hashtags' trend
+// scores from their videos' creation times. If Run fails, the transaction is rolled back and the files it stored are
 // deleted, so a failure leaves nothing behind.
 func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordHash string, opts Options, out io.Writer) (Summary, error) {
 	start := time.Now()
@@ -164,6 +173,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 	sum := Summary{
 		Users: len(d.users), Videos: len(d.videos), Comments: len(d.comments),
 		VideoLikes: len(d.videoLikes), CommentLikes: len(d.commentLikes), Follows: len(d.follows),
+		Hashtags: len(d.hashtags), VideoHashtags: d.tagUses, Sounds: len(d.sounds),
 		FilesStored: len(stored),
 	}
 	n, err := deleteFiles(cleanupCtx, store, wiped)
@@ -296,7 +306,12 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 		return err
 	}
 
-	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "video_media", "thumbnail_media", "views", "created_at", "updated_at"},
+	soundIDs, err := upsertNames(ctx, tx, out, "sounds", d.sounds)
+	if err != nil {
+		return err
+	}
+
+	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "video_media", "thumbnail_media", "views", "created_at", "updated_at"},
 		len(d.videos), func(i int) []any {
 			v := d.videos[i]
 			f := files[i%len(files)]
@@ -304,12 +319,29 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 			if i < len(files) {
 				owned, ownedThumb = f.video, f.thumbnail
 			}
-			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, owned, ownedThumb, v.views, v.at, v.at}
+			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, soundIDs[v.sound], owned, ownedThumb, v.views, v.at, v.at}
 		})
 	if err != nil {
 		return err
 	}
 	videoIDs, err := ids(ctx, tx, "videos", len(d.videos))
+	if err != nil {
+		return err
+	}
+
+	tagIDs, err := upsertNames(ctx, tx, out, "hashtags", d.hashtags)
+	if err != nil {
+		return err
+	}
+	tagged := make([][2]int, 0, d.tagUses) // (video, tag) indexes
+	for i, v := range d.videos {
+		for _, t := range v.tags {
+			tagged = append(tagged, [2]int{i, t})
+		}
+	}
+	err = copyRows(ctx, tx, out, "video_hashtags", []string{"video_id", "hashtag_id"}, len(tagged), func(i int) []any {
+		return []any{videoIDs[tagged[i][0]], tagIDs[tagged[i][1]]}
+	})
 	if err != nil {
 		return err
 	}
@@ -371,6 +403,55 @@ func copyRows(ctx context.Context, tx pgx.Tx, out io.Writer, table string, cols 
 	}
 	fmt.Fprintf(out, "seed: %d %s (%s)\n", n, table, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// upsertNames inserts the hashtags or sounds that do not exist yet, in order (so after a
+// reset their ids follow the order of first use), and returns the id of each one. A
+// hashtag is keyed by its name, a sound by its name_key; an existing row keeps its name.
+func upsertNames(ctx context.Context, tx pgx.Tx, out io.Writer, table string, rows []named) ([]int64, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	start := time.Now()
+	names, keys, ats := make([]string, len(rows)), make([]string, len(rows)), make([]time.Time, len(rows))
+	for i, r := range rows {
+		names[i], keys[i], ats[i] = r.name, r.key, r.at
+	}
+	var insert, lookup string
+	args := []any{names, ats}
+	switch table {
+	case "hashtags":
+		insert = `INSERT INTO hashtags (name, created_at)
+			SELECT n, at FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS r(n, at, i) ORDER BY i
+			ON CONFLICT (name) DO NOTHING`
+		lookup = `SELECT h.id FROM unnest($1::text[]) WITH ORDINALITY AS r(n, i) JOIN hashtags h ON h.name = r.n ORDER BY r.i`
+	case "sounds":
+		insert = `INSERT INTO sounds (name, name_key, created_at)
+			SELECT n, k, at FROM unnest($1::text[], $2::timestamptz[], $3::text[]) WITH ORDINALITY AS r(n, at, k, i) ORDER BY i
+			ON CONFLICT (name_key) DO NOTHING`
+		lookup = `SELECT s.id FROM unnest($1::text[]) WITH ORDINALITY AS r(k, i) JOIN sounds s ON s.name_key = r.k ORDER BY r.i`
+		args = append(args, keys)
+	default:
+		return nil, fmt.Errorf("seed: upsert into %s", table)
+	}
+	tag, err := tx.Exec(ctx, insert, args...)
+	if err != nil {
+		return nil, fmt.Errorf("seed: insert %s: %w", table, err)
+	}
+	key := names
+	if table == "sounds" {
+		key = keys
+	}
+	rs, _ := tx.Query(ctx, lookup, key)
+	got, err := pgx.CollectRows(rs, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("seed: read %s ids: %w", table, err)
+	}
+	if len(got) != len(rows) {
+		return nil, fmt.Errorf("seed: found %d of the %d %s inserted", len(got), len(rows), table)
+	}
+	fmt.Fprintf(out, "seed: %d %s, %d of them new (%s)\n", len(rows), table, tag.RowsAffected(), time.Since(start).Round(time.Millisecond))
+	return got, nil
 }
 
 // ids returns the ids of table in order, checking there are exactly want.
