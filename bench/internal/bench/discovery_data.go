@@ -361,3 +361,31 @@ func (d *dataset) hashtagInterestRow(rng *rand.Rand, i int, row []any) {
 	row[0], row[1] = int64(d.hiUser[i]), int64(d.hiTag[i])
 	d.interest(rng, row)
 }
+
+// discoveryStats describes the generated hashtags and sounds, for the report.
+type discoveryStats struct {
+	tags, videoTags, tagsOnce, sounds, originalSounds int
+	topTag, topSound                                  string
+	topTagVideos, topSoundVideos                      int32
+}
+
+func (d *dataset) tagSummary() discoveryStats {
+	st := discoveryStats{tags: len(d.tags), videoTags: len(d.tagIDs), sounds: len(d.sounds)}
+	for _, h := range d.tags {
+		if h.videos == 1 {
+			st.tagsOnce++
+		}
+		if h.videos > st.topTagVideos {
+			st.topTag, st.topTagVideos = h.name, h.videos
+		}
+	}
+	for _, s := range d.sounds {
+		if strings.HasPrefix(s.key, "original sound - ") {
+			st.originalSounds++
+		}
+		if s.videos > st.topSoundVideos {
+			st.topSound, st.topSoundVideos = s.name, s.videos
+		}
+	}
+	return st
+}
