@@ -67,15 +67,16 @@ func pauseCounters(ctx context.Context, tx pgx.Tx, out io.Writer) (bool, error) 
 }
 
 // resumeCounters sets every counter from a COUNT of its rows, as the triggers would have,
-// and enables the triggers again.
-func resumeCounters(ctx context.Context, tx pgx.Tx) error {
-	if _, err := postgres.RecountTx(ctx, tx); err != nil {
-		return fmt.Errorf("seed: %w", err)
+// enables the triggers again, and returns how many rows the recount changed.
+func resumeCounters(ctx context.Context, tx pgx.Tx) (int64, error) {
+	fixed, err := postgres.RecountTx(ctx, tx)
+	if err != nil {
+		return 0, fmt.Errorf("seed: %w", err)
 	}
 	for _, t := range counterTriggers {
 		if _, err := tx.Exec(ctx, "ALTER TABLE "+t.table+" ENABLE TRIGGER "+t.trigger); err != nil {
-			return fmt.Errorf("seed: enable trigger %s: %w", t.trigger, err)
+			return 0, fmt.Errorf("seed: enable trigger %s: %w", t.trigger, err)
 		}
 	}
-	return nil
+	return fixed, nil
 }

@@ -166,6 +166,45 @@ func generate(o Options, now time.Time) *dataset {
 	return d
 }
 
+// counters are the denormalised counters of a dataset, by index.
+type counters struct {
+	userFollowers, userFollowing, userVideos, userLikes []int64
+	videoLikes, videoComments                           []int64
+	commentLikes                                        []int64
+}
+
+// counters counts what the triggers would: a user's followers, follows, videos and likes
+// received, a video's likes and comments, a comment's likes.
+func (d *dataset) counters() counters {
+	c := d.zeroCounters()
+	for _, f := range d.follows {
+		c.userFollowing[f.a]++
+		c.userFollowers[f.b]++
+	}
+	for _, v := range d.videos {
+		c.userVideos[v.owner]++
+	}
+	for _, l := range d.videoLikes {
+		c.videoLikes[l.b]++
+		c.userLikes[d.videos[l.b].owner]++
+	}
+	for _, m := range d.comments {
+		c.videoComments[m.video]++
+	}
+	for _, l := range d.commentLikes {
+		c.commentLikes[l.b]++
+	}
+	return c
+}
+
+func (d *dataset) zeroCounters() counters {
+	u, v := len(d.users), len(d.videos)
+	return counters{
+		userFollowers: make([]int64, u), userFollowing: make([]int64, u), userVideos: make([]int64, u), userLikes: make([]int64, u),
+		videoLikes: make([]int64, v), videoComments: make([]int64, v), commentLikes: make([]int64, len(d.comments)),
+	}
+}
+
 // distinctPairs returns k distinct valid pairs (a, b), a < na, b < nb: the pairs of first,
 // then pairs from draw. When draw keeps repeating itself (a dense request such as 300
 // likes of 10 users × 50 videos), it completes the set from the remaining valid pairs in

@@ -80,9 +80,10 @@ const mediaWorkers = 8
 //
 // Counters (like_count, follower_count, a hashtag's video_count, …) are normally kept by
 // the schema's triggers, row by row; Run switches those triggers off inside its
-// transaction and sets every counter from a COUNT of its rows at the end (see
-// pauseCounters), which makes large runs fast; the recount also sets the hashtags' trend
-// scores from their videos' creation times. If Run fails, the transaction is rolled back and the files it stored are
+// transaction, writes the counters of users, videos and comments as it counts them, and
+// runs the server's recount at the end (see pauseCounters), which sets the counters of
+// hashtags and sounds, the hashtags' trend scores (from their videos' creation times), and
+// anything else that would be wrong. This makes large runs fast. If Run fails, the transaction is rolled back and the files it stored are
 // deleted, so a failure leaves nothing behind.
 func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordHash string, opts Options, out io.Writer) (Summary, error) {
 	start := time.Now()
@@ -155,15 +156,16 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := insert(ctx, tx, d, files, passwordHash, out); err != nil {
+	if err := insert(ctx, tx, d, files, passwordHash, paused, out); err != nil {
 		return Summary{}, err
 	}
 	if paused {
 		t := time.Now()
-		if err := resumeCounters(ctx, tx); err != nil {
+		fixed, err := resumeCounters(ctx, tx)
+		if err != nil {
 			return Summary{}, err
 		}
-		fmt.Fprintf(out, "seed: counters (%s)\n", time.Since(t).Round(time.Millisecond))
+		fmt.Fprintf(out, "seed: counters: the recount set %d rows (%s)\n", fixed, time.Since(t).Round(time.Millisecond))
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Summary{}, fmt.Errorf("seed: commit: %w", err)
@@ -292,11 +294,24 @@ feed:
 // insert writes d with COPY, one table at a time. The tables were empty and are locked,
 // so the identities COPY assigns follow the order of the rows, and reading the ids back
 // in id order maps each generated index to its row.
-func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, passwordHash string, out io.Writer) error {
-	err := copyRows(ctx, tx, out, "users", []string{"username", "email", "password_hash", "name", "bio", "created_at", "updated_at"},
+//
+// With counted set (the counting triggers are paused), the counters of users, videos and
+// comments are written as d makes them, so the recount has nothing to fix there: a video
+// is inserted with its final like and comment counts, and so gets its final hot rank from
+// the insert trigger, which video_hashtags copies as its rows are inserted (a recount that
+// changed the counts would re-rank every video and copy each rank to its tags row by row).
+// Without it the counters start at 0 and the triggers count.
+func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, passwordHash string, counted bool, out io.Writer) error {
+	c := d.counters()
+	if !counted {
+		c = d.zeroCounters()
+	}
+	err := copyRows(ctx, tx, out, "users", []string{"username", "email", "password_hash", "name", "bio",
+		"follower_count", "following_count", "video_count", "like_count", "created_at", "updated_at"},
 		len(d.users), func(i int) []any {
 			u := d.users[i]
-			return []any{u.username, u.email, passwordHash, u.name, nullable(u.bio), u.at, u.at}
+			return []any{u.username, u.email, passwordHash, u.name, nullable(u.bio),
+				c.userFollowers[i], c.userFollowing[i], c.userVideos[i], c.userLikes[i], u.at, u.at}
 		})
 	if err != nil {
 		return err
@@ -311,7 +326,8 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 		return err
 	}
 
-	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "video_media", "thumbnail_media", "views", "created_at", "updated_at"},
+	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "video_media", "thumbnail_media",
+		"views", "like_count", "comment_count", "created_at", "updated_at"},
 		len(d.videos), func(i int) []any {
 			v := d.videos[i]
 			f := files[i%len(files)]
@@ -319,7 +335,8 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 			if i < len(files) {
 				owned, ownedThumb = f.video, f.thumbnail
 			}
-			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, soundIDs[v.sound], owned, ownedThumb, v.views, v.at, v.at}
+			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, soundIDs[v.sound], owned, ownedThumb,
+				v.views, c.videoLikes[i], c.videoComments[i], v.at, v.at}
 		})
 	if err != nil {
 		return err
@@ -346,10 +363,10 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 		return err
 	}
 
-	err = copyRows(ctx, tx, out, "comments", []string{"user_id", "video_id", "content", "created_at", "updated_at"},
+	err = copyRows(ctx, tx, out, "comments", []string{"user_id", "video_id", "content", "like_count", "created_at", "updated_at"},
 		len(d.comments), func(i int) []any {
-			c := d.comments[i]
-			return []any{userIDs[c.user], videoIDs[c.video], c.content, c.at, c.at}
+			m := d.comments[i]
+			return []any{userIDs[m.user], videoIDs[m.video], m.content, c.commentLikes[i], m.at, m.at}
 		})
 	if err != nil {
 		return err

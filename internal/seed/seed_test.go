@@ -393,6 +393,11 @@ func TestRunScaled(t *testing.T) {
 		t.Errorf("summary = %+v, want %+v", got, want)
 	}
 	checkCounters(t, pool)
+	// The seed writes the counters of users, videos and comments itself: the recount only
+	// sets those of the hashtags and sounds.
+	if line := fmt.Sprintf("the recount set %d rows", sum.Hashtags+sum.Sounds); !strings.Contains(out, line) {
+		t.Errorf("output does not say %q (%d hashtags, %d sounds):\n%s", line, sum.Hashtags, sum.Sounds, out)
+	}
 	owned := checkMedia(t, pool, store)
 	if len(owned) != 400 || sum.FilesStored != 400 {
 		t.Errorf("%d owned files, %d stored; want 400 (the first 200 videos own theirs)", len(owned), sum.FilesStored)
