@@ -62,8 +62,8 @@ const mediaWorkers = 8
 // On a database that has users, Run returns a Summary with Skipped set when opts.IfEmpty
 // is set, wipes the tables first (TRUNCATE … RESTART IDENTITY CASCADE) when opts.Reset is
 // set, and otherwise returns ErrNotEmpty without changing anything. Hashtags and sounds
-// left by deleted users' videos (a database without users may have them) are reused. After a
-// reset commits, the media files the wiped rows owned (videos.video_media and
+// left by deleted users' videos (a database without users may have them) are reused.
+// After a reset commits, the media files the wiped rows owned (videos.video_media and
 // thumbnail_media, users.avatar_media) are deleted from store; a failure to delete one is
 // reported on out, not returned, since the data is already committed.
 //
@@ -83,8 +83,9 @@ const mediaWorkers = 8
 // transaction, writes the counters of users, videos and comments as it counts them, and
 // runs the server's recount at the end (see pauseCounters), which sets the counters of
 // hashtags and sounds, the hashtags' trend scores (from their videos' creation times), and
-// anything else that would be wrong. This makes large runs fast. If Run fails, the transaction is rolled back and the files it stored are
-// deleted, so a failure leaves nothing behind.
+// anything else that would be wrong. This makes large runs fast. If Run fails, the
+// transaction is rolled back and the files it stored are deleted, so a failure leaves
+// nothing behind.
 func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordHash string, opts Options, out io.Writer) (Summary, error) {
 	start := time.Now()
 	opts, notes, err := opts.normalize()
@@ -424,7 +425,9 @@ func copyRows(ctx context.Context, tx pgx.Tx, out io.Writer, table string, cols 
 
 // upsertNames inserts the hashtags or sounds that do not exist yet, in order (so after a
 // reset their ids follow the order of first use), and returns the id of each one. A
-// hashtag is keyed by its name, a sound by its name_key; an existing row keeps its name.
+// hashtag is keyed by its name, a sound by its name_key; an existing row keeps its name,
+// and a reused hashtag its trend score (the recount fills in only a score of 0, so the
+// seeded uses do not count toward that tag's trend).
 func upsertNames(ctx context.Context, tx pgx.Tx, out io.Writer, table string, rows []named) ([]int64, error) {
 	if len(rows) == 0 {
 		return nil, nil
