@@ -34,15 +34,20 @@ WHERE u.id = x.id
 -- computed stably as max + log2 Σ 2^(t − max). A use more than 1000 days older than the
 -- newest adds less than 2^-1000 to a sum of at least 1, nothing a double can hold, so its
 -- exponent is clamped there (power() raises an error on underflow instead of giving 0).
-WITH u AS (
-    SELECT vh.hashtag_id AS id, v.views, extract(epoch FROM v.created_at)::double precision / 86400 AS t
+WITH c AS (
+    SELECT vh.hashtag_id AS id, count(*) AS n, sum(v.views)::bigint AS views
     FROM video_hashtags vh JOIN videos v ON v.id = vh.video_id
+    GROUP BY vh.hashtag_id
 ),
-c AS (SELECT id, count(*) AS n, sum(views)::bigint AS views, max(t) AS newest FROM u GROUP BY id),
+z AS ( -- the uses of the tags whose trend score is 0, in days since the epoch
+    SELECT vh.hashtag_id AS id, extract(epoch FROM v.created_at)::double precision / 86400 AS t
+    FROM hashtags h JOIN video_hashtags vh ON vh.hashtag_id = h.id JOIN videos v ON v.id = vh.video_id
+    WHERE h.trend_score = 0
+),
 tr AS (
-    SELECT c.id, c.newest + ln(sum(power(2::double precision, greatest(u.t - c.newest, -1000)))) / ln(2) AS score
-    FROM c JOIN hashtags h ON h.id = c.id AND h.trend_score = 0 JOIN u ON u.id = c.id
-    GROUP BY c.id, c.newest
+    SELECT id, newest + ln(sum(power(2::double precision, greatest(t - newest, -1000)))) / ln(2) AS score
+    FROM (SELECT id, t, max(t) OVER (PARTITION BY id) AS newest FROM z) w
+    GROUP BY id, newest
 )
 UPDATE hashtags h SET video_count = coalesce(c.n, 0), view_count = coalesce(c.views, 0),
                       trend_score = coalesce(tr.score, x.trend_score)
