@@ -9,11 +9,15 @@ import (
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
 )
 
-// The denormalised counters (likes, comments, followers, videos) are kept by triggers in
-// the same transaction as the rows they count; these repair and check them.
+// The denormalised counters (likes, comments, followers, videos; a hashtag's videos and
+// views, a sound's videos) are kept by triggers in the same transaction as the rows they
+// count; these repair and check them.
 
-// Recount sets every denormalised counter to the COUNT(*) of its rows and returns how many
-// rows were wrong.
+// Recount sets every denormalised counter to the COUNT(*) of its rows (a hashtag's
+// view_count to the SUM of its videos' views) and returns how many rows were wrong. A
+// hashtag's trend_score is a log of uses rather than a count, so it is only filled in where
+// it is 0 for a tag that has videos (a bulk load; see RecountHashtagCounters), and such a
+// row counts as fixed.
 func (s *Store) Recount(ctx context.Context) (int64, error) {
 	var fixed int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -34,6 +38,7 @@ func RecountTx(ctx context.Context, q Querier) (int64, error) {
 	var fixed int64
 	for _, step := range []func(context.Context) (int64, error){
 		queries.RecountVideoCounters, queries.RecountCommentCounters, queries.RecountUserCounters,
+		queries.RecountHashtagCounters, queries.RecountSoundCounters,
 	} {
 		n, err := step(ctx)
 		if err != nil {
@@ -51,8 +56,9 @@ type Drift struct {
 	Wrong   int64
 }
 
-// CheckCounters returns, for each of the seven counters, how many rows differ from the
-// COUNT(*) of their rows (all zero when nothing drifted). Run it when no writes are in
+// CheckCounters returns, for each of the ten counters, how many rows differ from the
+// COUNT(*) (for hashtags.view_count the SUM of views) of their rows (all zero when nothing
+// drifted). Run it when no writes are in
 // flight; q is a pool, a connection or a transaction.
 func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
 	r, err := db.New(q).CounterDrift(ctx)
@@ -67,5 +73,8 @@ func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
 		{"users.following_count", r.UserFollowing},
 		{"users.video_count", r.UserVideos},
 		{"users.like_count", r.UserLikes},
+		{"hashtags.video_count", r.HashtagVideos},
+		{"hashtags.view_count", r.HashtagViews},
+		{"sounds.video_count", r.SoundVideos},
 	}, nil
 }

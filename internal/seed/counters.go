@@ -12,8 +12,8 @@ import (
 	"github.com/gotok/tiktok/internal/postgres"
 )
 
-// counterTriggers are the row triggers of the schema (migration 00001) that keep the
-// denormalised counters; recount does their work for a whole data set at once.
+// counterTriggers are the row triggers of the schema (migrations 00001 and 00006) that keep
+// the denormalised counters; recount does their work for a whole data set at once.
 //
 // Row by row they are too slow for bulk data: every like updates its video's and its
 // owner's row, and a row updated thousands of times in one transaction leaves a chain of
@@ -24,6 +24,12 @@ var counterTriggers = []struct{ table, trigger string }{
 	{"video_likes", "video_likes_count"},
 	{"comment_likes", "comment_likes_count"},
 	{"follows", "follows_count"},
+	// Migration 00006: a hashtag's videos, views and trend score, a sound's videos. (The
+	// seed never updates views; videos_untag runs before deletes, which the seed does not
+	// do either. The hot-rank triggers stay on: they are not counters.)
+	{"video_hashtags", "video_hashtags_count"},
+	{"videos", "videos_sound_count"},
+	{"videos", "videos_hashtag_views"},
 	// Interests (migration 00006) follow engagement as it happens; seeded likes and
 	// comments are history, not a viewer's taste.
 	{"video_likes", "video_likes_interest"},
@@ -61,15 +67,16 @@ func pauseCounters(ctx context.Context, tx pgx.Tx, out io.Writer) (bool, error) 
 }
 
 // resumeCounters sets every counter from a COUNT of its rows, as the triggers would have,
-// and enables the triggers again.
-func resumeCounters(ctx context.Context, tx pgx.Tx) error {
-	if _, err := postgres.RecountTx(ctx, tx); err != nil {
-		return fmt.Errorf("seed: %w", err)
+// enables the triggers again, and returns how many rows the recount changed.
+func resumeCounters(ctx context.Context, tx pgx.Tx) (int64, error) {
+	fixed, err := postgres.RecountTx(ctx, tx)
+	if err != nil {
+		return 0, fmt.Errorf("seed: %w", err)
 	}
 	for _, t := range counterTriggers {
 		if _, err := tx.Exec(ctx, "ALTER TABLE "+t.table+" ENABLE TRIGGER "+t.trigger); err != nil {
-			return fmt.Errorf("seed: enable trigger %s: %w", t.trigger, err)
+			return 0, fmt.Errorf("seed: enable trigger %s: %w", t.trigger, err)
 		}
 	}
-	return nil
+	return fixed, nil
 }

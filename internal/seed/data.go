@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/brianvoe/gofakeit/v7"
+
+	"github.com/gotok/tiktok/internal/tiktok"
 )
 
 // The timeline of the demo: users join between 90 and 60 days ago, videos are posted in
@@ -29,9 +31,19 @@ type dataset struct {
 	users        []user
 	videos       []video
 	comments     []comment
-	videoLikes   []link // a: user, b: video
-	commentLikes []link // a: user, b: comment
-	follows      []link // a: follower, b: followed
+	videoLikes   []link  // a: user, b: video
+	commentLikes []link  // a: user, b: comment
+	follows      []link  // a: follower, b: followed
+	hashtags     []named // in order of first use
+	sounds       []named // in order of first use
+	tagUses      int     // len of every video's tags together
+}
+
+// named is a hashtag (name only) or a sound (display name and key), with the time of its
+// first use.
+type named struct {
+	name, key string
+	at        time.Time
 }
 
 type user struct {
@@ -44,6 +56,8 @@ type video struct {
 	caption, audio string
 	views          int64
 	at             time.Time
+	tags           []int // indexes into dataset.hashtags: tiktok.Hashtags(caption)
+	sound          int   // index into dataset.sounds: tiktok.SoundKey(audio)
 }
 
 type comment struct {
@@ -59,7 +73,8 @@ type link struct {
 
 // generate builds the data set of o (normalized) from o.Seed alone; now only anchors the
 // timestamps. Popularity is skewed: a few creators post most videos, a few videos get most
-// likes and comments, a few creators get most followers.
+// likes and comments, a few creators get most followers, a few hashtags and sounds are on
+// many videos (see newTagDrawer and audio).
 func generate(o Options, now time.Time) *dataset {
 	f := gofakeit.New(uint64(o.Seed))
 	d := &dataset{}
@@ -86,14 +101,16 @@ func generate(o Options, now time.Time) *dataset {
 	slices.SortFunc(ages, func(a, b time.Duration) int { return cmp.Compare(b, a) })
 	d.videos = make([]video, o.Videos)
 	postCount := make([]int, o.Users)
+	tags, sounds := newTagDrawer(f, o.Videos), newZipf(len(popularSounds), soundZipf)
 	for i := range d.videos {
 		v := &d.videos[i]
 		v.owner = creators[skewed(f, o.Users, 2)]
 		postCount[v.owner]++
 		v.at = now.Add(-ages[i])
-		v.caption = caption(f)
-		v.audio = audio(f, d.users[v.owner].username)
+		v.caption = caption(f, tags)
+		v.audio = audio(f, sounds, d.users[v.owner].username)
 	}
+	d.nameHashtagsAndSounds()
 
 	popular := perm(f, o.Videos)
 	d.comments = make([]comment, o.Comments)
@@ -147,6 +164,45 @@ func generate(o Options, now time.Time) *dataset {
 		d.follows[i].at = now.Add(-time.Duration(f.Float64() * float64(videoSpan)))
 	}
 	return d
+}
+
+// counters are the denormalised counters of a dataset, by index.
+type counters struct {
+	userFollowers, userFollowing, userVideos, userLikes []int64
+	videoLikes, videoComments                           []int64
+	commentLikes                                        []int64
+}
+
+// counters counts what the triggers would: a user's followers, follows, videos and likes
+// received, a video's likes and comments, a comment's likes.
+func (d *dataset) counters() counters {
+	c := d.zeroCounters()
+	for _, f := range d.follows {
+		c.userFollowing[f.a]++
+		c.userFollowers[f.b]++
+	}
+	for _, v := range d.videos {
+		c.userVideos[v.owner]++
+	}
+	for _, l := range d.videoLikes {
+		c.videoLikes[l.b]++
+		c.userLikes[d.videos[l.b].owner]++
+	}
+	for _, m := range d.comments {
+		c.videoComments[m.video]++
+	}
+	for _, l := range d.commentLikes {
+		c.commentLikes[l.b]++
+	}
+	return c
+}
+
+func (d *dataset) zeroCounters() counters {
+	u, v := len(d.users), len(d.videos)
+	return counters{
+		userFollowers: make([]int64, u), userFollowing: make([]int64, u), userVideos: make([]int64, u), userLikes: make([]int64, u),
+		videoLikes: make([]int64, v), videoComments: make([]int64, v), commentLikes: make([]int64, len(d.comments)),
+	}
 }
 
 // distinctPairs returns k distinct valid pairs (a, b), a < na, b < nb: the pairs of first,
@@ -224,31 +280,122 @@ func between(f *gofakeit.Faker, from, to time.Time) time.Time {
 	return from.Add(time.Duration(f.Float64() * float64(to.Sub(from))))
 }
 
-var commonTags = []string{"fyp", "foryou", "viral", "trending", "tiktok", "funny", "dance", "music", "travel", "food", "pets", "diy"}
+// Hashtags are drawn from a vocabulary ranked by popularity with a Zipf law (the tag of rank
+// r is drawn in proportion to 1/(r+1)^tagZipf), as tag use is on real platforms: a few tags
+// are on a large share of the videos, most appear once or twice. The vocabulary starts with
+// popularTags, has the tags of otherScripts among its middle ranks (every unicodeStep-th
+// rank from unicodeFrom on), and fills the rest from gofakeit's words and their pairs.
+const (
+	tagZipf     = 1.1
+	soundZipf   = 1.2
+	unicodeFrom = 20
+	unicodeStep = 4
+)
 
-// caption returns a sentence, sometimes an emoji, and one to four hashtags.
-func caption(f *gofakeit.Faker) string {
+var (
+	popularTags = []string{"fyp", "foryou", "viral", "dance", "comedy", "food", "travel", "music", "pets", "fitness",
+		"fashion", "diy", "art", "beauty", "gaming", "cooking", "trending", "funny", "sports", "tutorial"}
+	otherScripts = []string{"café", "東京", "música", "straße", "açaí", "서울", "москва", "niño", "crème_brûlée", "ramen屋", "éclair", "日常"}
+	// tagsPerVideo[k] is how many videos in 20 carry k hashtags.
+	tagsPerVideo = []int{2, 5, 6, 4, 3}
+)
+
+// zipf draws ranks below n, rank r in proportion to 1/(r+1)^s.
+type zipf []float64 // [r]: the weight of ranks 0 … r
+
+func newZipf(n int, s float64) zipf {
+	z := make(zipf, n)
+	var sum float64
+	for r := range z {
+		sum += math.Pow(float64(r+1), -s)
+		z[r] = sum
+	}
+	return z
+}
+
+func (z zipf) draw(f *gofakeit.Faker) int {
+	r, _ := slices.BinarySearch(z, f.Float64()*z[len(z)-1])
+	return min(r, len(z)-1)
+}
+
+// tagDrawer draws hashtags from the ranked vocabulary.
+type tagDrawer struct {
+	f     *gofakeit.Faker
+	names []string // by rank
+	rank  zipf
+}
+
+// newTagDrawer builds a vocabulary sized to the number of videos: at least 60 tags, and
+// one per video (most of the tail is drawn once or never).
+func newTagDrawer(f *gofakeit.Faker, videos int) *tagDrawer {
+	size := max(60, videos)
+	t := &tagDrawer{f: f, names: make([]string, 0, size)}
+	seen := map[string]bool{}
+	add := func(name string) bool {
+		key, ok := tiktok.NormalizeHashtag(name)
+		if !ok || seen[key] {
+			return false
+		}
+		seen[key] = true
+		t.names = append(t.names, key)
+		return true
+	}
+	for _, name := range popularTags {
+		add(name)
+	}
+	words := []func() string{f.Hobby, f.HipsterWord, f.Noun, f.Adjective}
+	other := 0
+	for misses := 0; len(t.names) < size; {
+		if r := len(t.names); r >= unicodeFrom && (r-unicodeFrom)%unicodeStep == 0 && other < len(otherScripts) {
+			add(otherScripts[other])
+			other++
+			continue
+		}
+		name := hashtag(words[f.IntN(len(words))]())
+		if misses > 20 || f.IntN(3) == 0 { // single words run out: pairs, then numbered pairs
+			name += hashtag(words[f.IntN(len(words))]())
+		}
+		if misses > 100 {
+			name += fmt.Sprint(f.IntN(1000))
+		}
+		if add(name) {
+			misses = 0
+		} else {
+			misses++
+		}
+	}
+	t.rank = newZipf(len(t.names), tagZipf)
+	return t
+}
+
+// draw returns the name of a random tag.
+func (t *tagDrawer) draw() string { return t.names[t.rank.draw(t.f)] }
+
+// caption returns a sentence, sometimes an emoji, and zero to four distinct hashtags, now
+// and then capitalised (the stored tag is lower case either way).
+func caption(f *gofakeit.Faker, tags *tagDrawer) string {
 	var b strings.Builder
 	b.WriteString(f.HipsterSentence())
 	if f.IntN(3) == 0 {
-		b.WriteString(" " + f.Emoji())
-	}
-	tags := []string{commonTags[f.IntN(len(commonTags))]}
-	for range f.IntN(4) {
-		var t string
-		switch f.IntN(3) {
-		case 0:
-			t = hashtag(f.Hobby())
-		case 1:
-			t = hashtag(f.HipsterWord())
-		default:
-			t = commonTags[f.IntN(len(commonTags))]
-		}
-		if t != "" && !slices.Contains(tags, t) {
-			tags = append(tags, t)
+		if e := f.Emoji(); !strings.Contains(e, "#") {
+			b.WriteString(" " + e)
 		}
 	}
-	for _, t := range tags {
+	k, n := 0, f.IntN(20)
+	for n >= tagsPerVideo[k] {
+		n -= tagsPerVideo[k]
+		k++
+	}
+	var chosen []string
+	for tries := 0; len(chosen) < k && tries < 20; tries++ {
+		if t := tags.draw(); !slices.Contains(chosen, t) {
+			chosen = append(chosen, t)
+		}
+	}
+	for _, t := range chosen {
+		if f.IntN(8) == 0 {
+			t = capitalize(t)
+		}
 		b.WriteString(" #" + t)
 	}
 	return truncate(b.String(), 2200)
@@ -264,12 +411,60 @@ func hashtag(s string) string {
 	}, s)
 }
 
-// audio returns "original sound - <owner>" or a fake song and artist.
-func audio(f *gofakeit.Faker, owner string) string {
-	if f.IntN(2) == 0 {
+// popularSounds are the tracks many videos use, most used first; audio draws them with a
+// Zipf law (exponent soundZipf) like the hashtags.
+var popularSounds = []string{
+	"Espresso - Sabrina Carpenter", "APT. - ROSÉ & Bruno Mars", "Golden Hour - JVKE", "Die With A Smile - Lady Gaga & Bruno Mars",
+	"Levitating - Dua Lipa", "Beautiful Things - Benson Boone", "As It Was - Harry Styles", "Flowers - Miley Cyrus",
+	"Paint The Town Red - Doja Cat", "Calm Down - Rema & Selena Gomez", "Lovin On Me - Jack Harlow", "Cupid (Twin Ver.) - FIFTY FIFTY",
+}
+
+// audio returns the audio name of a video by owner: "original sound - <owner>" for 45 % of
+// the videos (a long tail: one sound per creator), one of popularSounds for 40 % (now and
+// then spelt in lower case with doubled spaces, which is the same sound), and a fake song
+// and artist for the rest.
+func audio(f *gofakeit.Faker, soundRank zipf, owner string) string {
+	switch n := f.IntN(20); {
+	case n < 9:
 		return "original sound - " + owner
+	case n < 17:
+		s := popularSounds[soundRank.draw(f)]
+		if f.IntN(15) == 0 {
+			s = strings.ReplaceAll(strings.ToLower(s), " - ", "  -  ")
+		}
+		return s
+	default:
+		return truncate(f.SongName()+" - "+f.SongArtist(), 255)
 	}
-	return truncate(f.SongName()+" - "+f.SongArtist(), 255)
+}
+
+// nameHashtagsAndSounds derives every video's hashtags from its caption with tiktok.Hashtags
+// and its sound from its audio name with tiktok.SoundKey, as the store does when a video is
+// posted, and lists the distinct ones in order of first use (videos are in time order):
+// the first spelling of a sound names it.
+func (d *dataset) nameHashtagsAndSounds() {
+	tagIndex, soundIndex := map[string]int{}, map[string]int{}
+	for i := range d.videos {
+		v := &d.videos[i]
+		for _, name := range tiktok.Hashtags(v.caption) {
+			j, ok := tagIndex[name]
+			if !ok {
+				j = len(d.hashtags)
+				tagIndex[name] = j
+				d.hashtags = append(d.hashtags, named{name: name, at: v.at})
+			}
+			v.tags = append(v.tags, j)
+		}
+		d.tagUses += len(v.tags)
+		key := tiktok.SoundKey(v.audio)
+		j, ok := soundIndex[key]
+		if !ok {
+			j = len(d.sounds)
+			soundIndex[key] = j
+			d.sounds = append(d.sounds, named{name: tiktok.SoundName(v.audio), key: key, at: v.at})
+		}
+		v.sound = j
+	}
 }
 
 var reactions = []string{"first!", "lol", "this is everything", "need part 2", "how??", "obsessed", "can't stop watching", "so good", "underrated", "the ending 😂"}

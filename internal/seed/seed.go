@@ -1,7 +1,8 @@
 // Package seed fills the database with demo data: users user1 … userN sharing one
 // password, videos whose files are real sample clips stored through package media,
-// comments, likes and follows, with realistic text from gofakeit. The same seed gives the
-// same data; any volume is inserted with COPY in one transaction.
+// comments, likes and follows, with realistic text from gofakeit, and the hashtags and
+// sounds of the videos with a realistic skew. The same seed gives the same data; any volume
+// is inserted with COPY in one transaction.
 package seed
 
 import (
@@ -28,6 +29,7 @@ type Summary struct {
 	Skipped bool // IfEmpty was set and the database had users: nothing was done
 
 	Users, Videos, Comments, VideoLikes, CommentLikes, Follows int
+	Hashtags, VideoHashtags, Sounds                            int // distinct tags, tags on videos, distinct sounds
 
 	FilesStored  int // media files stored: a clip and a thumbnail per media copy
 	FilesRemoved int // media files of the wiped data deleted by Reset
@@ -39,13 +41,14 @@ func (s Summary) String() string {
 	if s.Skipped {
 		return "database not empty, skipping seed"
 	}
-	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows; %d media files stored, %d removed; %s",
-		s.Users, s.Videos, s.Comments, s.VideoLikes, s.CommentLikes, s.Follows,
+	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows, %d hashtags (%d on videos), %d sounds; %d media files stored, %d removed; %s",
+		s.Users, s.Videos, s.Comments, s.VideoLikes, s.CommentLikes, s.Follows, s.Hashtags, s.VideoHashtags, s.Sounds,
 		s.FilesStored, s.FilesRemoved, s.Elapsed.Round(time.Millisecond))
 }
 
-// tables are the tables Run fills, and Reset wipes.
-const tables = "users, videos, comments, video_likes, comment_likes, follows"
+// tables are the tables Run fills, and Reset wipes (with CASCADE: also the tables that
+// refer to them, such as video_hashtags, impressions and interests).
+const tables = "users, videos, comments, video_likes, comment_likes, follows, hashtags, sounds"
 
 // progressMin is the smallest table for which Run reports progress every 10%.
 const progressMin = 50_000
@@ -57,9 +60,10 @@ const mediaWorkers = 8
 // to out. Every user gets passwordHash (a bcrypt hash; hash once, not per user).
 //
 // On a database that has users, Run returns a Summary with Skipped set when opts.IfEmpty
-// is set, wipes the six tables first (TRUNCATE … RESTART IDENTITY CASCADE) when
-// opts.Reset is set, and otherwise returns ErrNotEmpty without changing anything. After a
-// reset commits, the media files the wiped rows owned (videos.video_media and
+// is set, wipes the tables first (TRUNCATE … RESTART IDENTITY CASCADE) when opts.Reset is
+// set, and otherwise returns ErrNotEmpty without changing anything. Hashtags and sounds
+// left by deleted users' videos (a database without users may have them) are reused.
+// After a reset commits, the media files the wiped rows owned (videos.video_media and
 // thumbnail_media, users.avatar_media) are deleted from store; a failure to delete one is
 // reported on out, not returned, since the data is already committed.
 //
@@ -70,11 +74,18 @@ const mediaWorkers = 8
 // NULL: they do not own the files, so deleting such a video leaves the shared files in
 // place. Every seeded URL therefore serves a real file.
 //
-// Counters (like_count, follower_count, …) are normally kept by the schema's triggers,
-// row by row; Run switches those triggers off inside its transaction and sets every
-// counter from a COUNT of its rows at the end (see pauseCounters), which makes large runs
-// fast. If Run fails, the transaction is rolled back and the files it stored are
-// deleted, so a failure leaves nothing behind.
+// Hashtags: every video's tags are tiktok.Hashtags of its caption, its sound the one whose
+// name_key is tiktok.SoundKey of its audio name, as the store derives them for a posted
+// video.
+//
+// Counters (like_count, follower_count, a hashtag's video_count, …) are normally kept by
+// the schema's triggers, row by row; Run switches those triggers off inside its
+// transaction, writes the counters of users, videos and comments as it counts them, and
+// runs the server's recount at the end (see pauseCounters), which sets the counters of
+// hashtags and sounds, the hashtags' trend scores (from their videos' creation times), and
+// anything else that would be wrong. This makes large runs fast. If Run fails, the
+// transaction is rolled back and the files it stored are deleted, so a failure leaves
+// nothing behind.
 func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordHash string, opts Options, out io.Writer) (Summary, error) {
 	start := time.Now()
 	opts, notes, err := opts.normalize()
@@ -146,15 +157,16 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := insert(ctx, tx, d, files, passwordHash, out); err != nil {
+	if err := insert(ctx, tx, d, files, passwordHash, paused, out); err != nil {
 		return Summary{}, err
 	}
 	if paused {
 		t := time.Now()
-		if err := resumeCounters(ctx, tx); err != nil {
+		fixed, err := resumeCounters(ctx, tx)
+		if err != nil {
 			return Summary{}, err
 		}
-		fmt.Fprintf(out, "seed: counters (%s)\n", time.Since(t).Round(time.Millisecond))
+		fmt.Fprintf(out, "seed: counters: the recount set %d rows (%s)\n", fixed, time.Since(t).Round(time.Millisecond))
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Summary{}, fmt.Errorf("seed: commit: %w", err)
@@ -164,6 +176,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 	sum := Summary{
 		Users: len(d.users), Videos: len(d.videos), Comments: len(d.comments),
 		VideoLikes: len(d.videoLikes), CommentLikes: len(d.commentLikes), Follows: len(d.follows),
+		Hashtags: len(d.hashtags), VideoHashtags: d.tagUses, Sounds: len(d.sounds),
 		FilesStored: len(stored),
 	}
 	n, err := deleteFiles(cleanupCtx, store, wiped)
@@ -282,11 +295,24 @@ feed:
 // insert writes d with COPY, one table at a time. The tables were empty and are locked,
 // so the identities COPY assigns follow the order of the rows, and reading the ids back
 // in id order maps each generated index to its row.
-func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, passwordHash string, out io.Writer) error {
-	err := copyRows(ctx, tx, out, "users", []string{"username", "email", "password_hash", "name", "bio", "created_at", "updated_at"},
+//
+// With counted set (the counting triggers are paused), the counters of users, videos and
+// comments are written as d makes them, so the recount has nothing to fix there: a video
+// is inserted with its final like and comment counts, and so gets its final hot rank from
+// the insert trigger, which video_hashtags copies as its rows are inserted (a recount that
+// changed the counts would re-rank every video and copy each rank to its tags row by row).
+// Without it the counters start at 0 and the triggers count.
+func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, passwordHash string, counted bool, out io.Writer) error {
+	c := d.counters()
+	if !counted {
+		c = d.zeroCounters()
+	}
+	err := copyRows(ctx, tx, out, "users", []string{"username", "email", "password_hash", "name", "bio",
+		"follower_count", "following_count", "video_count", "like_count", "created_at", "updated_at"},
 		len(d.users), func(i int) []any {
 			u := d.users[i]
-			return []any{u.username, u.email, passwordHash, u.name, nullable(u.bio), u.at, u.at}
+			return []any{u.username, u.email, passwordHash, u.name, nullable(u.bio),
+				c.userFollowers[i], c.userFollowing[i], c.userVideos[i], c.userLikes[i], u.at, u.at}
 		})
 	if err != nil {
 		return err
@@ -296,7 +322,13 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 		return err
 	}
 
-	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "video_media", "thumbnail_media", "views", "created_at", "updated_at"},
+	soundIDs, err := upsertNames(ctx, tx, out, "sounds", d.sounds)
+	if err != nil {
+		return err
+	}
+
+	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "video_media", "thumbnail_media",
+		"views", "like_count", "comment_count", "created_at", "updated_at"},
 		len(d.videos), func(i int) []any {
 			v := d.videos[i]
 			f := files[i%len(files)]
@@ -304,7 +336,8 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 			if i < len(files) {
 				owned, ownedThumb = f.video, f.thumbnail
 			}
-			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, owned, ownedThumb, v.views, v.at, v.at}
+			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, soundIDs[v.sound], owned, ownedThumb,
+				v.views, c.videoLikes[i], c.videoComments[i], v.at, v.at}
 		})
 	if err != nil {
 		return err
@@ -314,10 +347,27 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 		return err
 	}
 
-	err = copyRows(ctx, tx, out, "comments", []string{"user_id", "video_id", "content", "created_at", "updated_at"},
+	tagIDs, err := upsertNames(ctx, tx, out, "hashtags", d.hashtags)
+	if err != nil {
+		return err
+	}
+	tagged := make([][2]int, 0, d.tagUses) // (video, tag) indexes
+	for i, v := range d.videos {
+		for _, t := range v.tags {
+			tagged = append(tagged, [2]int{i, t})
+		}
+	}
+	err = copyRows(ctx, tx, out, "video_hashtags", []string{"video_id", "hashtag_id"}, len(tagged), func(i int) []any {
+		return []any{videoIDs[tagged[i][0]], tagIDs[tagged[i][1]]}
+	})
+	if err != nil {
+		return err
+	}
+
+	err = copyRows(ctx, tx, out, "comments", []string{"user_id", "video_id", "content", "like_count", "created_at", "updated_at"},
 		len(d.comments), func(i int) []any {
-			c := d.comments[i]
-			return []any{userIDs[c.user], videoIDs[c.video], c.content, c.at, c.at}
+			m := d.comments[i]
+			return []any{userIDs[m.user], videoIDs[m.video], m.content, c.commentLikes[i], m.at, m.at}
 		})
 	if err != nil {
 		return err
@@ -371,6 +421,57 @@ func copyRows(ctx context.Context, tx pgx.Tx, out io.Writer, table string, cols 
 	}
 	fmt.Fprintf(out, "seed: %d %s (%s)\n", n, table, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// upsertNames inserts the hashtags or sounds that do not exist yet, in order (so after a
+// reset their ids follow the order of first use), and returns the id of each one. A
+// hashtag is keyed by its name, a sound by its name_key; an existing row keeps its name,
+// and a reused hashtag its trend score (the recount fills in only a score of 0, so the
+// seeded uses do not count toward that tag's trend).
+func upsertNames(ctx context.Context, tx pgx.Tx, out io.Writer, table string, rows []named) ([]int64, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	start := time.Now()
+	names, keys, ats := make([]string, len(rows)), make([]string, len(rows)), make([]time.Time, len(rows))
+	for i, r := range rows {
+		names[i], keys[i], ats[i] = r.name, r.key, r.at
+	}
+	var insert, lookup string
+	args := []any{names, ats}
+	switch table {
+	case "hashtags":
+		insert = `INSERT INTO hashtags (name, created_at)
+			SELECT n, at FROM unnest($1::text[], $2::timestamptz[]) WITH ORDINALITY AS r(n, at, i) ORDER BY i
+			ON CONFLICT (name) DO NOTHING`
+		lookup = `SELECT h.id FROM unnest($1::text[]) WITH ORDINALITY AS r(n, i) JOIN hashtags h ON h.name = r.n ORDER BY r.i`
+	case "sounds":
+		insert = `INSERT INTO sounds (name, name_key, created_at)
+			SELECT n, k, at FROM unnest($1::text[], $2::timestamptz[], $3::text[]) WITH ORDINALITY AS r(n, at, k, i) ORDER BY i
+			ON CONFLICT (name_key) DO NOTHING`
+		lookup = `SELECT s.id FROM unnest($1::text[]) WITH ORDINALITY AS r(k, i) JOIN sounds s ON s.name_key = r.k ORDER BY r.i`
+		args = append(args, keys)
+	default:
+		return nil, fmt.Errorf("seed: upsert into %s", table)
+	}
+	tag, err := tx.Exec(ctx, insert, args...)
+	if err != nil {
+		return nil, fmt.Errorf("seed: insert %s: %w", table, err)
+	}
+	key := names
+	if table == "sounds" {
+		key = keys
+	}
+	rs, _ := tx.Query(ctx, lookup, key)
+	got, err := pgx.CollectRows(rs, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("seed: read %s ids: %w", table, err)
+	}
+	if len(got) != len(rows) {
+		return nil, fmt.Errorf("seed: found %d of the %d %s inserted", len(got), len(rows), table)
+	}
+	fmt.Fprintf(out, "seed: %d %s, %d of them new (%s)\n", len(rows), table, tag.RowsAffected(), time.Since(start).Round(time.Millisecond))
+	return got, nil
 }
 
 // ids returns the ids of table in order, checking there are exactly want.

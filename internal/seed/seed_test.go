@@ -19,6 +19,7 @@ import (
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/pgtest"
 	"github.com/gotok/tiktok/internal/seed"
+	"github.com/gotok/tiktok/internal/tiktok"
 )
 
 // testHash stands in for the bcrypt hash of "password123"; Run stores it as given.
@@ -189,8 +190,13 @@ func TestRunDefaults(t *testing.T) {
 	if following == 0 {
 		t.Error("user1's Following feed is empty")
 	}
-	if distinctTimes != 50 || hashtagged != 50 {
-		t.Errorf("%d distinct video times, %d captions with hashtags; want 50 and 50", distinctTimes, hashtagged)
+	if distinctTimes != 50 || hashtagged < 35 || hashtagged == 50 {
+		t.Errorf("%d distinct video times, %d captions with hashtags; want 50, and most but not all captions", distinctTimes, hashtagged)
+	}
+	// Something to see on a tag page and a sound page after `make run`.
+	st := checkHashtagsAndSounds(t, pool)
+	if st.topTag < 10 || st.topSound < 5 {
+		t.Errorf("the most used tag is on %d of the 50 videos, the most used sound on %d; want at least 10 and 5", st.topTag, st.topSound)
 	}
 	var misordered int
 	err = pool.QueryRow(ctx, `SELECT count(*) FROM videos a JOIN videos b ON b.id > a.id WHERE b.created_at < a.created_at`).Scan(&misordered)
@@ -222,7 +228,15 @@ func snapshot(t *testing.T, pool *pgxpool.Pool) []string {
 		UNION ALL
 		SELECT 'comment like ' || l.user_id || ' ' || l.comment_id FROM comment_likes l
 		UNION ALL
-		SELECT 'follow ' || f.follower_id || ' ' || f.following_id FROM follows f`)
+		SELECT 'follow ' || f.follower_id || ' ' || f.following_id FROM follows f
+		UNION ALL
+		SELECT 'hashtag ' || id || ' ' || name || ' ' || video_count || ' ' || view_count FROM hashtags
+		UNION ALL
+		SELECT 'video hashtag ' || video_id || ' ' || hashtag_id FROM video_hashtags
+		UNION ALL
+		SELECT 'sound ' || id || ' ' || name || ' ' || name_key || ' ' || video_count FROM sounds
+		UNION ALL
+		SELECT 'video sound ' || id || ' ' || coalesce(sound_id::text, '-') FROM videos`)
 	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
@@ -379,6 +393,11 @@ func TestRunScaled(t *testing.T) {
 		t.Errorf("summary = %+v, want %+v", got, want)
 	}
 	checkCounters(t, pool)
+	// The seed writes the counters of users, videos and comments itself: the recount only
+	// sets those of the hashtags and sounds.
+	if line := fmt.Sprintf("the recount set %d rows", sum.Hashtags+sum.Sounds); !strings.Contains(out, line) {
+		t.Errorf("output does not say %q (%d hashtags, %d sounds):\n%s", line, sum.Hashtags, sum.Sounds, out)
+	}
 	owned := checkMedia(t, pool, store)
 	if len(owned) != 400 || sum.FilesStored != 400 {
 		t.Errorf("%d owned files, %d stored; want 400 (the first 200 videos own theirs)", len(owned), sum.FilesStored)
@@ -395,6 +414,107 @@ func TestRunScaled(t *testing.T) {
 	if err != nil || topShare < 0.1 {
 		t.Errorf("the 20 most liked videos hold %.0f%% of the likes (%v); want a skew", topShare*100, err)
 	}
+
+	// Hashtags and sounds: a few on many videos, a long tail used once.
+	st := checkHashtagsAndSounds(t, pool)
+	t.Logf("%+v", st)
+	if st.topTag < 2000*15/100 || st.tags < 100 || st.tagsUsedOnce < st.tags*4/10 {
+		t.Errorf("the most used of %d tags is on %d of 2000 videos, %d tags are used once; want ≥ 15 %% of the videos and ≥ 40 %% of at least 100 tags", st.tags, st.topTag, st.tagsUsedOnce)
+	}
+	if st.topSound < 2000*5/100 || st.originalSounds < 100 || st.sounds < st.originalSounds+10 {
+		t.Errorf("the most used of %d sounds is on %d of 2000 videos, %d are original sounds; want ≥ 5 %%, ≥ 100 original sounds and other tracks", st.sounds, st.topSound, st.originalSounds)
+	}
+	if st.nonASCIITags == 0 || st.untagged == 0 || st.fourTags == 0 || st.respelledAudio == 0 {
+		t.Errorf("%d non-ASCII tags, %d untagged videos, %d with four tags, %d audio names spelt otherwise than their sound; want some of each", st.nonASCIITags, st.untagged, st.fourTags, st.respelledAudio)
+	}
+}
+
+// tagStats describes the seeded hashtags and sounds.
+type tagStats struct {
+	tags, tagsUsedOnce, nonASCIITags, topTag int
+	untagged, fourTags                       int // videos
+	sounds, originalSounds, topSound         int
+	respelledAudio                           int // videos whose audio name is not their sound's name
+}
+
+// checkHashtagsAndSounds checks that every video's hashtags are tiktok.Hashtags of its
+// caption, at most four, that its sound is the one keyed tiktok.SoundKey of its audio name
+// and named tiktok.SoundName of the first video's audio name, that every tag and sound is
+// used and every tag has a trend score, and returns statistics of the seeded tags and sounds.
+// Sounds keyed leftover existed before the seed and keep their names.
+func checkHashtagsAndSounds(t *testing.T, pool *pgxpool.Pool, leftover ...string) tagStats {
+	t.Helper()
+	ctx := context.Background()
+	type row struct {
+		ID                  int64
+		Caption, Audio      string
+		Tags                []string
+		SoundName, SoundKey *string
+	}
+	rows, _ := pool.Query(ctx, `
+		SELECT v.id, v.caption, v.audio_name,
+		       coalesce((SELECT array_agg(h.name ORDER BY h.name) FROM video_hashtags vh JOIN hashtags h ON h.id = vh.hashtag_id WHERE vh.video_id = v.id), '{}'),
+		       s.name, s.name_key
+		FROM videos v LEFT JOIN sounds s ON s.id = v.sound_id
+		ORDER BY v.id`)
+	videos, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var v row
+		err := r.Scan(&v.ID, &v.Caption, &v.Audio, &v.Tags, &v.SoundName, &v.SoundKey)
+		return v, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st tagStats
+	named := map[string]bool{} // sound keys whose first video was seen
+	for _, v := range videos {
+		want := tiktok.Hashtags(v.Caption)
+		slices.Sort(want)
+		if !slices.Equal(v.Tags, want) && !(len(v.Tags) == 0 && len(want) == 0) {
+			t.Errorf("video %d (%q) has tags %q, want %q", v.ID, v.Caption, v.Tags, want)
+		}
+		switch len(v.Tags) {
+		case 0:
+			st.untagged++
+		case 4:
+			st.fourTags++
+		case 1, 2, 3:
+		default:
+			t.Errorf("video %d has %d tags, want at most 4", v.ID, len(v.Tags))
+		}
+		if v.SoundKey == nil {
+			t.Errorf("video %d (audio %q) has no sound", v.ID, v.Audio)
+			continue
+		}
+		if *v.SoundKey != tiktok.SoundKey(v.Audio) {
+			t.Errorf("video %d with audio %q has the sound keyed %q", v.ID, v.Audio, *v.SoundKey)
+		}
+		if !named[*v.SoundKey] && !slices.Contains(leftover, *v.SoundKey) {
+			named[*v.SoundKey] = true
+			if *v.SoundName != tiktok.SoundName(v.Audio) {
+				t.Errorf("sound %q is named %q, want %q (its first video's audio name)", *v.SoundKey, *v.SoundName, tiktok.SoundName(v.Audio))
+			}
+		}
+		if *v.SoundName != v.Audio && !slices.Contains(leftover, *v.SoundKey) {
+			st.respelledAudio++
+		}
+	}
+	var unused, noTrend int
+	err = pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM hashtags), (SELECT count(*) FROM hashtags WHERE video_count = 1),
+		(SELECT count(*) FROM hashtags WHERE name ~ '[^\x01-\x7f]'), (SELECT coalesce(max(video_count), 0) FROM hashtags),
+		(SELECT count(*) FROM sounds), (SELECT count(*) FROM sounds WHERE name_key LIKE 'original sound - %'),
+		(SELECT coalesce(max(video_count), 0) FROM sounds),
+		(SELECT count(*) FROM hashtags WHERE video_count = 0) + (SELECT count(*) FROM sounds WHERE video_count = 0),
+		(SELECT count(*) FROM hashtags WHERE trend_score <= 0)`).
+		Scan(&st.tags, &st.tagsUsedOnce, &st.nonASCIITags, &st.topTag, &st.sounds, &st.originalSounds, &st.topSound, &unused, &noTrend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unused != 0 || noTrend != 0 {
+		t.Errorf("%d hashtags or sounds without videos, %d hashtags without a trend score; want none", unused, noTrend)
+	}
+	return st
 }
 
 // TestRunDense asks for every possible like and follow.
@@ -427,6 +547,50 @@ func TestRunWithoutPausingTriggers(t *testing.T) {
 		t.Errorf("rows = %+v, summary %+v, want %+v", got, sum, want)
 	}
 	checkCounters(t, pool)
+	checkHashtagsAndSounds(t, pool)
+}
+
+// TestRunReusesLeftoverHashtagsAndSounds: a database without users may still have the
+// hashtags and sounds of deleted videos; the seed reuses them (same ids) and counts them
+// exactly, rather than failing on their unique names.
+func TestRunReusesLeftoverHashtagsAndSounds(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	var fyp, sound int64
+	err := pool.QueryRow(ctx, `
+		WITH u AS (INSERT INTO users (username, email, password_hash) VALUES ('gone', 'gone@example.com', 'x') RETURNING id),
+		     s AS (INSERT INTO sounds (name, name_key) VALUES ('Original Sound - User1', 'original sound - user1') RETURNING id),
+		     h AS (INSERT INTO hashtags (name) VALUES ('fyp') RETURNING id)
+		SELECT h.id, s.id FROM h, s`).Scan(&fyp, &sound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec(`INSERT INTO videos (user_id, caption, video_url, sound_id, views) SELECT id, '#fyp', 'https://cdn.example.com/v.mp4', $1, 7 FROM users`, sound)
+	exec(`INSERT INTO video_hashtags (video_id, hashtag_id) SELECT id, $1 FROM videos`, fyp)
+	exec(`DELETE FROM users`)
+
+	opts := seed.DefaultOptions()
+	opts.Users, opts.Videos = 3, 200 // user1 posts many videos: its original sound is used
+	run(t, pool, newStore(t), opts)
+	checkCounters(t, pool)
+	st := checkHashtagsAndSounds(t, pool, "original sound - user1")
+	var fypVideos, soundVideos int
+	var soundName string
+	err = pool.QueryRow(ctx, `SELECT (SELECT video_count FROM hashtags WHERE id = $1), (SELECT video_count FROM sounds WHERE id = $2), (SELECT name FROM sounds WHERE id = $2)`,
+		fyp, sound).Scan(&fypVideos, &soundVideos, &soundName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fypVideos != st.topTag || soundVideos == 0 || soundName != "Original Sound - User1" {
+		t.Errorf("the leftover tag fyp is on %d videos (top tag: %d), the leftover sound %q on %d; want them reused", fypVideos, st.topTag, soundName, soundVideos)
+	}
 }
 
 // failingStore fails the Put after the first okPuts.
@@ -479,6 +643,10 @@ func TestRunFailureLeavesNothing(t *testing.T) {
 		}
 		if got := countRows(t, pool); got != (counts{}) {
 			t.Errorf("rows after failure = %+v", got)
+		}
+		var left int
+		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM hashtags) + (SELECT count(*) FROM sounds)`).Scan(&left); err != nil || left != 0 {
+			t.Errorf("%d hashtags and sounds after failure (%v)", left, err)
 		}
 		if files := storedFiles(t, store); len(files) != 0 {
 			t.Errorf("%d files left after failure", len(files))

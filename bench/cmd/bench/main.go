@@ -52,6 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&s.CommentLikes, "comment-likes", 0, fmt.Sprintf("comment likes (default %d × scale)", def.CommentLikes))
 	fs.IntVar(&s.Follows, "follows", 0, fmt.Sprintf("follows (default %d × scale)", def.Follows))
 	fs.IntVar(&s.BenchFollows, "bench-follows", def.BenchFollows, "creators the benchmark user follows")
+	fs.IntVar(&s.Impressions, "impressions", 0, fmt.Sprintf("seen videos of viewers other than user1 (default %d × scale)", def.Impressions))
+	fs.IntVar(&s.Interests, "interests", 0, fmt.Sprintf("creator and hashtag interests of viewers other than user1, each (default %d × scale)", def.Interests))
+	fs.IntVar(&s.BenchSeen, "bench-seen", def.BenchSeen, "videos the benchmark user has seen (those of the highest hot rank)")
+	fs.IntVar(&s.BenchInterests, "bench-interests", def.BenchInterests, "creators and hashtags the benchmark user has interests in, each")
 	fs.IntVar(&o.Concurrency, "c", 32, "concurrency of every measurement")
 	fs.DurationVar(&o.Duration, "d", 10*time.Second, "duration of every measurement")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "warm-up before every measurement (not counted)")
@@ -89,12 +93,15 @@ flags:
 	for _, p := range []struct{ dst, src *int }{
 		{&s.Users, &sized.Users}, {&s.Videos, &sized.Videos}, {&s.VideoLikes, &sized.VideoLikes},
 		{&s.Comments, &sized.Comments}, {&s.CommentLikes, &sized.CommentLikes}, {&s.Follows, &sized.Follows},
+		{&s.Impressions, &sized.Impressions}, {&s.Interests, &sized.Interests},
 	} {
 		if *p.dst == 0 {
 			*p.dst = *p.src
 		}
 	}
 	s.BenchFollows = min(s.BenchFollows, s.Users-2)
+	s.BenchSeen = min(s.BenchSeen, s.Videos)
+	s.BenchInterests = min(s.BenchInterests, (s.Users-2)/2)
 	o.Sizes = s
 	if o.Concurrency < 1 || o.Duration < time.Second {
 		return errors.New("-c must be at least 1 and -d at least 1s")

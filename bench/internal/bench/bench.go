@@ -254,6 +254,14 @@ func (b *run) loadLarge(ctx context.Context) error {
 	if err := conn.QueryRow(ctx, "SELECT pg_size_pretty(pg_database_size('tiktok'))").Scan(&b.r.dbSize); err != nil {
 		return err
 	}
+	t.topTags = d.topTags(10)
+	if len(t.topTags) == 0 {
+		return errors.New("the dataset has no hashtags")
+	}
+	if err := conn.QueryRow(ctx, "SELECT id FROM hashtags WHERE name = $1", t.topTags[0]).Scan(&t.topTagID); err != nil {
+		return fmt.Errorf("most used tag: %w", err)
+	}
+	b.r.tagStats = d.tagSummary()
 	b.r.targets = t
 	return nil
 }
@@ -342,13 +350,23 @@ func (b *run) endpoints(ctx context.Context) error {
 			rate, procs := b.r.bcrypt, b.r.bcryptProcs
 			b.logf("bcrypt alone: %.1f comparisons/s on %d goroutines", rate, procs)
 		}
+		if e.probe != "" {
+			if err := probe(ctx, srv, e.probe, e.probeToken); errors.Is(err, errMissingRoute) {
+				b.logf("%s: not measured: %v", e.name, err)
+				b.r.rows = append(b.r.rows, row{name: e.name, read: e.read && e.script != "", unreplayed: e.read && e.script == "", skipped: err.Error()})
+				continue
+			} else if err != nil {
+				b.logf("%s: GET %s: %v; measuring anyway", e.name, e.probe, err)
+			}
+		}
 		rep, err := b.measureProfiled(ctx, srv, pprofAddr, i, e.name, b.o.Concurrency, e.load)
 		if err != nil {
 			return err
 		}
 		row := rowOf(e.name, rep)
-		row.read = e.read
-		if e.read {
+		row.read = e.read && e.script != ""
+		row.unreplayed = e.read && e.script == ""
+		if row.read {
 			script := filepath.Join(b.tmp, fmt.Sprintf("pgbench-%d.sql", i))
 			if err := writeFile(script, e.script); err != nil {
 				return err
@@ -630,7 +648,8 @@ func (b *run) explainQueries(ctx context.Context) []explainQuery {
 		}
 		conn.Close(ctx)
 	}
-	return b.r.targets.explainQueries(like)
+	t := b.r.targets
+	return append(t.explainQueries(like), t.discoveryPlans()...)
 }
 
 // explainQueries are the statements of the hot paths with arguments for t's dataset; like

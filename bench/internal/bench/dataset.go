@@ -27,27 +27,43 @@ type Sizes struct {
 	// BenchFollows is how many creators the benchmark user (user1, id 1) follows: the most
 	// popular ones, so its Following feed merges that many busy timelines.
 	BenchFollows int
+	// Impressions and Interests are the other viewers' rows in video_impressions and in each
+	// of creator_interests and hashtag_interests (users 2 …, a few each).
+	Impressions, Interests int
+	// BenchSeen is how many videos user1 has seen: the ones of the highest hot rank, the
+	// worst case for the For You feed's filter of seen videos. BenchInterests is how many
+	// creators and how many hashtags user1 has interests in.
+	BenchSeen, BenchInterests int
 }
 
 // DefaultSizes is the dataset of the performance issue: 100 000 users, 1 000 000 videos,
 // 5 000 000 video likes, 1 000 000 comments and 1 000 000 follows; user1 follows 200
 // creators. It adds 1 000 000 comment likes, so that the isLiked lookups of comment lists
-// run against a populated table (an empty one gets a sequential-scan plan).
+// run against a populated table (an empty one gets a sequential-scan plan), and for the
+// discovery endpoints (issue 10): 1 000 000 impressions and 200 000 creator and hashtag
+// interests of other viewers, and user1 has seen 1 000 videos and has 50 creator and 50
+// hashtag interests. Hashtags and sounds follow from the videos (about 2 per video, one
+// sound each; see discovery_data.go).
 func DefaultSizes() Sizes {
 	return Sizes{Users: 100_000, Videos: 1_000_000, VideoLikes: 5_000_000, Comments: 1_000_000,
-		CommentLikes: 1_000_000, Follows: 1_000_000, BenchFollows: 200}
+		CommentLikes: 1_000_000, Follows: 1_000_000, BenchFollows: 200,
+		Impressions: 1_000_000, Interests: 200_000, BenchSeen: 1000, BenchInterests: 50}
 }
 
-// Scale multiplies every count but BenchFollows by f (at least 10 users and 1 video).
+// Scale multiplies every count but BenchFollows, BenchSeen and BenchInterests by f (at
+// least 10 users and 1 video).
 func (s Sizes) Scale(f float64) Sizes {
 	m := func(n, least int) int { return max(int(math.Round(float64(n)*f)), least) }
 	return Sizes{Users: m(s.Users, 10), Videos: m(s.Videos, 1), VideoLikes: m(s.VideoLikes, 0),
-		Comments: m(s.Comments, 0), CommentLikes: m(s.CommentLikes, 0), Follows: m(s.Follows, 0), BenchFollows: s.BenchFollows}
+		Comments: m(s.Comments, 0), CommentLikes: m(s.CommentLikes, 0), Follows: m(s.Follows, 0), BenchFollows: s.BenchFollows,
+		Impressions: m(s.Impressions, 0), Interests: m(s.Interests, 0), BenchSeen: s.BenchSeen, BenchInterests: s.BenchInterests}
 }
 
 func (s Sizes) String() string {
-	return fmt.Sprintf("%d users, %d videos, %d video likes, %d comments, %d comment likes, %d follows (user1 follows %d creators)",
-		s.Users, s.Videos, s.VideoLikes, s.Comments, s.CommentLikes, s.Follows, s.BenchFollows)
+	return fmt.Sprintf("%d users, %d videos, %d video likes, %d comments, %d comment likes, %d follows (user1 follows %d creators), "+
+		"%d impressions and %d creator and hashtag interests of other viewers (user1 has seen %d videos and has %d creator and %d hashtag interests)",
+		s.Users, s.Videos, s.VideoLikes, s.Comments, s.CommentLikes, s.Follows, s.BenchFollows,
+		s.Impressions, s.Interests, s.BenchSeen, s.BenchInterests, s.BenchInterests)
 }
 
 // validate checks the counts can be generated: pairs are distinct, so likes and follows
@@ -60,8 +76,21 @@ func (s Sizes) validate() error {
 	if s.Videos < 1 {
 		problems = append(problems, "at least 1 video")
 	}
-	if s.VideoLikes < 0 || s.Comments < 0 || s.CommentLikes < 0 || s.Follows < 0 || s.BenchFollows < 0 {
+	if s.VideoLikes < 0 || s.Comments < 0 || s.CommentLikes < 0 || s.Follows < 0 || s.BenchFollows < 0 ||
+		s.Impressions < 0 || s.Interests < 0 || s.BenchSeen < 0 || s.BenchInterests < 0 {
 		problems = append(problems, "no negative counts")
+	}
+	if s.BenchSeen > s.Videos {
+		problems = append(problems, "-bench-seen at most videos")
+	}
+	if s.BenchInterests > (s.Users-2)/2 {
+		problems = append(problems, fmt.Sprintf("-bench-interests at most (users-2)/2 (%d)", (s.Users-2)/2))
+	}
+	if int64(s.Impressions) > int64(s.Users-1)*int64(s.Videos)/8 {
+		problems = append(problems, "impressions at most users × videos / 8")
+	}
+	if int64(s.Interests) > int64(s.Users-1)*int64(s.Users-2)/8 || int64(s.Interests) > int64(s.Users-1)*int64(s.Videos/10)/8 {
+		problems = append(problems, "interests at most users² / 8 and users × videos / 80")
 	}
 	if s.BenchFollows > s.Users-2 {
 		problems = append(problems, fmt.Sprintf("-bench-follows at most users-2 (%d)", s.Users-2))
@@ -125,6 +154,20 @@ type dataset struct {
 	commentLikes                []int32 // counters by comment
 	userVideos, userLikes       []int32 // counters by user
 	userFollowers, userFollowed []int32
+
+	// Discovery (discovery_data.go).
+	views               []int64 // by video
+	tagStart            []int32 // video v's tags are tagIDs[tagStart[v-1]:tagStart[v]]
+	tagIDs              []int32
+	tags                []hashtag // by id-1
+	tagOfRank           []int32   // hashtag id by popularity rank of its name; 0: never used
+	soundOf             []int32   // sound id by video
+	sounds              []sound   // by id-1
+	seenUser, seenVideo []int32   // other viewers' impressions, sorted by (user, video)
+	ciUser, ciCreator   []int32   // creator interests, user1's first, sorted by (user, creator)
+	hiUser, hiTag       []int32   // hashtag interests, likewise
+	hotRank             []float64 // by video; set by load, from the database's feed_ranking
+	benchSeen           []int32   // user1's impressions, sorted; set by load
 }
 
 // Password is the password of every generated user.
@@ -252,6 +295,7 @@ func generate(s Sizes, seed uint64, bcryptCost int) (*dataset, error) {
 			addFollow(from, to)
 		}
 	}
+	d.generateDiscovery(rand.New(rand.NewPCG(seed, 2)))
 	return d, nil
 }
 
@@ -318,9 +362,7 @@ var (
 	firstNames = strings.Fields("Ava Liam Mia Noah Zoe Leo Ivy Kai Luna Omar Sofia Mateo Aria Yuki Nia Arjun Elif Tariq Maya Jonas Lea Hugo Chloe Ines Ravi Sana Theo Nora Felix Amara")
 	lastNames  = strings.Fields("Smith Garcia Kim Nguyen Müller Rossi Silva Tanaka Okafor Novak Haddad Larsen Moreau Costa Ivanova Patel Cohen Dubois Santos Yilmaz")
 	words      = strings.Fields("sunset city vibes morning coffee dance challenge tutorial quick recipe street food travel diary weekend mood cat dog puppy kitten gym workout glow up outfit haul beach mountain road trip night market skate surf guitar cover piano lofi study with me art process paint sketch garden plant tour tiny home makeover prank fail win tip hack life")
-	tags       = strings.Fields("fyp foryou viral trending tiktok funny dance music travel food pets diy fitness fashion art")
 	reactions  = []string{"first!", "lol", "this is everything", "need part 2", "how??", "obsessed", "can't stop watching", "so good", "underrated", "the ending 😂", "saving this", "wow"}
-	songs      = []string{"Golden Hour - JVKE", "Levitating - Dua Lipa", "As It Was - Harry Styles", "Flowers - Miley Cyrus", "Espresso - Sabrina Carpenter", "Paint The Town Red - Doja Cat"}
 )
 
 func sentence(rng *rand.Rand, lo, hi int) string {
@@ -340,8 +382,11 @@ func sentence(rng *rand.Rand, lo, hi int) string {
 // replica, which needs the superuser the benchmark's own cluster has), the secondary
 // indexes are dropped before and rebuilt after, and identities are set past the loaded
 // ids. The counters were computed while generating and are written by COPY; the recount
-// the seed uses then runs once and must find nothing to fix. Finally VACUUM ANALYZE and a
-// CHECKPOINT leave the tables as a long-running database would have them.
+// the seed uses then runs once and must find nothing to fix. The hot ranks the triggers
+// would set (videos.hot_rank and its copy in video_hashtags) are computed here with the
+// database's feed_ranking and written by COPY too; a sample is checked against
+// video_hot_rank. Finally VACUUM ANALYZE and a CHECKPOINT leave the tables as a
+// long-running database would have them.
 func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTimes, error) {
 	var t loadTimes
 	cfg, err := pgxpool.ParseConfig(url)
@@ -371,6 +416,11 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 	}
 
 	start := time.Now()
+	rk, err := readRanking(ctx, pool)
+	if err != nil {
+		return t, err
+	}
+	d.rankVideos(rk)
 	indexes, err := dropIndexes(ctx, pool)
 	if err != nil {
 		return t, err
@@ -383,13 +433,19 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 	}{
 		{"users", []string{"id", "username", "email", "password_hash", "name", "bio", "follower_count", "following_count", "video_count", "like_count", "created_at", "updated_at"},
 			d.sizes.Users, d.userRow},
-		{"videos", []string{"id", "user_id", "caption", "video_url", "thumbnail_url", "audio_name", "views", "like_count", "comment_count", "created_at", "updated_at"},
+		{"sounds", []string{"id", "name", "name_key", "video_count", "created_at"}, len(d.sounds), d.soundRow},
+		{"videos", []string{"id", "user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "views", "like_count", "comment_count", "hot_rank", "created_at", "updated_at"},
 			d.sizes.Videos, d.videoRow},
+		{"hashtags", []string{"id", "name", "video_count", "view_count", "trend_score", "created_at"}, len(d.tags), d.hashtagRow},
+		{"video_hashtags", []string{"video_id", "hashtag_id", "hot_rank"}, len(d.tagIDs), d.videoHashtagRow},
 		{"comments", []string{"id", "user_id", "video_id", "content", "like_count", "created_at", "updated_at"},
 			d.sizes.Comments, d.commentRow},
 		{"video_likes", []string{"user_id", "video_id", "created_at"}, len(d.likeUser), d.likeRow},
 		{"comment_likes", []string{"user_id", "comment_id", "created_at"}, len(d.clikeUser), d.commentLikeRow},
 		{"follows", []string{"follower_id", "following_id", "created_at"}, len(d.followFrom), d.followRow},
+		{"video_impressions", []string{"user_id", "video_id", "seen_at"}, len(d.benchSeen) + len(d.seenUser), d.impressionRow},
+		{"creator_interests", []string{"user_id", "creator_id", "weight", "updated_at"}, len(d.ciUser), d.creatorInterestRow},
+		{"hashtag_interests", []string{"user_id", "hashtag_id", "weight", "updated_at"}, len(d.hiUser), d.hashtagInterestRow},
 	}
 	var (
 		wg    sync.WaitGroup
@@ -415,7 +471,7 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 			if err != nil && first == nil {
 				first = fmt.Errorf("copy %s: %w", tb.name, err)
 			}
-			fmt.Fprintf(out, "bench:   %-11s %9d rows  %s\n", tb.name, tb.n, time.Since(t0).Round(time.Millisecond))
+			fmt.Fprintf(out, "bench:   %-17s %9d rows  %s\n", tb.name, tb.n, time.Since(t0).Round(time.Millisecond))
 		}()
 	}
 	wg.Wait()
@@ -428,7 +484,7 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 	if err := createIndexes(ctx, pool, indexes, out); err != nil {
 		return t, err
 	}
-	for _, tb := range []string{"users", "videos", "comments"} {
+	for _, tb := range []string{"users", "videos", "comments", "hashtags", "sounds"} {
 		q := fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM %s), false)", tb, tb)
 		if _, err := pool.Exec(ctx, q); err != nil {
 			return t, fmt.Errorf("set %s identity: %w", tb, err)
@@ -444,10 +500,13 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 	if fixed != 0 {
 		return t, fmt.Errorf("the generated counters were wrong: the recount fixed %d rows", fixed)
 	}
+	if err := checkHotRanks(ctx, pool, 1000); err != nil {
+		return t, err
+	}
 	t.Recount = time.Since(t0)
 
 	t0 = time.Now()
-	for _, tb := range []string{"users", "videos", "comments", "video_likes", "comment_likes", "follows"} {
+	for _, tb := range loadedTables {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -488,6 +547,29 @@ func recount(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 	return fixed, err
 }
 
+// loadedTables are the tables load fills.
+var loadedTables = []string{"users", "videos", "comments", "video_likes", "comment_likes", "follows",
+	"sounds", "hashtags", "video_hashtags", "video_impressions", "creator_interests", "hashtag_interests"}
+
+// checkHotRanks compares the hot ranks the loader wrote, of every every-th video and of
+// the tags of those videos, with what video_hot_rank computes (the trigger's function).
+func checkHotRanks(ctx context.Context, pool *pgxpool.Pool, every int) error {
+	var checked, videos, tags int64
+	err := pool.QueryRow(ctx, `
+		WITH v AS (SELECT id, hot_rank, video_hot_rank(created_at, like_count, comment_count, views) AS want FROM videos WHERE id % $1 = 0)
+		SELECT (SELECT count(*) FROM v),
+		       (SELECT count(*) FROM v WHERE hot_rank IS DISTINCT FROM want),
+		       (SELECT count(*) FROM v JOIN video_hashtags vh ON vh.video_id = v.id WHERE vh.hot_rank IS DISTINCT FROM v.want)`, every).
+		Scan(&checked, &videos, &tags)
+	if err != nil {
+		return fmt.Errorf("check hot ranks: %w", err)
+	}
+	if videos+tags > 0 {
+		return fmt.Errorf("of %d videos checked, %d have a hot rank other than video_hot_rank's and %d tags a copy of it other than that", checked, videos, tags)
+	}
+	return nil
+}
+
 type indexDef struct{ name, def string }
 
 // dropIndexes drops the indexes of the loaded tables that no constraint owns (primary keys
@@ -496,10 +578,10 @@ func dropIndexes(ctx context.Context, pool *pgxpool.Pool) ([]indexDef, error) {
 	rows, _ := pool.Query(ctx, `
 		SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
 		FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
-		WHERE c.relname IN ('users', 'videos', 'comments', 'video_likes', 'comment_likes', 'follows')
+		WHERE c.relname = ANY($1)
 		  AND c.relnamespace = 'public'::regnamespace
 		  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-		ORDER BY 1`)
+		ORDER BY 1`, loadedTables)
 	defs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (indexDef, error) {
 		var d indexDef
 		err := r.Scan(&d.name, &d.def)
@@ -588,23 +670,13 @@ func (d *dataset) userRow(rng *rand.Rand, i int, row []any) {
 
 func (d *dataset) videoRow(rng *rand.Rand, i int, row []any) {
 	id := int32(i + 1)
-	owner := d.videoOwner[i]
-	var caption strings.Builder
-	caption.WriteString(sentence(rng, 3, 12))
-	for range 1 + rng.IntN(3) {
-		caption.WriteString(" #" + tags[rng.IntN(len(tags))])
-	}
-	audio := songs[rng.IntN(len(songs))]
-	if rng.IntN(2) == 0 {
-		audio = "original sound - user" + strconv.Itoa(int(owner))
-	}
-	likes := int64(d.videoLikes[i])
 	at := d.videoTime(id)
 	sid := strconv.Itoa(i + 1)
-	row[0], row[1], row[2] = int64(id), int64(owner), caption.String()
-	row[3], row[4], row[5] = "https://cdn.example.com/v/"+sid+".mp4", "https://cdn.example.com/t/"+sid+".jpg", audio
-	row[6], row[7], row[8] = likes*int64(6+rng.IntN(30))+int64(rng.IntN(2000)), likes, int64(d.videoComments[i])
-	row[9], row[10] = at, at
+	row[0], row[1], row[2] = int64(id), int64(d.videoOwner[i]), d.caption(rng, i)
+	row[3], row[4] = "https://cdn.example.com/v/"+sid+".mp4", "https://cdn.example.com/t/"+sid+".jpg"
+	row[5], row[6] = d.sounds[d.soundOf[i]-1].name, int64(d.soundOf[i])
+	row[7], row[8], row[9], row[10] = d.views[i], int64(d.videoLikes[i]), int64(d.videoComments[i]), d.hotRank[i]
+	row[11], row[12] = at, at
 }
 
 func (d *dataset) commentRow(rng *rand.Rand, i int, row []any) {

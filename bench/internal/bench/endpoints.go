@@ -31,8 +31,10 @@ type targets struct {
 	sizes    Sizes
 	deepTime time.Time // the keyset of the deep page's cursor
 	deepID   int64
-	viewer   load.Account   // user1, who follows Sizes.BenchFollows creators
+	viewer   load.Account   // user1, who follows Sizes.BenchFollows creators and has seen Sizes.BenchSeen videos
 	accounts []load.Account // writers for likes and comments
+	topTags  []string       // the names of the most used hashtags, most used first
+	topTagID int64          // the id of topTags[0]
 }
 
 // popularRanks is how many of the most popular videos (creators) the comment-list
@@ -117,9 +119,12 @@ type endpoint struct {
 	name   string
 	read   bool
 	load   wrkLoad
-	script string            // pgbench script; "" for writes
+	script string            // pgbench script; "" for writes (and reads not replayed yet)
 	vars   map[string]string // pgbench -D overrides (on top of pgbenchVars)
 	note   string            // what the script replays
+	// probe, when set, is a path requested once (with probeToken) before the row: a 404
+	// means the server lacks the route, and the row is reported as not measured.
+	probe, probeToken string
 }
 
 // getFixed is the wrk load of GETs of one path, with a token when it is not empty.
@@ -144,7 +149,7 @@ func feed() wrkLoad { return getFixed("feed", "/api/videos", "") }
 func (t *targets) endpoints() []endpoint {
 	feedScript := sqlFor("ListVideos", "viewer", "bt", "bid", "feedlim") + ";\n"
 	deep := cursor(t.deepTime, t.deepID)
-	return []endpoint{
+	return append(append([]endpoint{
 		{
 			name: "GET /api/videos (first page)", read: true,
 			load:   feed(),
@@ -194,6 +199,7 @@ func (t *targets) endpoints() []endpoint {
 				"\\if :id = 0\n" + sqlFor("UserExists", "uid") + ";\n\\endif\n",
 			note: "ListUserVideos of one of the 1 % most popular creators, UserExists when the page is empty",
 		},
+	}, t.discoveryEndpoints()...), []endpoint{
 		{
 			name: "POST+DELETE /api/videos/{id}/like",
 			load: t.likeUnlike(),
@@ -210,7 +216,7 @@ end
 			name: "POST /api/users/login",
 			load: t.login(),
 		},
-	}
+	}...)
 }
 
 // likeUnlike: each worker, as its own user, likes a random video and then unlikes it.

@@ -16,7 +16,10 @@ WITH vl AS (SELECT video_id AS id, count(*) AS n FROM video_likes GROUP BY video
      fr AS (SELECT following_id AS id, count(*) AS n FROM follows GROUP BY following_id),
      fg AS (SELECT follower_id AS id, count(*) AS n FROM follows GROUP BY follower_id),
      uv AS (SELECT user_id AS id, count(*) AS n FROM videos GROUP BY user_id),
-     ul AS (SELECT v.user_id AS id, count(*) AS n FROM video_likes l JOIN videos v ON v.id = l.video_id GROUP BY v.user_id)
+     ul AS (SELECT v.user_id AS id, count(*) AS n FROM video_likes l JOIN videos v ON v.id = l.video_id GROUP BY v.user_id),
+     ht AS (SELECT vh.hashtag_id AS id, count(*) AS n, sum(v.views) AS views
+            FROM video_hashtags vh JOIN videos v ON v.id = vh.video_id GROUP BY vh.hashtag_id),
+     sv AS (SELECT sound_id AS id, count(*) AS n FROM videos WHERE sound_id IS NOT NULL GROUP BY sound_id)
 SELECT
   (SELECT count(*) FROM videos v LEFT JOIN vl ON vl.id = v.id WHERE v.like_count <> coalesce(vl.n, 0))::bigint AS video_likes,
   (SELECT count(*) FROM videos v LEFT JOIN vc ON vc.id = v.id WHERE v.comment_count <> coalesce(vc.n, 0))::bigint AS video_comments,
@@ -24,7 +27,10 @@ SELECT
   (SELECT count(*) FROM users u LEFT JOIN fr ON fr.id = u.id WHERE u.follower_count <> coalesce(fr.n, 0))::bigint AS user_followers,
   (SELECT count(*) FROM users u LEFT JOIN fg ON fg.id = u.id WHERE u.following_count <> coalesce(fg.n, 0))::bigint AS user_following,
   (SELECT count(*) FROM users u LEFT JOIN uv ON uv.id = u.id WHERE u.video_count <> coalesce(uv.n, 0))::bigint AS user_videos,
-  (SELECT count(*) FROM users u LEFT JOIN ul ON ul.id = u.id WHERE u.like_count <> coalesce(ul.n, 0))::bigint AS user_likes
+  (SELECT count(*) FROM users u LEFT JOIN ul ON ul.id = u.id WHERE u.like_count <> coalesce(ul.n, 0))::bigint AS user_likes,
+  (SELECT count(*) FROM hashtags h LEFT JOIN ht ON ht.id = h.id WHERE h.video_count <> coalesce(ht.n, 0))::bigint AS hashtag_videos,
+  (SELECT count(*) FROM hashtags h LEFT JOIN ht ON ht.id = h.id WHERE h.view_count <> coalesce(ht.views, 0))::bigint AS hashtag_views,
+  (SELECT count(*) FROM sounds s LEFT JOIN sv ON sv.id = s.id WHERE s.video_count <> coalesce(sv.n, 0))::bigint AS sound_videos
 `
 
 type CounterDriftRow struct {
@@ -35,6 +41,9 @@ type CounterDriftRow struct {
 	UserFollowing int64
 	UserVideos    int64
 	UserLikes     int64
+	HashtagVideos int64
+	HashtagViews  int64
+	SoundVideos   int64
 }
 
 // For every counter, how many rows hold a value other than the COUNT(*) of the rows it
@@ -50,6 +59,9 @@ func (q *Queries) CounterDrift(ctx context.Context) (CounterDriftRow, error) {
 		&i.UserFollowing,
 		&i.UserVideos,
 		&i.UserLikes,
+		&i.HashtagVideos,
+		&i.HashtagViews,
+		&i.SoundVideos,
 	)
 	return i, err
 }
@@ -63,6 +75,60 @@ WHERE c.id = x.id AND c.like_count <> coalesce(l.n, 0)
 
 func (q *Queries) RecountCommentCounters(ctx context.Context) (int64, error) {
 	result, err := q.db.Exec(ctx, RecountCommentCounters)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const RecountHashtagCounters = `-- name: RecountHashtagCounters :execrows
+WITH c AS (
+    SELECT vh.hashtag_id AS id, count(*) AS n, sum(v.views)::bigint AS views
+    FROM video_hashtags vh JOIN videos v ON v.id = vh.video_id
+    GROUP BY vh.hashtag_id
+),
+z AS ( -- the uses of the tags whose trend score is 0, in days since the epoch
+    SELECT vh.hashtag_id AS id, extract(epoch FROM v.created_at)::double precision / 86400 AS t
+    FROM hashtags h JOIN video_hashtags vh ON vh.hashtag_id = h.id JOIN videos v ON v.id = vh.video_id
+    WHERE h.trend_score = 0
+),
+tr AS (
+    SELECT id, newest + ln(sum(power(2::double precision, greatest(t - newest, -1000)))) / ln(2) AS score
+    FROM (SELECT id, t, max(t) OVER (PARTITION BY id) AS newest FROM z) w
+    GROUP BY id, newest
+)
+UPDATE hashtags h SET video_count = coalesce(c.n, 0), view_count = coalesce(c.views, 0),
+                      trend_score = coalesce(tr.score, x.trend_score)
+FROM hashtags x LEFT JOIN c ON c.id = x.id LEFT JOIN tr ON tr.id = x.id
+WHERE h.id = x.id
+  AND (h.video_count, h.view_count, h.trend_score)
+      IS DISTINCT FROM (coalesce(c.n, 0), coalesce(c.views, 0), coalesce(tr.score, x.trend_score))
+`
+
+// A tag's videos and the sum of their views (migration 00006). The trend score is a log of
+// uses, not a count: a deleted use still happened, so it is left alone, except where it is
+// 0 for a tag that has videos (rows bulk-loaded with the counting trigger off). There it is
+// set from the videos' creation times as log2 Σ 2^(t / 1 day), the trigger's formula, and
+// computed stably as max + log2 Σ 2^(t − max). A use more than 1000 days older than the
+// newest adds less than 2^-1000 to a sum of at least 1, nothing a double can hold, so its
+// exponent is clamped there (power() raises an error on underflow instead of giving 0).
+func (q *Queries) RecountHashtagCounters(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, RecountHashtagCounters)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const RecountSoundCounters = `-- name: RecountSoundCounters :execrows
+WITH s AS (SELECT sound_id AS id, count(*) AS n FROM videos WHERE sound_id IS NOT NULL GROUP BY sound_id)
+UPDATE sounds o SET video_count = coalesce(s.n, 0)
+FROM sounds x LEFT JOIN s ON s.id = x.id
+WHERE o.id = x.id AND o.video_count <> coalesce(s.n, 0)
+`
+
+func (q *Queries) RecountSoundCounters(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, RecountSoundCounters)
 	if err != nil {
 		return 0, err
 	}
