@@ -101,11 +101,11 @@ func (f *discoveryFixture) tag(t *testing.T, video, tag string) {
 	exec(t, f.pool, `INSERT INTO video_hashtags (video_id, hashtag_id) VALUES ($1, $2)`, f.videos[video], f.tags[tag])
 }
 
-// TestDiscoveryCountersThroughCascades: the counters of hashtags and sounds have their exact
+// TestRecountDiscoveryThroughCascades: the counters of hashtags and sounds have their exact
 // values after views are added, a tag is removed (a caption edit), a video changes its
 // sound, and a video and a user with tagged videos are deleted (the cascades); CheckCounters
 // agrees and Recount finds nothing to fix at every step.
-func TestDiscoveryCountersThroughCascades(t *testing.T) {
+func TestRecountDiscoveryThroughCascades(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newDiscoveryFixture(t)
