@@ -153,9 +153,23 @@ func TestWrkScripts(t *testing.T) {
 		},
 	}
 	for _, e := range tg.endpoints() {
-		mu.Lock()
-		reqs = nil
-		mu.Unlock()
+		// Requests of the previous run still in flight when wrk stopped may reach the server
+		// late: wait until it has seen none for a while before listening to this run.
+		for {
+			mu.Lock()
+			n := len(reqs)
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			quiet := len(reqs) == n
+			if quiet {
+				reqs = nil
+			}
+			mu.Unlock()
+			if quiet {
+				break
+			}
+		}
 		res, err := runWrk(context.Background(), t.TempDir(), srv.URL, e.load, 2, time.Second, 1)
 		if err != nil {
 			t.Fatalf("%s: %v", e.name, err)
