@@ -74,3 +74,21 @@ func TestBackfillDiscovery(t *testing.T) {
 	}
 	pgtest.CheckCounters(t, pool)
 }
+
+// TestTrendOfLongUnusedTag: a tag last used years ago (2^-1500 of a use today, below what a
+// float can hold) can be used again; its trend is then today's use.
+func TestTrendOfLongUnusedTag(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := newStore(t)
+	u := addUser(t, s, "alice")
+	exec(t, pool, `INSERT INTO hashtags (name, trend_score) VALUES ('vintage', extract(epoch FROM now()) / 86400 - 1500)`)
+	addVideo(t, s, u.ID, "back again #vintage")
+	var trend, now float64
+	if err := pool.QueryRow(ctx, `SELECT trend_score, extract(epoch FROM now()) / 86400 FROM hashtags WHERE name = 'vintage'`).Scan(&trend, &now); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(trend-now) > 1e-3 {
+		t.Fatalf("trend %v, want %v (today's use)", trend, now)
+	}
+}

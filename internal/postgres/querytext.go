@@ -28,6 +28,9 @@ var hotQueries = map[string]string{
 	"GetComment":          db.GetComment,
 	"AddVideoViews":       db.AddVideoViews,
 
+	"ForYouCandidates": db.ForYouCandidates,
+	"CreateFeedSession": db.CreateFeedSession,
+
 	"HashtagByName":          db.HashtagByName,
 	"TrendingHashtags":       db.TrendingHashtags,
 	"HashtagVideoCandidates": db.HashtagVideoCandidates,

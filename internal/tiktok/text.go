@@ -18,7 +18,8 @@ const (
 // the '#'), in order of first appearance, at most MaxHashtagsPerText.
 //
 // A tag is '#' followed by Unicode letters, combining marks, digits and '_', with at least
-// one letter or mark ("#2024" is a number, not a tag). The '#' must start the text, follow a
+// one letter ("#2024" is a number, not a tag, and "#️⃣", '#' with a variation selector and
+// an enclosing keycap mark, is an emoji). The '#' must start the text, follow a
 // space or an opening punctuation mark, or directly follow another tag ("#a#b" is two
 // tags); so "example.com/page#section" and "a#b" hold none. A tag ends at the first other
 // character, so "#fun😀" is "fun".
@@ -39,10 +40,10 @@ func Hashtags(caption string) []string {
 		hasLetter := false
 		for j < len(caption) {
 			c, n := utf8.DecodeRuneInString(caption[j:])
-			if !tagRune(c) {
+			if !tagRune(c) || j == i+size && unicode.IsMark(c) { // a mark cannot start a word
 				break
 			}
-			hasLetter = hasLetter || unicode.IsLetter(c) || unicode.IsMark(c)
+			hasLetter = hasLetter || unicode.IsLetter(c)
 			j += n
 		}
 		name := caption[i+size : j]

@@ -24,6 +24,7 @@ func TestHashtags(t *testing.T) {
 		{"(#paren) «#quote» “#curly”", []string{"paren", "quote", "curly"}},
 		{"devanagari #नमस्ते", []string{"नमस्ते"}},
 		{"## #", nil},
+		{"keycap #️⃣ and #\u20e3 are emoji, #️⃣ok is not a tag either", nil},
 		{"#" + strings.Repeat("a", MaxHashtagLen+1) + " #ok", []string{"ok"}},
 		{"#" + strings.Repeat("ä", MaxHashtagLen), []string{strings.Repeat("ä", MaxHashtagLen)}},
 	} {

@@ -157,20 +157,39 @@ func (t *targets) discoveryEndpoints() []endpoint {
 // queries are known. Names must be exported by postgres.QueryText (TestQueriesExported
 // checks them); the arguments are SQL literals in the order of the query's $n.
 //
-// TODO(after merge): fill in the sqlc names and argument orders of the merged queries.
-// Values at hand: the viewer t.viewer.ID (user1, BenchSeen seen videos), the most used
-// tag t.topTags[0] and its id t.topTagID, a common caption word searchWords[0], a
-// misspelt username t.misspelt(), a prefix suggestPrefixes[0], the page limit feedLim20.
+// The arguments are those the Store sends for the row's request (see the Store method
+// named in what): the first page of each list.
 func (t *targets) discoveryPlans() []explainQuery {
+	const (
+		first    = "'Infinity'::float8, 9223372036854775807" // the keyset bound of a first page
+		fresh    = "100, now() - interval '48 hours', 20"   // ForYou's fresh source
+		hotLimit = "130"                                    // 3 × the chunk (40 for pages of 20) + 10
+	)
+	viewer := strconv.FormatInt(t.viewer.ID, 10)
+	word, prefix := sqlLiteral(searchWords[0]), sqlLiteral(suggestPrefixes[0])
+	// The top search's users for a misspelt name: exact and prefix first (none match), and
+	// similar names because nothing matched.
+	user := strings.ToLower(t.misspelt())
 	return []explainQuery{
-		// {row: forYouAnonRowName, name: "TODO ListForYou", what: "GET /api/videos/for-you, anonymous first page", args: []string{"0", strconv.Itoa(feedLim20)}},
-		// {row: t.forYouUserRowName(), name: "TODO ListForYou", what: "GET /api/videos/for-you, user1 with 1 000 seen", args: []string{strconv.FormatInt(t.viewer.ID, 10), strconv.Itoa(feedLim20)}},
-		// {row: tagPageRowName, name: "TODO ListHashtagVideos", what: "GET /api/hashtags/{name}/videos (most used tag)", args: []string{"0", strconv.FormatInt(t.topTagID, 10), strconv.Itoa(feedLim20)}},
-		// {row: trendingRowName, name: "TODO ListTrendingHashtags", what: "GET /api/hashtags/trending", args: []string{"21"}},
-		// {row: searchTopWordRowName, name: "TODO SearchVideos", what: "GET /api/search?type=top, videos part (common word)", args: []string{sqlLiteral(searchWords[0]), "21"}},
-		// {row: searchTopUserRowName, name: "TODO SearchUsers", what: "GET /api/search?type=top, users part (misspelt username)", args: []string{sqlLiteral(t.misspelt()), "21"}},
-		// {row: searchVideosRowName, name: "TODO SearchVideos", what: "GET /api/search?type=videos (common word)", args: []string{sqlLiteral(searchWords[0]), "21"}},
-		// {row: suggestRowName, name: "TODO SuggestHashtags", what: "GET /api/search/suggest (prefix)", args: []string{sqlLiteral(suggestPrefixes[0]), "10"}},
+		{row: forYouAnonRowName, name: "ForYouCandidates", what: "Store.ForYou, anonymous first page (once a second per page size)",
+			args: []string{"0", "'{}'", "true", hotLimit, fresh}},
+		{row: forYouAnonRowName, name: "CreateFeedSession", what: "Store.ForYou: the session of a first page", write: true,
+			args: []string{"4242", "NULL", "'{1,2,3}'", "'{1,2,3}'", "0", "0"}},
+		{row: t.forYouUserRowName(), name: "ForYouCandidates", what: "Store.ForYou, user1 (1 000 seen, interests) first page",
+			args: []string{viewer, "'{}'", "true", hotLimit, fresh}},
+		{row: t.forYouUserRowName(), name: "VideosByIDs", what: "Store.ForYou: the page's videos",
+			args: []string{viewer, "(SELECT array_agg(id) FROM (SELECT id FROM videos ORDER BY hot_rank DESC LIMIT 20) s)"}},
+		{row: tagPageRowName, name: "HashtagVideoCandidates", what: "Store.HashtagVideos, most used tag, first page",
+			args: []string{"'{}'", strconv.FormatInt(t.topTagID, 10), first, "'{}'", "41"}},
+		{row: trendingRowName, name: "TrendingHashtags", what: "Store.TrendingHashtags", args: []string{"20"}},
+		{row: searchVideosRowName, name: "SearchVideosCommon", what: "Store.SearchVideos, a common word (the common route)",
+			args: []string{"0", first, "11", "true", word, "2500", "60"}},
+		{row: searchTopWordRowName, name: "SearchVideosSelective", what: "Store.SearchVideos, the selective route (a rarer word)",
+			args: []string{"0", first, "11", "true", sqlLiteral("sunset coffee"), "100"}},
+		{row: searchTopUserRowName, name: "SearchUsersRanked", what: "Store.SearchUsers, a misspelt username",
+			args: []string{"0", first, "21", sqlLiteral(user), sqlLiteral(user + "\U0010FFFF"), "50", "true", "21", "20"}},
+		{row: suggestRowName, name: "SearchSuggest", what: "Store.Suggest, a 2-letter prefix",
+			args: []string{prefix, "true", "E" + sqlLiteral(strings.Trim(prefix, "'") + "\U0010FFFF"), "0", "200", "true", "true", "true", "10"}},
 	}
 }
 

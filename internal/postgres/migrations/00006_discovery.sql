@@ -123,7 +123,9 @@ BEGIN
         SET video_count = video_count + 1,
             view_count = view_count + coalesce(v_views, 0),
             trend_score = CASE WHEN trend_score = 0 THEN t
-                               ELSE greatest(trend_score, t) + ln(1 + power(2::double precision, least(trend_score, t) - greatest(trend_score, t))) / ln(2)
+                               -- the exponent is clamped: power() raises an error on underflow (a tag
+                               -- unused for three years), and 2^-1000 adds nothing anyway
+                               ELSE greatest(trend_score, t) + ln(1 + power(2::double precision, greatest(least(trend_score, t) - greatest(trend_score, t), -1000))) / ln(2)
                           END
         WHERE id = NEW.hashtag_id;
     ELSE

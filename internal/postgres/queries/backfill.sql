@@ -22,7 +22,8 @@ DELETE FROM discovery_backfill;
 
 -- name: RecomputeTrends :execrows
 -- Every tag's trend as if each of its videos had been tagged when it was posted:
--- log2 Σ 2^(t/1 day), computed as max + log2 Σ 2^(t − max) so that it cannot overflow.
+-- log2 Σ 2^(t/1 day), computed as max + log2 Σ 2^(t − max) so that it cannot overflow (the
+-- exponent clamped at −1000, where power() would raise an underflow error).
 -- (The backfill tags old videos now, which the trigger counts as uses now.)
 WITH u AS (
     SELECT vh.hashtag_id, extract(epoch FROM v.created_at)::double precision / 86400 AS t
@@ -30,7 +31,7 @@ WITH u AS (
 ), m AS (
     SELECT hashtag_id, max(t) AS mx FROM u GROUP BY hashtag_id
 ), s AS (
-    SELECT u.hashtag_id, m.mx + ln(sum(power(2::double precision, u.t - m.mx))) / ln(2) AS score
+    SELECT u.hashtag_id, m.mx + ln(sum(power(2::double precision, greatest(u.t - m.mx, -1000)))) / ln(2) AS score
     FROM u JOIN m USING (hashtag_id)
     GROUP BY u.hashtag_id, m.mx
 )
