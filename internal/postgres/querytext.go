@@ -28,7 +28,7 @@ var hotQueries = map[string]string{
 	"GetComment":          db.GetComment,
 	"AddVideoViews":       db.AddVideoViews,
 
-	"ForYouCandidates": db.ForYouCandidates,
+	"ForYouCandidates":  db.ForYouCandidates,
 	"CreateFeedSession": db.CreateFeedSession,
 
 	"HashtagByName":          db.HashtagByName,

@@ -162,8 +162,8 @@ func (t *targets) discoveryEndpoints() []endpoint {
 func (t *targets) discoveryPlans() []explainQuery {
 	const (
 		first    = "'Infinity'::float8, 9223372036854775807" // the keyset bound of a first page
-		fresh    = "100, now() - interval '48 hours', 20"   // ForYou's fresh source
-		hotLimit = "130"                                    // 3 × the chunk (40 for pages of 20) + 10
+		fresh    = "100, now() - interval '48 hours', 20"    // ForYou's fresh source
+		hotLimit = "130"                                     // 3 × the chunk (40 for pages of 20) + 10
 	)
 	viewer := strconv.FormatInt(t.viewer.ID, 10)
 	word, prefix := sqlLiteral(searchWords[0]), sqlLiteral(suggestPrefixes[0])
@@ -189,7 +189,7 @@ func (t *targets) discoveryPlans() []explainQuery {
 		{row: searchTopUserRowName, name: "SearchUsersRanked", what: "Store.SearchUsers, a misspelt username",
 			args: []string{"0", first, "21", sqlLiteral(user), sqlLiteral(user + "\U0010FFFF"), "50", "true", "21", "20"}},
 		{row: suggestRowName, name: "SearchSuggest", what: "Store.Suggest, a 2-letter prefix",
-			args: []string{prefix, "true", "E" + sqlLiteral(strings.Trim(prefix, "'") + "\U0010FFFF"), "0", "200", "true", "true", "true", "10"}},
+			args: []string{prefix, "true", "E" + sqlLiteral(strings.Trim(prefix, "'")+"\U0010FFFF"), "0", "200", "true", "true", "true", "10"}},
 	}
 }
 
