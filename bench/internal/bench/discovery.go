@@ -178,7 +178,7 @@ func (t *targets) discoveryPlans() []explainQuery {
 		{row: t.forYouUserRowName(), name: "ForYouCandidates", what: "Store.ForYou, user1 (1 000 seen, interests) first page",
 			args: []string{viewer, "'{}'", "true", hotLimit, fresh}},
 		{row: t.forYouUserRowName(), name: "VideosByIDs", what: "Store.ForYou: the page's videos",
-			args: []string{viewer, "(SELECT array_agg(id) FROM (SELECT id FROM videos ORDER BY hot_rank DESC LIMIT 20) s)"}},
+			args: []string{viewer, "'{" + t.pageIDs() + "}'"}},
 		{row: tagPageRowName, name: "HashtagVideoCandidates", what: "Store.HashtagVideos, most used tag, first page",
 			args: []string{"'{}'", strconv.FormatInt(t.topTagID, 10), first, "'{}'", "41"}},
 		{row: trendingRowName, name: "TrendingHashtags", what: "Store.TrendingHashtags", args: []string{"20"}},
@@ -212,4 +212,13 @@ func probe(ctx context.Context, srv *server, path, token string) error {
 		return fmt.Errorf("%w: %v", errMissingRoute, err)
 	}
 	return err
+}
+
+// pageIDs is a page's worth of video ids (20, spread over the table), as an array body.
+func (t *targets) pageIDs() string {
+	ids := make([]string, 20)
+	for i := range ids {
+		ids[i] = strconv.Itoa(1 + i*max(1, t.sizes.Videos/20))
+	}
+	return strings.Join(ids, ",")
 }
