@@ -92,7 +92,8 @@ func (s *Store) forYou(ctx context.Context, viewer int64, cur tiktok.FeedCursor,
 	}
 	if cur.Session == 0 {
 		var err error
-		if sess, err = s.newSession(ctx, viewer, max(limit, chunkFor(limit))); err != nil {
+		// The first chunk is one page: the first page is the one every walk pays for.
+		if sess, err = s.newSession(ctx, viewer, limit); err != nil {
 			return tiktok.FeedPage{}, err
 		}
 		cur = tiktok.FeedCursor{Session: sess.id}

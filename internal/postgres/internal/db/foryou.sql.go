@@ -184,21 +184,39 @@ WITH hot AS (
     UNION ALL SELECT creator_videos.id, false FROM creator_videos
     UNION ALL SELECT tag_videos.id, false FROM tag_videos
     UNION ALL SELECT fresh.id, false FROM fresh
-), ids AS (
+), ids AS MATERIALIZED (
     SELECT cand.id, bool_or(cand.from_hot) AS from_hot FROM cand GROUP BY cand.id
+), half_life AS (
+    SELECT interest_half_life_seconds AS s FROM feed_ranking
+), my_creators AS MATERIALIZED (
+    -- the viewer's interests, read once (primary key ranges) and joined by hash: per
+    -- candidate lookups cost more than the whole of these small sets
+    SELECT ci.creator_id, ci.weight * power(2::double precision,
+               -extract(epoch FROM now() - ci.updated_at)::double precision / (SELECT s FROM half_life)) AS w
+    FROM creator_interests ci WHERE ci.user_id = $1::bigint
+), my_tags AS MATERIALIZED (
+    SELECT hi.hashtag_id, hi.weight * power(2::double precision,
+               -extract(epoch FROM now() - hi.updated_at)::double precision / (SELECT s FROM half_life)) AS w
+    FROM hashtag_interests hi WHERE hi.user_id = $1::bigint
+), my_follows AS MATERIALIZED (
+    SELECT f.following_id FROM follows f WHERE f.follower_id = $1::bigint
+), tag_scores AS (
+    -- per candidate, its tags (video_hashtags_pkey) the viewer has an interest in; driven
+    -- from the candidates, never from the tags (a popular tag has 10^5 videos)
+    SELECT ids.id AS video_id,
+           (SELECT sum(mt.w) FROM video_hashtags vh JOIN my_tags mt ON mt.hashtag_id = vh.hashtag_id
+            WHERE vh.video_id = ids.id) AS w
+    FROM ids
 )
 SELECT v.id, v.user_id, v.hot_rank, v.created_at, v.views, ids.from_hot,
-       coalesce($1::bigint > 0 AND EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1::bigint AND f.following_id = v.user_id), false)::boolean AS followed,
-       coalesce((SELECT ci.weight * power(2::double precision,
-                     -extract(epoch FROM now() - ci.updated_at)::double precision / r.interest_half_life_seconds)
-                 FROM creator_interests ci WHERE ci.user_id = $1::bigint AND ci.creator_id = v.user_id), 0)::double precision AS creator_interest,
-       coalesce((SELECT sum(hi.weight * power(2::double precision,
-                     -extract(epoch FROM now() - hi.updated_at)::double precision / r.interest_half_life_seconds))
-                 FROM video_hashtags vh JOIN hashtag_interests hi ON hi.user_id = $1::bigint AND hi.hashtag_id = vh.hashtag_id
-                 WHERE vh.video_id = v.id), 0)::double precision AS tag_interest
+       (mf.following_id IS NOT NULL)::boolean AS followed,
+       coalesce(mc.w, 0)::double precision AS creator_interest,
+       coalesce(ts.w, 0)::double precision AS tag_interest
 FROM ids
 JOIN videos v ON v.id = ids.id
-CROSS JOIN feed_ranking r
+LEFT JOIN my_follows mf ON mf.following_id = v.user_id
+LEFT JOIN my_creators mc ON mc.creator_id = v.user_id
+LEFT JOIN tag_scores ts ON ts.video_id = v.id
 `
 
 type ForYouCandidatesParams struct {
