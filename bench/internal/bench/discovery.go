@@ -163,7 +163,7 @@ func (t *targets) discoveryPlans() []explainQuery {
 	const (
 		first    = "'Infinity'::float8, 9223372036854775807" // the keyset bound of a first page
 		fresh    = "100, now() - interval '48 hours', 20"    // ForYou's fresh source
-		hotLimit = "130"                                     // 3 × the chunk (40 for pages of 20) + 10
+		hotLimit = "70"                                      // 3 × the first chunk (one page of 20) + 10
 	)
 	viewer := strconv.FormatInt(t.viewer.ID, 10)
 	word, prefix := sqlLiteral(searchWords[0]), sqlLiteral(suggestPrefixes[0])
