@@ -75,6 +75,9 @@ const (
 	shortPrefixRunes = 2
 )
 
+// emptyStatsTTL is how soon missing caption statistics are looked for again.
+const emptyStatsTTL = 10 * time.Second
+
 // searchState is the Store's search configuration and its cache of caption statistics.
 type searchState struct {
 	tuning searchTuning
@@ -132,12 +135,17 @@ func (st *lexemeStats) withPrefix(prefix string) float64 {
 }
 
 // captionStats returns the caption word statistics, reloading them when older than the
-// TTL (one caller reloads; the others keep using the previous ones meanwhile).
+// TTL (one caller reloads; the others keep using the previous ones meanwhile). Missing
+// statistics (a table not analyzed yet, e.g. just loaded) are looked for again soon.
 func (s *Store) captionStats(ctx context.Context) (*lexemeStats, error) {
 	c := &s.search
 	c.mu.Lock()
 	old := c.stats
-	if old != nil && (c.loading || time.Since(c.loaded) < c.tuning.statsTTL) {
+	ttl := c.tuning.statsTTL
+	if old != nil && len(old.words) == 0 {
+		ttl = min(ttl, emptyStatsTTL)
+	}
+	if old != nil && (c.loading || time.Since(c.loaded) < ttl) {
 		c.mu.Unlock()
 		return old, nil
 	}
