@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
@@ -49,6 +51,8 @@ type searchTuning struct {
 	userCap, tagCap, fuzzyCap int
 	// suggestScan: index entries each type-ahead source reads at most.
 	suggestScan int
+	// fuzzyBudget: the longest a statement with a trigram step may run (boundedFuzzy).
+	fuzzyBudget time.Duration
 }
 
 // defaultSearchTuning is measured at a million videos (docs/design.md, "Search"): each
@@ -63,6 +67,7 @@ var defaultSearchTuning = searchTuning{
 	tagCap:              50,
 	fuzzyCap:            20,
 	suggestScan:         200,
+	fuzzyBudget:         100 * time.Millisecond,
 }
 
 // Short prefixes: a last word shorter than prefixMinRunes is not expanded to a prefix (it
@@ -372,9 +377,11 @@ func (s *Store) SearchUsers(ctx context.Context, query string, p tiktok.SearchPa
 	}
 	lo, hi := prefixRange(q)
 	score, id := searchKeyset(p)
-	rows, err := s.q.SearchUsersRanked(ctx, db.SearchUsersRankedParams{
-		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.userCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+	rows, err := boundedFuzzy(ctx, s, utf8.RuneCountInString(q) >= fuzzyMinRunes, func(q *db.Queries, fuzzy bool) ([]db.SearchUsersRankedRow, error) {
+		return q.SearchUsersRanked(ctx, db.SearchUsersRankedParams{
+			ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
+			Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.userCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: fuzzy,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", translate(err))
@@ -402,9 +409,11 @@ func (s *Store) SearchHashtags(ctx context.Context, query string, p tiktok.Searc
 	}
 	lo, hi := prefixRange(q)
 	score, id := searchKeyset(p)
-	rows, err := s.q.SearchHashtagsRanked(ctx, db.SearchHashtagsRankedParams{
-		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+	rows, err := boundedFuzzy(ctx, s, utf8.RuneCountInString(q) >= fuzzyMinRunes, func(q *db.Queries, fuzzy bool) ([]db.SearchHashtagsRankedRow, error) {
+		return q.SearchHashtagsRanked(ctx, db.SearchHashtagsRankedParams{
+			ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
+			Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: fuzzy,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search hashtags: %w", translate(err))
@@ -428,9 +437,11 @@ func (s *Store) SearchSounds(ctx context.Context, query string, p tiktok.SearchP
 	}
 	lo, hi := prefixRange(q)
 	score, id := searchKeyset(p)
-	rows, err := s.q.SearchSoundsRanked(ctx, db.SearchSoundsRankedParams{
-		ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
-		Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: utf8.RuneCountInString(q) >= fuzzyMinRunes,
+	rows, err := boundedFuzzy(ctx, s, utf8.RuneCountInString(q) >= fuzzyMinRunes, func(q *db.Queries, fuzzy bool) ([]db.SearchSoundsRankedRow, error) {
+		return q.SearchSoundsRanked(ctx, db.SearchSoundsRankedParams{
+			ViewerID: p.Viewer, AfterScore: score, AfterID: id, Lim: int32(p.Limit),
+			Query: lo, QueryEnd: hi, Cap: int32(s.search.tuning.tagCap), FuzzyCap: int32(s.search.tuning.fuzzyCap), FuzzyBelow: fuzzyBelow(p), Fuzzy: fuzzy,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("search sounds: %w", translate(err))
@@ -476,4 +487,35 @@ func (s *Store) Suggest(ctx context.Context, query string, viewer int64, limit i
 		out[i] = tiktok.Suggestion{Kind: r.Kind, Text: r.Text, ID: r.ID}
 	}
 	return out, nil
+}
+
+// The fuzzy budget is the most a search statement that looks for similar names (trigrams) may
+// take. A trigram's GIN scan cannot stop early: it rechecks every row sharing enough of the
+// query's trigrams, and among many look-alike names ("user1" … "user100000", a misspelt
+// "usr12345") that is every one of them — 130 ms a statement at 100 000 users, seconds
+// under concurrency. Past the budget the statement is cancelled and run again without the
+// trigram step: the exact and prefix matches still come back.
+//
+// (searchTuning.fuzzyBudget, 100 ms.)
+
+// boundedFuzzy runs search (fuzzy as asked) in a transaction whose statement_timeout is
+// the fuzzy budget, and again without fuzzy matching if that timeout cancelled it.
+func boundedFuzzy[T any](ctx context.Context, s *Store, fuzzy bool, search func(q *db.Queries, fuzzy bool) (T, error)) (T, error) {
+	if !fuzzy {
+		return search(s.q, false)
+	}
+	var out T
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(max(1, s.search.tuning.fuzzyBudget.Milliseconds()), 10)); err != nil {
+			return err
+		}
+		var err error
+		out, err = search(s.q.WithTx(tx), true)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "57014" && ctx.Err() == nil { // query_canceled: the budget
+		return search(s.q, false)
+	}
+	return out, err
 }

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/tiktok"
@@ -91,5 +92,37 @@ func TestVideoSearchBounds(t *testing.T) {
 		if common[i] != selective[i] {
 			t.Fatalf("common %v, selective %v", common, selective)
 		}
+	}
+}
+
+// TestFuzzySearchBounded: a trigram step that takes longer than its budget (here: among
+// thousands of look-alike usernames, with a budget of 1 ms) is cancelled, and the search
+// answers with its exact and prefix matches instead of running on.
+func TestFuzzySearchBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := newStore(t)
+	exec(t, pool, `INSERT INTO users (username, email, password_hash)
+		SELECT 'user' || g, 'user' || g || '@example.com', 'x' FROM generate_series(1, 20000) g`)
+	exec(t, pool, `ANALYZE users`)
+	page := tiktok.SearchPage{Limit: 10}
+	similar, err := s.SearchUsers(ctx, "usr12345", page)
+	if err != nil || len(similar) == 0 {
+		t.Fatalf("with the default budget: %d users, %v; want similar names", len(similar), err)
+	}
+	postgres.SetFuzzyBudget(s, time.Millisecond)
+	start := time.Now()
+	got, err := s.SearchUsers(ctx, "usr12345", page)
+	if err != nil {
+		t.Fatalf("over budget: %v, want the prefix matches (none)", err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("over budget: %d users, want none (no exact or prefix match)", len(got))
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
+	}
+	if got, err := s.SearchUsers(ctx, "user1234", page); err != nil || len(got) == 0 || got[0].Item.Username != "user1234" {
+		t.Fatalf("prefix search over budget: %v, %v", got, err)
 	}
 }
