@@ -30,9 +30,9 @@ import (
 //
 //   - selective (the query's rarest word is in under commonShare of the captions — most
 //     queries): the full-text GIN index yields the matches; the first selectiveCandidates
-//     are ranked, which for all but the largest match sets is all of them. The work grows
-//     with the rarest word's number of captions, which this routing keeps below
-//     commonShare × videos.
+//     in table order (roughly the oldest) are ranked — every match when there are no more.
+//     The work grows with the rarest word's number of captions, which this routing keeps
+//     below commonShare × videos.
 //   - common (every word is in many captions; "dance" may be in 100 000): the GIN bitmap
 //     would cost as much as those matches, so instead the hot-rank index is walked from the
 //     top and the first commonCandidates matches among at most commonScan videos are
