@@ -67,7 +67,7 @@ var defaultSearchTuning = searchTuning{
 	tagCap:              50,
 	fuzzyCap:            20,
 	suggestScan:         200,
-	fuzzyBudget:         100 * time.Millisecond,
+	fuzzyBudget:         25 * time.Millisecond,
 }
 
 // Short prefixes: a last word shorter than prefixMinRunes is not expanded to a prefix (it
@@ -496,7 +496,7 @@ func (s *Store) Suggest(ctx context.Context, query string, viewer int64, limit i
 // under concurrency. Past the budget the statement is cancelled and run again without the
 // trigram step: the exact and prefix matches still come back.
 //
-// (searchTuning.fuzzyBudget, 100 ms.)
+// (searchTuning.fuzzyBudget, 25 ms: a typo among ordinary names takes about 2 ms.)
 
 // boundedFuzzy runs search (fuzzy as asked) in a transaction whose statement_timeout is
 // the fuzzy budget, and again without fuzzy matching if that timeout cancelled it.
