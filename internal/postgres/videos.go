@@ -299,7 +299,11 @@ func (s *Store) AddViews(ctx context.Context, views map[int64]int64) error {
 		if err := q.LockVideosHashtags(ctx, ids); err != nil {
 			return fmt.Errorf("lock hashtags: %w", err)
 		}
-		return q.AddVideoViews(ctx, db.AddVideoViewsParams{Ids: ids, Counts: counts})
+		if err := q.AddVideoViews(ctx, db.AddVideoViewsParams{Ids: ids, Counts: counts}); err != nil {
+			return err
+		}
+		// The tags' view counts, one update per tag (migration 00010).
+		return q.AddHashtagViews(ctx, db.AddHashtagViewsParams{Ids: ids, Counts: counts})
 	})
 	if err != nil {
 		return fmt.Errorf("add views: %w", translate(err))

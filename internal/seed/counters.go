@@ -29,7 +29,6 @@ var counterTriggers = []struct{ table, trigger string }{
 	// do either. The hot-rank triggers stay on: they are not counters.)
 	{"video_hashtags", "video_hashtags_count"},
 	{"videos", "videos_sound_count"},
-	{"videos", "videos_hashtag_views"},
 	// Interests (migration 00006) follow engagement as it happens; seeded likes and
 	// comments are history, not a viewer's taste.
 	{"video_likes", "video_likes_interest"},

@@ -115,5 +115,15 @@ UPDATE videos v SET views = v.views + d.n
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@counts::bigint[]) AS n) d
 WHERE v.id = d.id;
 
+-- name: AddHashtagViews :exec
+-- The same views counted toward the videos' tags, one update per tag (video_hashtags_pkey
+-- per video, hashtags_pkey per tag); run after AddVideoViews in its transaction.
+UPDATE hashtags h SET view_count = h.view_count + s.n
+FROM (SELECT vh.hashtag_id, sum(d.n)::bigint AS n
+      FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@counts::bigint[]) AS n) d
+      JOIN video_hashtags vh ON vh.video_id = d.id
+      GROUP BY vh.hashtag_id) s
+WHERE h.id = s.hashtag_id;
+
 -- name: VideoExists :one
 SELECT EXISTS (SELECT 1 FROM videos WHERE id = @id);

@@ -10,6 +10,27 @@ import (
 	"time"
 )
 
+const AddHashtagViews = `-- name: AddHashtagViews :exec
+UPDATE hashtags h SET view_count = h.view_count + s.n
+FROM (SELECT vh.hashtag_id, sum(d.n)::bigint AS n
+      FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS n) d
+      JOIN video_hashtags vh ON vh.video_id = d.id
+      GROUP BY vh.hashtag_id) s
+WHERE h.id = s.hashtag_id
+`
+
+type AddHashtagViewsParams struct {
+	Ids    []int64
+	Counts []int64
+}
+
+// The same views counted toward the videos' tags, one update per tag (video_hashtags_pkey
+// per video, hashtags_pkey per tag); run after AddVideoViews in its transaction.
+func (q *Queries) AddHashtagViews(ctx context.Context, arg AddHashtagViewsParams) error {
+	_, err := q.db.Exec(ctx, AddHashtagViews, arg.Ids, arg.Counts)
+	return err
+}
+
 const AddVideoViews = `-- name: AddVideoViews :exec
 UPDATE videos v SET views = v.views + d.n
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS n) d
