@@ -92,7 +92,21 @@ func (q *Queries) ExtendFeedSession(ctx context.Context, arg ExtendFeedSessionPa
 
 const ForYouCandidates = `-- name: ForYouCandidates :many
 
-WITH hot AS (
+WITH half_life AS (
+    SELECT interest_half_life_seconds AS s FROM feed_ranking
+), my_creators AS MATERIALIZED (
+    -- the viewer's interests, read once (primary key ranges) and joined by hash: per
+    -- candidate lookups cost more than the whole of these small sets
+    SELECT ci.creator_id, ci.weight * power(2::double precision,
+               -extract(epoch FROM now() - ci.updated_at)::double precision / (SELECT s FROM half_life)) AS w
+    FROM creator_interests ci WHERE ci.user_id = $1::bigint
+), my_tags AS MATERIALIZED (
+    SELECT hi.hashtag_id, hi.weight * power(2::double precision,
+               -extract(epoch FROM now() - hi.updated_at)::double precision / (SELECT s FROM half_life)) AS w
+    FROM hashtag_interests hi WHERE hi.user_id = $1::bigint
+), my_follows AS MATERIALIZED (
+    SELECT f.following_id FROM follows f WHERE f.follower_id = $1::bigint
+), hot AS (
     -- the global ranking: videos_hot_rank_id_idx, read from the top
     SELECT v.id FROM videos v
     WHERE v.user_id <> $1::bigint
@@ -121,12 +135,8 @@ WITH hot AS (
         LIMIT 2
     ) fv
 ), liked_creators AS (
-    -- the viewer's 10 strongest creator interests now (creator_interests primary key range)
-    SELECT ci.creator_id FROM creator_interests ci
-    WHERE ci.user_id = $1::bigint AND ci.weight > 0
-    ORDER BY ci.weight * power(2::double precision,
-        -extract(epoch FROM now() - ci.updated_at)::double precision / (SELECT interest_half_life_seconds FROM feed_ranking)) DESC
-    LIMIT 10
+    -- the viewer's 10 strongest creator interests now
+    SELECT mc.creator_id FROM my_creators mc WHERE mc.w > 0 ORDER BY mc.w DESC LIMIT 10
 ), creator_videos AS (
     SELECT cv.id
     FROM liked_creators lc
@@ -142,12 +152,8 @@ WITH hot AS (
         LIMIT 2
     ) cv
 ), liked_tags AS (
-    -- the viewer's 5 strongest hashtag interests now (hashtag_interests primary key range)
-    SELECT hi.hashtag_id FROM hashtag_interests hi
-    WHERE hi.user_id = $1::bigint AND hi.weight > 0
-    ORDER BY hi.weight * power(2::double precision,
-        -extract(epoch FROM now() - hi.updated_at)::double precision / (SELECT interest_half_life_seconds FROM feed_ranking)) DESC
-    LIMIT 5
+    -- the viewer's 5 strongest hashtag interests now
+    SELECT mt.hashtag_id FROM my_tags mt WHERE mt.w > 0 ORDER BY mt.w DESC LIMIT 5
 ), tag_videos AS (
     -- each tag's best-ranked videos: video_hashtags_rank_idx
     SELECT tv.video_id AS id
@@ -186,20 +192,6 @@ WITH hot AS (
     UNION ALL SELECT fresh.id, false FROM fresh
 ), ids AS MATERIALIZED (
     SELECT cand.id, bool_or(cand.from_hot) AS from_hot FROM cand GROUP BY cand.id
-), half_life AS (
-    SELECT interest_half_life_seconds AS s FROM feed_ranking
-), my_creators AS MATERIALIZED (
-    -- the viewer's interests, read once (primary key ranges) and joined by hash: per
-    -- candidate lookups cost more than the whole of these small sets
-    SELECT ci.creator_id, ci.weight * power(2::double precision,
-               -extract(epoch FROM now() - ci.updated_at)::double precision / (SELECT s FROM half_life)) AS w
-    FROM creator_interests ci WHERE ci.user_id = $1::bigint
-), my_tags AS MATERIALIZED (
-    SELECT hi.hashtag_id, hi.weight * power(2::double precision,
-               -extract(epoch FROM now() - hi.updated_at)::double precision / (SELECT s FROM half_life)) AS w
-    FROM hashtag_interests hi WHERE hi.user_id = $1::bigint
-), my_follows AS MATERIALIZED (
-    SELECT f.following_id FROM follows f WHERE f.follower_id = $1::bigint
 ), tag_scores AS (
     -- per candidate, its tags (video_hashtags_pkey) the viewer has an interest in; driven
     -- from the candidates, never from the tags (a popular tag has 10^5 videos)
