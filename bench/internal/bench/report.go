@@ -251,7 +251,7 @@ func (r *results) evaluate() {
 			seq = append(seq, fmt.Sprintf("%s (%s): Seq Scan on %s", e.name, e.what, strings.Join(e.seqScans, ", ")))
 		}
 	}
-	detail = fmt.Sprintf("%d statements, no sequential scan", planned)
+	detail = fmt.Sprintf("%d statements, no sequential scan (but of the one-row feed_ranking)", planned)
 	if len(seq) > 0 {
 		detail = strings.Join(seq, "; ")
 	}
