@@ -56,7 +56,7 @@ ORDER BY creator_id LIMIT @lim;
 SELECT video_id, (day::timestamp AT TIME ZONE 'UTC')::timestamptz AS day, channel, created_at FROM video_shares
 WHERE user_id = @user_id
   AND (video_id, day) > (@after_id::bigint, ((@after_day::timestamptz) AT TIME ZONE 'UTC')::date)
-ORDER BY video_id, day LIMIT @lim;
+ORDER BY video_shares.video_id, video_shares.day LIMIT @lim;
 
 -- name: ExportCreatorInterests :many
 -- creator_interests_pkey; the weight as stored, at updated_at (it decays from there)

@@ -289,7 +289,7 @@ const ExportShares = `-- name: ExportShares :many
 SELECT video_id, (day::timestamp AT TIME ZONE 'UTC')::timestamptz AS day, channel, created_at FROM video_shares
 WHERE user_id = $1
   AND (video_id, day) > ($2::bigint, (($3::timestamptz) AT TIME ZONE 'UTC')::date)
-ORDER BY video_id, day LIMIT $4
+ORDER BY video_shares.video_id, video_shares.day LIMIT $4
 `
 
 type ExportSharesParams struct {
