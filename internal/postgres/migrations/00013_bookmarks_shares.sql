@@ -121,7 +121,8 @@ FROM videos v
 JOIN users u ON u.id = v.user_id;
 
 -- +goose Down
-CREATE OR REPLACE VIEW video_feed AS
+DROP VIEW video_feed;
+CREATE VIEW video_feed AS
 SELECT v.id, v.user_id, v.caption, v.video_url, v.thumbnail_url, v.audio_name,
        v.video_storage_path, v.thumbnail_storage_path, v.video_media, v.thumbnail_media,
        v.views, v.like_count, v.comment_count, v.created_at, v.updated_at,
