@@ -190,3 +190,31 @@ func TestDeleteUserWithBookmarksAndShares(t *testing.T) {
 	}
 	checkCounters(t, e)
 }
+
+// TestExportFailure: a section that fails while nothing was sent yet makes an ordinary
+// error answer; once the download has started, the connection is cut, so the client sees a
+// failed download, never a document that parses.
+func TestExportFailure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.register("exporter")
+	e.video(u, "something to export first")
+	if _, err := e.pool.Exec(context.Background(), `ALTER TABLE hashtag_interests RENAME TO hashtag_interests_gone`); err != nil {
+		t.Fatal(err)
+	}
+	res := e.request("GET", "/api/users/me/export", nil, u.token)
+	expect(t, res, http.StatusServiceUnavailable, "unavailable") // a missing table reads as a schema not migrated yet
+	if res.header.Get("Content-Disposition") != "" {
+		t.Errorf("an error answer offered as a download: %q", res.header.Get("Content-Disposition"))
+	}
+
+	// More than the 64 KiB buffer before the failing section: the download has started.
+	if _, err := e.pool.Exec(context.Background(), `
+		INSERT INTO videos (user_id, caption, video_url) SELECT $1, 'bulk', 'https://cdn.example.com/b.mp4' FROM generate_series(1, 300)`, u.id); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := e.api.Do("GET", "/api/users/me/export", nil, u.token)
+	if err == nil {
+		t.Fatalf("the export of a failing section ended normally: %d %.300s", raw.Status, raw.Raw)
+	}
+}

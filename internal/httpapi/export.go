@@ -170,8 +170,8 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limit(ctx, s.rules.exportUser, strconv.FormatInt(user, 10)); err != nil {
 		return err
 	}
-	// Everything that can fail cleanly fails before the first byte: then it is still an
-	// error answer.
+	// What fails before the first byte leaves (the profile, or any section while the
+	// document still fits the buffer) is answered as an error.
 	me, err := s.store.UserByID(ctx, user)
 	if err != nil {
 		return err
@@ -187,9 +187,14 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="tiktok-export-%d-%s.json"`, user, now.UTC().Format("20060102")))
 	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 64<<10)
+	out := &sentWriter{w: w}
+	bw := bufio.NewWriterSize(out, 64<<10)
 	if err := s.writeExport(ctx, bw, user, head, s.exportSections(rd)); err != nil {
+		if !out.sent {
+			// Nothing has left the buffer: the answer can still be an error.
+			h.Del("Content-Disposition")
+			return err
+		}
 		// The status is sent: cut the connection, so that the client sees a failed
 		// download rather than a document that looks complete.
 		level := slog.LevelError
@@ -200,6 +205,17 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) error {
 		panic(http.ErrAbortHandler)
 	}
 	return nil
+}
+
+// sentWriter reports whether anything was written through it (and so the status sent).
+type sentWriter struct {
+	w    http.ResponseWriter
+	sent bool
+}
+
+func (s *sentWriter) Write(p []byte) (int, error) {
+	s.sent = true
+	return s.w.Write(p)
 }
 
 // writeExport writes the document: head (a JSON object) with each section added as a
