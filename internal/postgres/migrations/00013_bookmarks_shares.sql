@@ -25,8 +25,9 @@ CREATE TABLE video_bookmarks (
 );
 -- the owner's list, newest bookmark first (keyset on (created_at, video_id))
 CREATE INDEX video_bookmarks_user_id_created_at_idx ON video_bookmarks (user_id, created_at DESC, video_id DESC);
--- the cascade of a deleted video
-CREATE INDEX video_bookmarks_video_id_idx ON video_bookmarks (video_id);
+-- the cascade of a deleted video; with user_id, a probe for the viewer's bookmark of a video
+-- is one entry whichever of the two indexes the planner picks
+CREATE INDEX video_bookmarks_video_id_idx ON video_bookmarks (video_id, user_id);
 
 CREATE TABLE video_shares (
     user_id    bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,

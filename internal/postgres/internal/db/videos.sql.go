@@ -113,7 +113,7 @@ func (q *Queries) DeleteVideo(ctx context.Context, arg DeleteVideoParams) (Delet
 const GetVideo = `-- name: GetVideo :one
 SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
-       EXISTS (SELECT 1 FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id) AS is_bookmarked
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id = $2
 `
@@ -182,7 +182,7 @@ func (q *Queries) LikeVideo(ctx context.Context, arg LikeVideoParams) (int64, er
 const ListFollowingVideos = `-- name: ListFollowingVideos :many
 SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
-       EXISTS (SELECT 1 FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id) AS is_bookmarked
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id IN (
     SELECT v.id
@@ -270,7 +270,7 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 const ListUserVideos = `-- name: ListUserVideos :many
 SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
-       EXISTS (SELECT 1 FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id) AS is_bookmarked
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.user_id = $2
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
@@ -348,7 +348,7 @@ const ListVideos = `-- name: ListVideos :many
 
 SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
-       EXISTS (SELECT 1 FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id) AS is_bookmarked
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE (f.created_at, f.id) < ($2::timestamptz, $3::bigint)
 ORDER BY f.created_at DESC, f.id DESC
