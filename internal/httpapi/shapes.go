@@ -153,10 +153,10 @@ func (rd renderer) video(v tiktok.Video) videoJSON {
 		Views: v.Views, CreatedAt: jsonTime(v.CreatedAt), UpdatedAt: jsonTime(v.UpdatedAt),
 		User:      rd.userMini(v.User),
 		LikeCount: v.LikeCount, CommentCount: v.CommentCount,
-		Count:         videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
-		IsLiked:       v.IsLiked,
-		SoundID:       v.SoundID,
 		BookmarkCount: v.BookmarkCount, ShareCount: v.ShareCount, IsBookmarked: v.IsBookmarked,
+		Count:   videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
+		IsLiked: v.IsLiked,
+		SoundID: v.SoundID,
 	}
 }
 
