@@ -54,7 +54,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix // TRUSTED_PROXIES
 	Limits         Limits
 	// Ranking is the For You ranking: FEED_LIKE_WEIGHT, FEED_COMMENT_WEIGHT,
-	// FEED_VIEW_WEIGHT, FEED_HALF_LIFE, FEED_INTEREST_HALF_LIFE.
+	// FEED_VIEW_WEIGHT, FEED_SHARE_WEIGHT, FEED_HALF_LIFE, FEED_INTEREST_HALF_LIFE.
 	Ranking tiktok.Ranking
 }
 
@@ -66,6 +66,7 @@ type Limits struct {
 	RegisterPerIP   int  // RATE_LIMIT_REGISTER_IP (per hour)
 	WritesPerUser   int  // RATE_LIMIT_WRITES_USER (per minute)
 	RequestsPerIP   int  // RATE_LIMIT_REQUESTS_IP (per minute)
+	ExportsPerUser  int  // RATE_LIMIT_EXPORT_USER (data exports per hour)
 	// StorageBytesPerIP is the byte budget of storage-compatible uploads per client IP per
 	// hour; StorageUploadsPerIP how many of them one client IP may run at once.
 	StorageBytesPerIP   int // RATE_LIMIT_STORAGE_BYTES_IP
@@ -139,6 +140,7 @@ func Load(getenv func(string) string) (Config, error) {
 			RegisterPerIP:   int(integer("RATE_LIMIT_REGISTER_IP", 20, 0, 1<<30)),
 			WritesPerUser:   int(integer("RATE_LIMIT_WRITES_USER", 60, 0, 1<<30)),
 			RequestsPerIP:   int(integer("RATE_LIMIT_REQUESTS_IP", 600, 0, 1<<30)),
+			ExportsPerUser:  int(integer("RATE_LIMIT_EXPORT_USER", 5, 0, 1<<30)),
 		},
 		StorageMinRate: integer("STORAGE_MIN_UPLOAD_RATE", 8<<10, 0, 1<<40),
 	}
@@ -372,6 +374,7 @@ func (c *Config) ranking(str func(key, def string) string, problems *[]string) {
 		LikeWeight:       weight("FEED_LIKE_WEIGHT", def.LikeWeight),
 		CommentWeight:    weight("FEED_COMMENT_WEIGHT", def.CommentWeight),
 		ViewWeight:       weight("FEED_VIEW_WEIGHT", def.ViewWeight),
+		ShareWeight:      weight("FEED_SHARE_WEIGHT", def.ShareWeight),
 		HalfLife:         boundedDuration(str("FEED_HALF_LIFE", "6h"), "FEED_HALF_LIFE", time.Minute, 365*24*time.Hour, problems),
 		InterestHalfLife: boundedDuration(str("FEED_INTEREST_HALF_LIFE", "14d"), "FEED_INTEREST_HALF_LIFE", time.Minute, 3650*24*time.Hour, problems),
 	}

@@ -59,6 +59,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"StorageUploadGrace", cfg.StorageUploadGrace, 10 * time.Second},
 		{"Limits.StorageBytesPerIP", cfg.Limits.StorageBytesPerIP, 2 * (100<<20 + 5<<20)},
 		{"Limits.StorageUploadsPerIP", cfg.Limits.StorageUploadsPerIP, 2},
+		{"Limits.ExportsPerUser", cfg.Limits.ExportsPerUser, 5},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -340,6 +341,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"FEED_COMMENT_WEIGHT", "NaN"},
 		{"FEED_VIEW_WEIGHT", "lots"},
 		{"FEED_VIEW_WEIGHT", "1e9"},
+		{"FEED_SHARE_WEIGHT", "-2"},
 		{"FEED_HALF_LIFE", "30s"},
 		{"FEED_HALF_LIFE", "soon"},
 		{"FEED_INTEREST_HALF_LIFE", "0"},
@@ -403,8 +405,8 @@ func TestLoadRanking(t *testing.T) {
 		t.Fatalf("default ranking %+v, %v", cfg.Ranking, err)
 	}
 	cfg, err = config.Load(env(map[string]string{"JWT_SECRET": secret32, "FEED_LIKE_WEIGHT": "2", "FEED_COMMENT_WEIGHT": "0",
-		"FEED_VIEW_WEIGHT": "0.25", "FEED_HALF_LIFE": "12h", "FEED_INTEREST_HALF_LIFE": "30d"}))
-	want := tiktok.Ranking{LikeWeight: 2, CommentWeight: 0, ViewWeight: 0.25, HalfLife: 12 * time.Hour, InterestHalfLife: 30 * 24 * time.Hour}
+		"FEED_VIEW_WEIGHT": "0.25", "FEED_SHARE_WEIGHT": "0.5", "FEED_HALF_LIFE": "12h", "FEED_INTEREST_HALF_LIFE": "30d"}))
+	want := tiktok.Ranking{LikeWeight: 2, CommentWeight: 0, ViewWeight: 0.25, ShareWeight: 0.5, HalfLife: 12 * time.Hour, InterestHalfLife: 30 * 24 * time.Hour}
 	if err != nil || cfg.Ranking != want {
 		t.Fatalf("ranking %+v, %v; want %+v", cfg.Ranking, err, want)
 	}

@@ -14,8 +14,9 @@ import (
 	"github.com/gotok/tiktok/internal/pgtest"
 )
 
-// TestConcurrentStorm has dozens of goroutines like, unlike, follow, unfollow, comment and
-// delete at once; afterwards every counter must equal a COUNT(*) of its rows.
+// TestConcurrentStorm has dozens of goroutines like, unlike, follow, unfollow, comment,
+// bookmark, unbookmark and share at once; afterwards every counter must equal a COUNT(*) of
+// its rows, also after accounts with all of that are deleted.
 func TestConcurrentStorm(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -42,7 +43,7 @@ func TestConcurrentStorm(t *testing.T) {
 				c := comments[rng.IntN(len(comments))]
 				other := users[rng.IntN(len(users))]
 				var res response
-				switch rng.IntN(7) {
+				switch rng.IntN(10) {
 				case 0:
 					res = e.request("POST", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token)
 				case 1:
@@ -63,6 +64,12 @@ func TestConcurrentStorm(t *testing.T) {
 					res = e.request("POST", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token)
 				case 6:
 					res = e.request("DELETE", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token)
+				case 7:
+					res = e.request("POST", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token)
+				case 8:
+					res = e.request("DELETE", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token)
+				case 9:
+					res = e.request("POST", fmt.Sprintf("/api/videos/%d/share", v), map[string]any{"channel": "link"}, u.token)
 				}
 				if res.status >= 300 {
 					failures.Add(1)
@@ -74,6 +81,10 @@ func TestConcurrentStorm(t *testing.T) {
 	wg.Wait()
 	if failures.Load() > 0 {
 		t.Fatalf("%d failures", failures.Load())
+	}
+	checkCounters(t, e)
+	for _, u := range users[:2] { // the cascades take their rows off everybody's counters
+		expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", u.id), nil, u.token), 200, "")
 	}
 	checkCounters(t, e)
 }
@@ -170,6 +181,7 @@ func TestListQueryCountIsConstant(t *testing.T) {
 		v := e.video(users[i%4], fmt.Sprintf("v%d", i))
 		e.comment(users[(i+1)%4], v, "c")
 		e.request("POST", fmt.Sprintf("/api/videos/%d/like", v), nil, viewer.token)
+		e.request("POST", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, viewer.token)
 	}
 	for _, u := range users[1:] {
 		e.request("POST", fmt.Sprintf("/api/users/%d/follow", u.id), nil, viewer.token)
@@ -185,6 +197,7 @@ func TestListQueryCountIsConstant(t *testing.T) {
 		"/api/users?limit=%d",
 		fmt.Sprintf("/api/videos/%v/comments?limit=%%d", video),
 		fmt.Sprintf("/api/comments?videoId=%v&limit=%%d", video),
+		"/api/users/me/bookmarks?limit=%d",
 	}
 	for _, p := range paths {
 		count := func(limit int) int64 {

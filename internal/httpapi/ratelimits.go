@@ -16,6 +16,8 @@ import (
 // rules are the rate limits of the contract's Limits section.
 type rules struct {
 	loginAccount, loginIP, registerIP, writes, requestsIP ratelimit.Rule
+	// exportUser bounds data exports per user (each reads every row of the user).
+	exportUser ratelimit.Rule
 }
 
 func newRules(l config.Limits) rules {
@@ -28,6 +30,7 @@ func newRules(l config.Limits) rules {
 		registerIP:   ratelimit.Rule{Name: "register-ip", Limit: l.RegisterPerIP, Window: time.Hour},
 		writes:       ratelimit.Rule{Name: "writes", Limit: l.WritesPerUser, Window: time.Minute},
 		requestsIP:   ratelimit.Rule{Name: "requests-ip", Limit: l.RequestsPerIP, Window: time.Minute},
+		exportUser:   ratelimit.Rule{Name: "export-user", Limit: l.ExportsPerUser, Window: time.Hour},
 	}
 }
 

@@ -28,6 +28,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	auth("POST /api/users/logout", s.handleLogout)
 	auth("GET /api/users/me", s.handleMe)
 	auth("PUT /api/users/me/password", s.handlePasswordChange)
+	auth("GET /api/users/me/bookmarks", s.handleBookmarkList)
+	auth("GET /api/users/me/export", s.handleExport)
 	public("GET /api/users", s.handleUserList)
 	public("GET /api/users/{id}", s.handleUserGet)
 	auth("PUT /api/users/{id}", s.handleUserUpdate)
@@ -53,6 +55,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("POST /api/videos/{id}/view", s.handleVideoView)
 	public("GET /api/videos/{id}/comments", s.handleVideoComments)
 	auth("POST /api/videos/{id}/not-interested", s.handleNotInterested)
+	auth("POST /api/videos/{id}/bookmark", s.handleVideoBookmark(true))
+	auth("DELETE /api/videos/{id}/bookmark", s.handleVideoBookmark(false))
+	auth("POST /api/videos/{id}/share", s.handleVideoShare)
 
 	public("GET /api/hashtags/trending", s.handleHashtagTrending)
 	public("GET /api/hashtags/{name}", s.handleHashtagGet)

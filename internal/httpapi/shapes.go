@@ -137,6 +137,9 @@ type videoJSON struct {
 	Count                videoCounts  `json:"_count"`
 	IsLiked              bool         `json:"isLiked"`
 	SoundID              *int64       `json:"soundId"`
+	BookmarkCount        int64        `json:"bookmarkCount"`
+	ShareCount           int64        `json:"shareCount"`
+	IsBookmarked         bool         `json:"isBookmarked"`
 }
 
 func (rd renderer) video(v tiktok.Video) videoJSON {
@@ -150,6 +153,7 @@ func (rd renderer) video(v tiktok.Video) videoJSON {
 		Views: v.Views, CreatedAt: jsonTime(v.CreatedAt), UpdatedAt: jsonTime(v.UpdatedAt),
 		User:      rd.userMini(v.User),
 		LikeCount: v.LikeCount, CommentCount: v.CommentCount,
+		BookmarkCount: v.BookmarkCount, ShareCount: v.ShareCount, IsBookmarked: v.IsBookmarked,
 		Count:   videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
 		IsLiked: v.IsLiked,
 		SoundID: v.SoundID,

@@ -62,6 +62,22 @@ type Feed interface {
 	SetCreatorHidden(ctx context.Context, viewer, creator int64, hidden bool) error
 }
 
+// Bookmarks is what the bookmark and share handlers need.
+type Bookmarks interface {
+	SetVideoBookmark(ctx context.Context, userID, videoID int64, on bool) (int64, error)
+	ListBookmarks(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Bookmark, error)
+	ShareVideo(ctx context.Context, userID, videoID int64, channel string) (tiktok.Share, error)
+}
+
+// Export is what the data export reads besides the lists above (profile, videos, follows):
+// a user's rows of each table, in batches after a key (see export.go).
+type Export interface {
+	ListUserComments(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Comment, error)
+	ExportMarks(ctx context.Context, kind tiktok.MarkKind, userID int64, after tiktok.PageKey, limit int) ([]tiktok.Mark, error)
+	ExportShares(ctx context.Context, userID int64, after tiktok.PageKey, limit int) ([]tiktok.ShareRecord, error)
+	ExportInterests(ctx context.Context, kind tiktok.InterestKind, userID int64, after tiktok.PageKey, limit int) ([]tiktok.Interest, error)
+}
+
 // Hashtags is what the hashtag handlers need. Names are normalised (tiktok.NormalizeHashtag).
 type Hashtags interface {
 	Hashtag(ctx context.Context, name string) (tiktok.Hashtag, error)
@@ -113,6 +129,8 @@ type Store interface {
 	Videos
 	Comments
 	Feed
+	Bookmarks
+	Export
 	Hashtags
 	Sounds
 	StorageObjects

@@ -9,8 +9,8 @@ import (
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
 )
 
-// The denormalised counters (likes, comments, followers, videos; a hashtag's videos and
-// views, a sound's videos) are kept by triggers in the same transaction as the rows they
+// The denormalised counters (likes, comments, followers, videos, bookmarks, shares; a
+// hashtag's videos and views, a sound's videos) are kept by triggers in the same transaction as the rows they
 // count; these repair and check them.
 
 // Recount sets every denormalised counter to the COUNT(*) of its rows (a hashtag's
@@ -56,7 +56,7 @@ type Drift struct {
 	Wrong   int64
 }
 
-// CheckCounters returns, for each of the ten counters, how many rows differ from the
+// CheckCounters returns, for each of the twelve counters, how many rows differ from the
 // COUNT(*) (for hashtags.view_count the SUM of views) of their rows (all zero when nothing
 // drifted). Run it when no writes are in
 // flight; q is a pool, a connection or a transaction.
@@ -76,5 +76,7 @@ func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
 		{"hashtags.video_count", r.HashtagVideos},
 		{"hashtags.view_count", r.HashtagViews},
 		{"sounds.video_count", r.SoundVideos},
+		{"videos.bookmark_count", r.VideoBookmarks},
+		{"videos.share_count", r.VideoShares},
 	}, nil
 }

@@ -296,7 +296,7 @@ func (s *Store) videosByIDs(ctx context.Context, viewer int64, ids []int64) ([]t
 	}
 	byID := make(map[int64]tiktok.Video, len(rows))
 	for _, r := range rows {
-		byID[r.VideoFeed.ID] = videoFromFeed(r.VideoFeed, r.IsLiked)
+		byID[r.VideoFeed.ID] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
 	out := make([]tiktok.Video, 0, len(ids))
 	for _, id := range ids {
@@ -392,7 +392,7 @@ func (s *Store) ConfigureRanking(ctx context.Context, r tiktok.Ranking) (int64, 
 	var changed int64
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		n, err := q.SetRankingSettings(ctx, db.SetRankingSettingsParams{
-			LikeWeight: r.LikeWeight, CommentWeight: r.CommentWeight, ViewWeight: r.ViewWeight,
+			LikeWeight: r.LikeWeight, CommentWeight: r.CommentWeight, ViewWeight: r.ViewWeight, ShareWeight: r.ShareWeight,
 			HalfLifeSeconds: r.HalfLife.Seconds(), InterestHalfLifeSeconds: r.InterestHalfLife.Seconds(),
 		})
 		if err != nil || n == 0 {

@@ -329,8 +329,8 @@ func (s *Store) SearchVideos(ctx context.Context, query string, route tiktok.Vid
 	}
 	score, id := searchKeyset(p)
 	var out []tiktok.Ranked[tiktok.Video]
-	add := func(f db.VideoFeed, liked bool, score float64) {
-		out = append(out, tiktok.Ranked[tiktok.Video]{Item: videoFromFeed(f, liked), Score: score})
+	add := func(f db.VideoFeed, liked, bookmarked bool, score float64) {
+		out = append(out, tiktok.Ranked[tiktok.Video]{Item: videoFromFeed(f, liked, bookmarked), Score: score})
 	}
 	switch route {
 	case tiktok.RouteCommon:
@@ -342,7 +342,7 @@ func (s *Store) SearchVideos(ctx context.Context, query string, route tiktok.Vid
 			return nil, 0, fmt.Errorf("search videos (common): %w", translate(err))
 		}
 		for _, r := range rows {
-			add(r.VideoFeed, r.IsLiked, r.Score)
+			add(r.VideoFeed, r.IsLiked, r.IsBookmarked, r.Score)
 		}
 	case tiktok.RouteSelective:
 		rows, err := s.q.SearchVideosSelective(ctx, db.SearchVideosSelectiveParams{
@@ -353,7 +353,7 @@ func (s *Store) SearchVideos(ctx context.Context, query string, route tiktok.Vid
 			return nil, 0, fmt.Errorf("search videos (selective): %w", translate(err))
 		}
 		for _, r := range rows {
-			add(r.VideoFeed, r.IsLiked, r.Score)
+			add(r.VideoFeed, r.IsLiked, r.IsBookmarked, r.Score)
 		}
 	default:
 		return nil, 0, fmt.Errorf("search videos: unknown route %q", route)

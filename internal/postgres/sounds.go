@@ -47,7 +47,7 @@ func (s *Store) SoundVideos(ctx context.Context, id int64, p tiktok.RankPage) ([
 	}
 	out := make([]tiktok.Video, len(rows))
 	for i, r := range rows {
-		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked)
+		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
 	return out, nil
 }

@@ -22,7 +22,7 @@ func (s *Store) ListVideos(ctx context.Context, p tiktok.Page) ([]tiktok.Video, 
 	}
 	out := make([]tiktok.Video, len(rows))
 	for i, r := range rows {
-		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked)
+		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
 	return out, nil
 }
@@ -36,7 +36,7 @@ func (s *Store) ListFollowingVideos(ctx context.Context, p tiktok.Page) ([]tikto
 	}
 	out := make([]tiktok.Video, len(rows))
 	for i, r := range rows {
-		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked)
+		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
 	return out, nil
 }
@@ -56,7 +56,7 @@ func (s *Store) ListUserVideos(ctx context.Context, userID int64, p tiktok.Page)
 	}
 	out := make([]tiktok.Video, len(rows))
 	for i, r := range rows {
-		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked)
+		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
 	return out, nil
 }
@@ -67,7 +67,7 @@ func (s *Store) Video(ctx context.Context, id, viewer int64) (tiktok.Video, erro
 	if err != nil {
 		return tiktok.Video{}, notFound(err, "Video")
 	}
-	return videoFromFeed(r.VideoFeed, r.IsLiked), nil
+	return videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked), nil
 }
 
 // VideoExists returns not_found unless a video with id exists.
@@ -311,7 +311,7 @@ func (s *Store) AddViews(ctx context.Context, views map[int64]int64) error {
 	return nil
 }
 
-func videoFromFeed(f db.VideoFeed, liked bool) tiktok.Video {
+func videoFromFeed(f db.VideoFeed, liked, bookmarked bool) tiktok.Video {
 	return tiktok.Video{
 		ID: f.ID, UserID: f.UserID, Caption: f.Caption, VideoURL: f.VideoUrl, ThumbnailURL: f.ThumbnailUrl,
 		AudioName: f.AudioName, VideoStoragePath: f.VideoStoragePath, ThumbnailStoragePath: f.ThumbnailStoragePath,
@@ -321,6 +321,7 @@ func videoFromFeed(f db.VideoFeed, liked bool) tiktok.Video {
 		User:    tiktok.UserMini{ID: f.UserID, Username: f.AuthorUsername, Name: f.AuthorName, Avatar: f.AuthorAvatar},
 		IsLiked: liked,
 		SoundID: f.SoundID, HotRank: f.HotRank,
+		BookmarkCount: f.BookmarkCount, ShareCount: f.ShareCount, IsBookmarked: bookmarked,
 	}
 }
 

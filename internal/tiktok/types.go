@@ -65,6 +65,11 @@ type Video struct {
 	SoundID *int64
 	// HotRank is the video's engagement-with-decay rank (see migration 00006).
 	HotRank float64
+	// BookmarkCount counts the users who bookmarked the video, ShareCount its shares (at
+	// most one per user per UTC day); IsBookmarked reports the viewer's bookmark.
+	BookmarkCount int64
+	ShareCount    int64
+	IsBookmarked  bool
 }
 
 // Comment is a comment on a video with its author, like count and the viewer's like.

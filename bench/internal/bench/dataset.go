@@ -556,7 +556,7 @@ var loadedTables = []string{"users", "videos", "comments", "video_likes", "comme
 func checkHotRanks(ctx context.Context, pool *pgxpool.Pool, every int) error {
 	var checked, videos, tags int64
 	err := pool.QueryRow(ctx, `
-		WITH v AS (SELECT id, hot_rank, video_hot_rank(created_at, like_count, comment_count, views) AS want FROM videos WHERE id % $1 = 0)
+		WITH v AS (SELECT id, hot_rank, video_hot_rank(created_at, like_count, comment_count, views, share_count) AS want FROM videos WHERE id % $1 = 0)
 		SELECT (SELECT count(*) FROM v),
 		       (SELECT count(*) FROM v WHERE hot_rank IS DISTINCT FROM want),
 		       (SELECT count(*) FROM v JOIN video_hashtags vh ON vh.video_id = v.id WHERE vh.hot_rank IS DISTINCT FROM v.want)`, every).

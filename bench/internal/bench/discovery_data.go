@@ -240,7 +240,8 @@ func (d *dataset) generateDiscovery(rng *rand.Rand) {
 // Hot rank: the formula of video_hot_rank (migration 00006) in Go, so that COPY can write
 // videos.hot_rank and video_hashtags.hot_rank while triggers are off. Every operation is
 // the one PostgreSQL performs on float8, in its order (explicit conversions keep Go from
-// fusing a multiply and an add); TestLoad checks every row against video_hot_rank.
+// fusing a multiply and an add); TestLoad checks every row against video_hot_rank. The
+// loader writes no shares, and the share term (migration 00013) adds share_weight · 0 = 0.
 type ranking struct {
 	like, comment, view, halfLife float64
 }

@@ -195,21 +195,23 @@ ON CONFLICT DO NOTHING;
 DELETE FROM hidden_creators WHERE user_id = @user_id AND creator_id = @creator_id;
 
 -- name: RankingSettings :one
-SELECT like_weight, comment_weight, view_weight, half_life_seconds, interest_half_life_seconds FROM feed_ranking;
+SELECT like_weight, comment_weight, view_weight, share_weight, half_life_seconds, interest_half_life_seconds FROM feed_ranking;
 
 -- name: SetRankingSettings :execrows
 -- Writes the weights when they differ; a row back means the ranks must be recomputed.
 UPDATE feed_ranking
 SET like_weight = @like_weight, comment_weight = @comment_weight, view_weight = @view_weight,
+    share_weight = @share_weight,
     half_life_seconds = @half_life_seconds, interest_half_life_seconds = @interest_half_life_seconds
-WHERE (like_weight, comment_weight, view_weight, half_life_seconds, interest_half_life_seconds)
+WHERE (like_weight, comment_weight, view_weight, share_weight, half_life_seconds, interest_half_life_seconds)
       IS DISTINCT FROM (@like_weight::double precision, @comment_weight::double precision, @view_weight::double precision,
+                        @share_weight::double precision,
                         @half_life_seconds::double precision, @interest_half_life_seconds::double precision);
 
 -- name: RerankVideos :execrows
 -- After the weights changed: every video's rank again (the trigger copies it to its tags).
-UPDATE videos SET hot_rank = video_hot_rank(created_at, like_count, comment_count, views)
-WHERE hot_rank IS DISTINCT FROM video_hot_rank(created_at, like_count, comment_count, views);
+UPDATE videos SET hot_rank = video_hot_rank(created_at, like_count, comment_count, views, share_count)
+WHERE hot_rank IS DISTINCT FROM video_hot_rank(created_at, like_count, comment_count, views, share_count);
 
 -- name: PruneInterests :execrows
 -- Interests that decayed to nothing (|weight now| < 0.01) are forgotten.

@@ -38,6 +38,7 @@ cand AS (
 )
 SELECT sqlc.embed(f),
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked,
        p.score::float8 AS score
 FROM (SELECT c.id, c.score FROM cand c
       WHERE (c.score, c.id) < (@after_score::float8, @after_id::bigint)
@@ -73,6 +74,7 @@ cand AS (
 )
 SELECT sqlc.embed(f),
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked,
        p.score::float8 AS score
 FROM (SELECT c.id, c.score FROM cand c
       WHERE (c.score, c.id) < (@after_score::float8, @after_id::bigint)

@@ -5,7 +5,8 @@
 -- name: ListVideos :many
 -- For You feed, newest first: videos_created_at_id_idx.
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
 ORDER BY f.created_at DESC, f.id DESC
@@ -16,7 +17,8 @@ LIMIT @lim;
 -- before the cursor (videos_user_id_created_at_id_idx), merged; cost is bounded by
 -- (followed users x page size), whatever the table size.
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id IN (
     SELECT v.id
@@ -37,7 +39,8 @@ ORDER BY f.created_at DESC, f.id DESC;
 -- name: ListUserVideos :many
 -- A profile's videos, newest first: videos_user_id_created_at_id_idx.
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.user_id = @user_id
   AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
@@ -46,7 +49,8 @@ LIMIT @lim;
 
 -- name: GetVideo :one
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id = @id;
 

@@ -464,13 +464,14 @@ func (q *Queries) PruneInterests(ctx context.Context) (int64, error) {
 }
 
 const RankingSettings = `-- name: RankingSettings :one
-SELECT like_weight, comment_weight, view_weight, half_life_seconds, interest_half_life_seconds FROM feed_ranking
+SELECT like_weight, comment_weight, view_weight, share_weight, half_life_seconds, interest_half_life_seconds FROM feed_ranking
 `
 
 type RankingSettingsRow struct {
 	LikeWeight              float64
 	CommentWeight           float64
 	ViewWeight              float64
+	ShareWeight             float64
 	HalfLifeSeconds         float64
 	InterestHalfLifeSeconds float64
 }
@@ -482,6 +483,7 @@ func (q *Queries) RankingSettings(ctx context.Context) (RankingSettingsRow, erro
 		&i.LikeWeight,
 		&i.CommentWeight,
 		&i.ViewWeight,
+		&i.ShareWeight,
 		&i.HalfLifeSeconds,
 		&i.InterestHalfLifeSeconds,
 	)
@@ -489,8 +491,8 @@ func (q *Queries) RankingSettings(ctx context.Context) (RankingSettingsRow, erro
 }
 
 const RerankVideos = `-- name: RerankVideos :execrows
-UPDATE videos SET hot_rank = video_hot_rank(created_at, like_count, comment_count, views)
-WHERE hot_rank IS DISTINCT FROM video_hot_rank(created_at, like_count, comment_count, views)
+UPDATE videos SET hot_rank = video_hot_rank(created_at, like_count, comment_count, views, share_count)
+WHERE hot_rank IS DISTINCT FROM video_hot_rank(created_at, like_count, comment_count, views, share_count)
 `
 
 // After the weights changed: every video's rank again (the trigger copies it to its tags).
@@ -505,16 +507,19 @@ func (q *Queries) RerankVideos(ctx context.Context) (int64, error) {
 const SetRankingSettings = `-- name: SetRankingSettings :execrows
 UPDATE feed_ranking
 SET like_weight = $1, comment_weight = $2, view_weight = $3,
-    half_life_seconds = $4, interest_half_life_seconds = $5
-WHERE (like_weight, comment_weight, view_weight, half_life_seconds, interest_half_life_seconds)
+    share_weight = $4,
+    half_life_seconds = $5, interest_half_life_seconds = $6
+WHERE (like_weight, comment_weight, view_weight, share_weight, half_life_seconds, interest_half_life_seconds)
       IS DISTINCT FROM ($1::double precision, $2::double precision, $3::double precision,
-                        $4::double precision, $5::double precision)
+                        $4::double precision,
+                        $5::double precision, $6::double precision)
 `
 
 type SetRankingSettingsParams struct {
 	LikeWeight              float64
 	CommentWeight           float64
 	ViewWeight              float64
+	ShareWeight             float64
 	HalfLifeSeconds         float64
 	InterestHalfLifeSeconds float64
 }
@@ -525,6 +530,7 @@ func (q *Queries) SetRankingSettings(ctx context.Context, arg SetRankingSettings
 		arg.LikeWeight,
 		arg.CommentWeight,
 		arg.ViewWeight,
+		arg.ShareWeight,
 		arg.HalfLifeSeconds,
 		arg.InterestHalfLifeSeconds,
 	)

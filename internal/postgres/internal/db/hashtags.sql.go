@@ -327,8 +327,9 @@ func (q *Queries) UpsertHashtags(ctx context.Context, names []string) ([]UpsertH
 }
 
 const VideosByIDs = `-- name: VideosByIDs :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id = ANY ($2::bigint[])
 `
@@ -339,8 +340,9 @@ type VideosByIDsParams struct {
 }
 
 type VideosByIDsRow struct {
-	VideoFeed VideoFeed
-	IsLiked   bool
+	VideoFeed    VideoFeed
+	IsLiked      bool
+	IsBookmarked bool
 }
 
 // The videos @ids, in no particular order (videos_pkey).
@@ -374,7 +376,10 @@ func (q *Queries) VideosByIDs(ctx context.Context, arg VideosByIDsParams) ([]Vid
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.BookmarkCount,
+			&i.VideoFeed.ShareCount,
 			&i.IsLiked,
+			&i.IsBookmarked,
 		); err != nil {
 			return nil, err
 		}

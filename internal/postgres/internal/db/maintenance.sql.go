@@ -19,7 +19,9 @@ WITH vl AS (SELECT video_id AS id, count(*) AS n FROM video_likes GROUP BY video
      ul AS (SELECT v.user_id AS id, count(*) AS n FROM video_likes l JOIN videos v ON v.id = l.video_id GROUP BY v.user_id),
      ht AS (SELECT vh.hashtag_id AS id, count(*) AS n, sum(v.views) AS views
             FROM video_hashtags vh JOIN videos v ON v.id = vh.video_id GROUP BY vh.hashtag_id),
-     sv AS (SELECT sound_id AS id, count(*) AS n FROM videos WHERE sound_id IS NOT NULL GROUP BY sound_id)
+     sv AS (SELECT sound_id AS id, count(*) AS n FROM videos WHERE sound_id IS NOT NULL GROUP BY sound_id),
+     vb AS (SELECT video_id AS id, count(*) AS n FROM video_bookmarks GROUP BY video_id),
+     vs AS (SELECT video_id AS id, count(*) AS n FROM video_shares GROUP BY video_id)
 SELECT
   (SELECT count(*) FROM videos v LEFT JOIN vl ON vl.id = v.id WHERE v.like_count <> coalesce(vl.n, 0))::bigint AS video_likes,
   (SELECT count(*) FROM videos v LEFT JOIN vc ON vc.id = v.id WHERE v.comment_count <> coalesce(vc.n, 0))::bigint AS video_comments,
@@ -30,20 +32,24 @@ SELECT
   (SELECT count(*) FROM users u LEFT JOIN ul ON ul.id = u.id WHERE u.like_count <> coalesce(ul.n, 0))::bigint AS user_likes,
   (SELECT count(*) FROM hashtags h LEFT JOIN ht ON ht.id = h.id WHERE h.video_count <> coalesce(ht.n, 0))::bigint AS hashtag_videos,
   (SELECT count(*) FROM hashtags h LEFT JOIN ht ON ht.id = h.id WHERE h.view_count <> coalesce(ht.views, 0))::bigint AS hashtag_views,
-  (SELECT count(*) FROM sounds s LEFT JOIN sv ON sv.id = s.id WHERE s.video_count <> coalesce(sv.n, 0))::bigint AS sound_videos
+  (SELECT count(*) FROM sounds s LEFT JOIN sv ON sv.id = s.id WHERE s.video_count <> coalesce(sv.n, 0))::bigint AS sound_videos,
+  (SELECT count(*) FROM videos v LEFT JOIN vb ON vb.id = v.id WHERE v.bookmark_count <> coalesce(vb.n, 0))::bigint AS video_bookmarks,
+  (SELECT count(*) FROM videos v LEFT JOIN vs ON vs.id = v.id WHERE v.share_count <> coalesce(vs.n, 0))::bigint AS video_shares
 `
 
 type CounterDriftRow struct {
-	VideoLikes    int64
-	VideoComments int64
-	CommentLikes  int64
-	UserFollowers int64
-	UserFollowing int64
-	UserVideos    int64
-	UserLikes     int64
-	HashtagVideos int64
-	HashtagViews  int64
-	SoundVideos   int64
+	VideoLikes     int64
+	VideoComments  int64
+	CommentLikes   int64
+	UserFollowers  int64
+	UserFollowing  int64
+	UserVideos     int64
+	UserLikes      int64
+	HashtagVideos  int64
+	HashtagViews   int64
+	SoundVideos    int64
+	VideoBookmarks int64
+	VideoShares    int64
 }
 
 // For every counter, how many rows hold a value other than the COUNT(*) of the rows it
@@ -62,6 +68,8 @@ func (q *Queries) CounterDrift(ctx context.Context) (CounterDriftRow, error) {
 		&i.HashtagVideos,
 		&i.HashtagViews,
 		&i.SoundVideos,
+		&i.VideoBookmarks,
+		&i.VideoShares,
 	)
 	return i, err
 }
@@ -158,10 +166,16 @@ func (q *Queries) RecountUserCounters(ctx context.Context) (int64, error) {
 const RecountVideoCounters = `-- name: RecountVideoCounters :execrows
 
 WITH l AS (SELECT video_id AS id, count(*) AS n FROM video_likes GROUP BY video_id),
-     c AS (SELECT video_id AS id, count(*) AS n FROM comments GROUP BY video_id)
-UPDATE videos v SET like_count = coalesce(l.n, 0), comment_count = coalesce(c.n, 0)
+     c AS (SELECT video_id AS id, count(*) AS n FROM comments GROUP BY video_id),
+     b AS (SELECT video_id AS id, count(*) AS n FROM video_bookmarks GROUP BY video_id),
+     s AS (SELECT video_id AS id, count(*) AS n FROM video_shares GROUP BY video_id)
+UPDATE videos v SET like_count = coalesce(l.n, 0), comment_count = coalesce(c.n, 0),
+                    bookmark_count = coalesce(b.n, 0), share_count = coalesce(s.n, 0)
 FROM videos x LEFT JOIN l ON l.id = x.id LEFT JOIN c ON c.id = x.id
-WHERE v.id = x.id AND (v.like_count, v.comment_count) IS DISTINCT FROM (coalesce(l.n, 0), coalesce(c.n, 0))
+              LEFT JOIN b ON b.id = x.id LEFT JOIN s ON s.id = x.id
+WHERE v.id = x.id
+  AND (v.like_count, v.comment_count, v.bookmark_count, v.share_count)
+      IS DISTINCT FROM (coalesce(l.n, 0), coalesce(c.n, 0), coalesce(b.n, 0), coalesce(s.n, 0))
 `
 
 // Recount: set every denormalised counter to the COUNT(*) of its rows, set-based, touching

@@ -6,6 +6,8 @@ package db
 
 import (
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Comment struct {
@@ -56,6 +58,7 @@ type FeedRanking struct {
 	ViewWeight              float64
 	HalfLifeSeconds         float64
 	InterestHalfLifeSeconds float64
+	ShareWeight             float64
 }
 
 type FeedSession struct {
@@ -151,6 +154,14 @@ type Video struct {
 	HotRank              float64
 	CaptionSearch        interface{}
 	SoundID              *int64
+	BookmarkCount        int64
+	ShareCount           int64
+}
+
+type VideoBookmark struct {
+	UserID    int64
+	VideoID   int64
+	CreatedAt time.Time
 }
 
 type VideoFeed struct {
@@ -174,6 +185,8 @@ type VideoFeed struct {
 	AuthorAvatar         *string
 	SoundID              *int64
 	HotRank              float64
+	BookmarkCount        int64
+	ShareCount           int64
 }
 
 type VideoFeedback struct {
@@ -197,5 +210,13 @@ type VideoImpression struct {
 type VideoLike struct {
 	UserID    int64
 	VideoID   int64
+	CreatedAt time.Time
+}
+
+type VideoShare struct {
+	UserID    int64
+	VideoID   int64
+	Day       pgtype.Date
+	Channel   string
 	CreatedAt time.Time
 }

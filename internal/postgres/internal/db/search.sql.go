@@ -528,8 +528,9 @@ cand AS (
       AND search_visible('video', v.id, v.user_id, $1::bigint)
     LIMIT $8::int
 )
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked,
        p.score::float8 AS score
 FROM (SELECT c.id, c.score FROM cand c
       WHERE (c.score, c.id) < ($2::float8, $3::bigint)
@@ -551,9 +552,10 @@ type SearchVideosCommonParams struct {
 }
 
 type SearchVideosCommonRow struct {
-	VideoFeed VideoFeed
-	IsLiked   bool
-	Score     float64
+	VideoFeed    VideoFeed
+	IsLiked      bool
+	IsBookmarked bool
+	Score        float64
 }
 
 // Videos for a common query (every word in many captions, where the GIN bitmap would cost
@@ -599,7 +601,10 @@ func (q *Queries) SearchVideosCommon(ctx context.Context, arg SearchVideosCommon
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.BookmarkCount,
+			&i.VideoFeed.ShareCount,
 			&i.IsLiked,
+			&i.IsBookmarked,
 			&i.Score,
 		); err != nil {
 			return nil, err
@@ -634,8 +639,9 @@ cand AS (
     WHERE search_visible('video', m.id, m.user_id, $1::bigint)
     LIMIT $7::int
 )
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked,
        p.score::float8 AS score
 FROM (SELECT c.id, c.score FROM cand c
       WHERE (c.score, c.id) < ($2::float8, $3::bigint)
@@ -656,9 +662,10 @@ type SearchVideosSelectiveParams struct {
 }
 
 type SearchVideosSelectiveRow struct {
-	VideoFeed VideoFeed
-	IsLiked   bool
-	Score     float64
+	VideoFeed    VideoFeed
+	IsLiked      bool
+	IsBookmarked bool
+	Score        float64
 }
 
 // Search: GET /api/search and /api/search/suggest (search.go explains the design; the
@@ -715,7 +722,10 @@ func (q *Queries) SearchVideosSelective(ctx context.Context, arg SearchVideosSel
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.BookmarkCount,
+			&i.VideoFeed.ShareCount,
 			&i.IsLiked,
+			&i.IsBookmarked,
 			&i.Score,
 		); err != nil {
 			return nil, err

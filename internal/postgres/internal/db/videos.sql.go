@@ -111,8 +111,9 @@ func (q *Queries) DeleteVideo(ctx context.Context, arg DeleteVideoParams) (Delet
 }
 
 const GetVideo = `-- name: GetVideo :one
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id = $2
 `
@@ -123,8 +124,9 @@ type GetVideoParams struct {
 }
 
 type GetVideoRow struct {
-	VideoFeed VideoFeed
-	IsLiked   bool
+	VideoFeed    VideoFeed
+	IsLiked      bool
+	IsBookmarked bool
 }
 
 func (q *Queries) GetVideo(ctx context.Context, arg GetVideoParams) (GetVideoRow, error) {
@@ -151,7 +153,10 @@ func (q *Queries) GetVideo(ctx context.Context, arg GetVideoParams) (GetVideoRow
 		&i.VideoFeed.AuthorAvatar,
 		&i.VideoFeed.SoundID,
 		&i.VideoFeed.HotRank,
+		&i.VideoFeed.BookmarkCount,
+		&i.VideoFeed.ShareCount,
 		&i.IsLiked,
+		&i.IsBookmarked,
 	)
 	return i, err
 }
@@ -175,8 +180,9 @@ func (q *Queries) LikeVideo(ctx context.Context, arg LikeVideoParams) (int64, er
 }
 
 const ListFollowingVideos = `-- name: ListFollowingVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id IN (
     SELECT v.id
@@ -203,8 +209,9 @@ type ListFollowingVideosParams struct {
 }
 
 type ListFollowingVideosRow struct {
-	VideoFeed VideoFeed
-	IsLiked   bool
+	VideoFeed    VideoFeed
+	IsLiked      bool
+	IsBookmarked bool
 }
 
 // Videos of the users the viewer follows: for each followed user, the newest @lim videos
@@ -245,7 +252,10 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.BookmarkCount,
+			&i.VideoFeed.ShareCount,
 			&i.IsLiked,
+			&i.IsBookmarked,
 		); err != nil {
 			return nil, err
 		}
@@ -258,8 +268,9 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 }
 
 const ListUserVideos = `-- name: ListUserVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.user_id = $2
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
@@ -276,8 +287,9 @@ type ListUserVideosParams struct {
 }
 
 type ListUserVideosRow struct {
-	VideoFeed VideoFeed
-	IsLiked   bool
+	VideoFeed    VideoFeed
+	IsLiked      bool
+	IsBookmarked bool
 }
 
 // A profile's videos, newest first: videos_user_id_created_at_id_idx.
@@ -317,7 +329,10 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.BookmarkCount,
+			&i.VideoFeed.ShareCount,
 			&i.IsLiked,
+			&i.IsBookmarked,
 		); err != nil {
 			return nil, err
 		}
@@ -331,8 +346,9 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 
 const ListVideos = `-- name: ListVideos :many
 
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE (f.created_at, f.id) < ($2::timestamptz, $3::bigint)
 ORDER BY f.created_at DESC, f.id DESC
@@ -347,8 +363,9 @@ type ListVideosParams struct {
 }
 
 type ListVideosRow struct {
-	VideoFeed VideoFeed
-	IsLiked   bool
+	VideoFeed    VideoFeed
+	IsLiked      bool
+	IsBookmarked bool
 }
 
 // Keyset pages: every list takes the sort key of the last row it returned
@@ -390,7 +407,10 @@ func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListV
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.BookmarkCount,
+			&i.VideoFeed.ShareCount,
 			&i.IsLiked,
+			&i.IsBookmarked,
 		); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,72 @@
+-- The data export (GET /api/users/me/export): one user's rows of each table, in keyset
+-- batches along an index that starts with the user's id, so a batch costs O(batch) however
+-- much the user has. Most sections follow their table's primary key (user_id, other id)
+-- upwards from @after_id (0 for the first batch); sections that the API already lists
+-- (videos, follows) reuse those lists' queries.
+
+-- name: ListUserComments :many
+-- A user's comments, newest first: comments_user_id_created_at_id_idx.
+SELECT sqlc.embed(f),
+       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id) AS is_liked
+FROM comment_feed f
+WHERE f.user_id = @user_id
+  AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
+ORDER BY f.created_at DESC, f.id DESC
+LIMIT @lim;
+
+-- name: ExportVideoLikes :many
+-- video_likes_pkey
+SELECT video_id AS id, created_at AS at FROM video_likes
+WHERE user_id = @user_id AND video_id > @after_id
+ORDER BY video_id LIMIT @lim;
+
+-- name: ExportCommentLikes :many
+-- comment_likes_pkey
+SELECT comment_id AS id, created_at AS at FROM comment_likes
+WHERE user_id = @user_id AND comment_id > @after_id
+ORDER BY comment_id LIMIT @lim;
+
+-- name: ExportBookmarks :many
+-- video_bookmarks_pkey
+SELECT video_id AS id, created_at AS at FROM video_bookmarks
+WHERE user_id = @user_id AND video_id > @after_id
+ORDER BY video_id LIMIT @lim;
+
+-- name: ExportImpressions :many
+-- video_impressions_pkey
+SELECT video_id AS id, seen_at AS at FROM video_impressions
+WHERE user_id = @user_id AND video_id > @after_id
+ORDER BY video_id LIMIT @lim;
+
+-- name: ExportNotInterested :many
+-- video_feedback_pkey
+SELECT video_id AS id, created_at AS at FROM video_feedback
+WHERE user_id = @user_id AND video_id > @after_id
+ORDER BY video_id LIMIT @lim;
+
+-- name: ExportHiddenCreators :many
+-- hidden_creators_pkey
+SELECT creator_id AS id, created_at AS at FROM hidden_creators
+WHERE user_id = @user_id AND creator_id > @after_id
+ORDER BY creator_id LIMIT @lim;
+
+-- name: ExportShares :many
+-- video_shares_pkey, upwards from (@after_id, the UTC day of @after_day); a day comes back
+-- as the timestamptz of its UTC midnight, whatever the session's time zone.
+SELECT video_id, (day::timestamp AT TIME ZONE 'UTC')::timestamptz AS day, channel, created_at FROM video_shares
+WHERE user_id = @user_id
+  AND (video_id, day) > (@after_id::bigint, ((@after_day::timestamptz) AT TIME ZONE 'UTC')::date)
+ORDER BY video_shares.video_id, video_shares.day LIMIT @lim;
+
+-- name: ExportCreatorInterests :many
+-- creator_interests_pkey; the weight as stored, at updated_at (it decays from there)
+SELECT creator_id AS id, weight, updated_at FROM creator_interests
+WHERE user_id = @user_id AND creator_id > @after_id
+ORDER BY creator_id LIMIT @lim;
+
+-- name: ExportHashtagInterests :many
+-- hashtag_interests_pkey, with each tag's name (hashtags_pkey)
+SELECT hi.hashtag_id AS id, h.name, hi.weight, hi.updated_at FROM hashtag_interests hi
+JOIN hashtags h ON h.id = hi.hashtag_id
+WHERE hi.user_id = @user_id AND hi.hashtag_id > @after_id
+ORDER BY hi.hashtag_id LIMIT @lim;
