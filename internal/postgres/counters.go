@@ -56,7 +56,7 @@ type Drift struct {
 	Wrong   int64
 }
 
-// CheckCounters returns, for each of the ten counters, how many rows differ from the
+// CheckCounters returns, for each of the twelve counters, how many rows differ from the
 // COUNT(*) (for hashtags.view_count the SUM of views) of their rows (all zero when nothing
 // drifted). Run it when no writes are in
 // flight; q is a pool, a connection or a transaction.
@@ -76,5 +76,7 @@ func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
 		{"hashtags.video_count", r.HashtagVideos},
 		{"hashtags.view_count", r.HashtagViews},
 		{"sounds.video_count", r.SoundVideos},
+		{"videos.thread_count", r.VideoThreads},
+		{"comments.reply_count", r.CommentReplies},
 	}, nil
 }
