@@ -627,3 +627,45 @@ func TestThreadRaces(t *testing.T) {
 	checkCounters(t, e)
 	checkThreads(t, e.pool)
 }
+
+// TestMentionOfAccountBeingDeleted: texts mentioning an account that is deleted meanwhile
+// are written without that mention, never refused.
+func TestMentionOfAccountBeingDeleted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	author := e.register("author")
+	video := e.video(author, "mentions race")
+	for round := range 4 {
+		victim := e.register(fmt.Sprintf("victim%d", round))
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				var res response
+				if i%2 == 0 {
+					res = e.request("POST", "/api/comments", map[string]any{"videoId": video, "content": "hey @" + victim.username}, author.token)
+				} else {
+					res = e.request("PUT", fmt.Sprintf("/api/videos/%d", video), map[string]any{"caption": fmt.Sprintf("%d @%s", i, victim.username)}, author.token)
+				}
+				if res.status != 200 && res.status != 201 {
+					t.Errorf("round %d: %s", round, res)
+				}
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", victim.id), nil, victim.token), 200, "")
+		}()
+		close(start)
+		wg.Wait()
+	}
+	var left int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM mentions m LEFT JOIN users u ON u.id = m.mentioned_id WHERE u.id IS NULL`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d mentions of deleted users (%v)", left, err)
+	}
+}

@@ -21,7 +21,9 @@ WITH spans AS (
     WHERE m.video_id = @video_id AND m.comment_id IS NULL AND m.mentioned_id <> ALL (@user_ids::bigint[])
 )
 INSERT INTO mentions (mentioned_id, author_id, video_id, comment_id, starts, ends)
-SELECT spans.mentioned_id, @author_id, @video_id, NULL, spans.starts, spans.ends FROM spans
+SELECT spans.mentioned_id, @author_id, @video_id, NULL, spans.starts, spans.ends
+FROM spans JOIN users u ON u.id = spans.mentioned_id
+FOR KEY SHARE OF u -- a user deleted since the names were resolved is skipped, not a foreign key error
 ON CONFLICT ON CONSTRAINT mentions_text_user_key DO UPDATE
 SET starts = excluded.starts, ends = excluded.ends
 WHERE (mentions.starts, mentions.ends) IS DISTINCT FROM (excluded.starts, excluded.ends);
@@ -37,7 +39,9 @@ WITH spans AS (
     WHERE m.comment_id = @comment_id::bigint AND m.mentioned_id <> ALL (@user_ids::bigint[])
 )
 INSERT INTO mentions (mentioned_id, author_id, video_id, comment_id, starts, ends)
-SELECT spans.mentioned_id, @author_id, @video_id, @comment_id::bigint, spans.starts, spans.ends FROM spans
+SELECT spans.mentioned_id, @author_id, @video_id, @comment_id::bigint, spans.starts, spans.ends
+FROM spans JOIN users u ON u.id = spans.mentioned_id
+FOR KEY SHARE OF u
 ON CONFLICT ON CONSTRAINT mentions_text_user_key DO UPDATE
 SET starts = excluded.starts, ends = excluded.ends
 WHERE (mentions.starts, mentions.ends) IS DISTINCT FROM (excluded.starts, excluded.ends);
