@@ -70,21 +70,31 @@ func (s *Store) Comment(ctx context.Context, id, viewer int64) (tiktok.Comment, 
 }
 
 // CreateComment adds userID's top-level comment to videoID, with its mentions, or returns
-// not_found for an unknown video.
+// not_found for an unknown video. The mentions are resolved first (no query for a text
+// without @names); only a comment with mentions needs a transaction.
 func (s *Store) CreateComment(ctx context.Context, userID, videoID int64, content string) (tiktok.Comment, error) {
+	ms, err := resolveMentions(ctx, s.q, userID, content)
+	if err != nil {
+		return tiktok.Comment{}, fmt.Errorf("create comment: %w", translate(err))
+	}
 	var id int64
-	err := s.inTx(ctx, func(q *db.Queries) error {
+	insert := func(q *db.Queries) error {
 		var err error
 		id, err = q.CreateComment(ctx, db.CreateCommentParams{UserID: userID, VideoID: videoID, Content: content})
 		if isForeignKeyViolation(err) {
 			return tiktok.NotFound("Video")
 		}
-		if err != nil {
+		if err != nil || len(ms) == 0 {
 			return err
 		}
-		_, err = syncCommentMentions(ctx, q, id, videoID, userID, content, true)
-		return err
-	})
+		// A user deleted since the resolution is skipped (SyncCommentMentions).
+		return writeCommentMentions(ctx, q, id, videoID, userID, ms)
+	}
+	if len(ms) == 0 {
+		err = insert(s.q)
+	} else {
+		err = s.inTx(ctx, insert)
+	}
 	if err != nil {
 		return tiktok.Comment{}, fmt.Errorf("create comment: %w", translate(err))
 	}

@@ -70,13 +70,18 @@ func syncCommentMentions(ctx context.Context, q *db.Queries, id, videoID, author
 	if err != nil || len(ms) == 0 && fresh {
 		return ms, err
 	}
+	return ms, writeCommentMentions(ctx, q, id, videoID, author, ms)
+}
+
+// writeCommentMentions makes the mention rows of comment id the resolved ms.
+func writeCommentMentions(ctx context.Context, q *db.Queries, id, videoID, author int64, ms []tiktok.Mention) error {
 	users, starts, ends := spanArrays(ms)
 	if err := q.SyncCommentMentions(ctx, db.SyncCommentMentionsParams{
 		CommentID: id, VideoID: videoID, AuthorID: author, UserIds: users, Starts: starts, Ends: ends,
 	}); err != nil {
-		return nil, fmt.Errorf("sync comment mentions: %w", err)
+		return fmt.Errorf("sync comment mentions: %w", err)
 	}
-	return ms, nil
+	return nil
 }
 
 // appendSpans adds the spans of one mention row.
