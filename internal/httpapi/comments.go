@@ -13,7 +13,8 @@ import (
 
 const (
 	commentLimit       = 20
-	maxCommentRunes    = 1000
+	replyLimit         = 10
+	maxCommentRunes    = tiktok.MaxCommentRunes
 	maxCommentPage     = 500 // page-numbered comment lists stop here (OFFSET stays bounded)
 	commentDeletedText = "Comment deleted successfully"
 )
@@ -48,15 +49,15 @@ func (s *Server) handleVideoComments(w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return err
 		}
-		total, err := s.store.CommentCount(r.Context(), id)
+		n, err := s.store.CommentCount(r.Context(), id)
 		if err != nil {
 			return err
 		}
 		comments, pg := trimPage(comments, p, commentKey)
 		limit := int64(p.Limit - 1)
 		writeJSON(w, http.StatusOK, videoCommentsJSON{
-			Comments: s.renderer(r).comments(comments), TotalComments: total,
-			TotalPages: (total + limit - 1) / limit, CurrentPage: 1, Pagination: pg,
+			Comments: s.renderer(r).comments(comments), TotalComments: n.Comments,
+			TotalPages: (n.Threads + limit - 1) / limit, CurrentPage: 1, Pagination: pg,
 		})
 		return nil
 	}
@@ -69,18 +70,18 @@ func (s *Server) handleVideoComments(w http.ResponseWriter, r *http.Request) err
 		return &tiktok.Error{Code: tiktok.CodeValidation, Message: "Invalid page",
 			Fields: map[string]string{"page": "must be an integer from 1 to " + strconv.Itoa(maxCommentPage)}}
 	}
-	comments, total, err := s.store.ListCommentsPage(r.Context(), id, viewerID(r), limit, (page-1)*limit)
+	comments, n, err := s.store.ListCommentsPage(r.Context(), id, viewerID(r), limit, (page-1)*limit)
 	if err != nil {
 		return err
 	}
-	totalPages := (total + int64(limit) - 1) / int64(limit)
+	totalPages := (n.Threads + int64(limit) - 1) / int64(limit)
 	var pg pagination
 	if int64(page) < totalPages && len(comments) > 0 {
 		c := encodeCursor(commentKey(comments[len(comments)-1]))
 		pg = pagination{NextCursor: &c, HasNextPage: true}
 	}
 	writeJSON(w, http.StatusOK, videoCommentsJSON{
-		Comments: s.renderer(r).comments(comments), TotalComments: total,
+		Comments: s.renderer(r).comments(comments), TotalComments: n.Comments,
 		TotalPages: totalPages, CurrentPage: int64(page), Pagination: pg,
 	})
 	return nil
@@ -150,8 +151,9 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 }
 
 type commentRequest struct {
-	VideoID flexID  `json:"videoId"`
-	Content *string `json:"content"`
+	VideoID  flexID  `json:"videoId"`
+	ParentID flexID  `json:"parentId"` // absent or null: a top-level comment
+	Content  *string `json:"content"`
 }
 
 // commentContent trims content and checks it has 1–1000 characters.
@@ -184,15 +186,44 @@ func (s *Server) handleCommentCreate(w http.ResponseWriter, r *http.Request) err
 	case !req.VideoID.ok:
 		fields["videoId"] = "must be a positive integer"
 	}
+	if req.ParentID.set && !req.ParentID.ok {
+		fields["parentId"] = "must be a positive integer"
+	}
 	content := commentContent(fields, req.Content)
 	if err := tiktok.Invalid(fields); err != nil {
 		return err
 	}
-	c, err := s.store.CreateComment(r.Context(), viewerID(r), req.VideoID.value, content)
+	var c tiktok.Comment
+	var err error
+	if req.ParentID.set {
+		c, err = s.store.CreateReply(r.Context(), viewerID(r), req.VideoID.value, req.ParentID.value, content)
+	} else {
+		c, err = s.store.CreateComment(r.Context(), viewerID(r), req.VideoID.value, content)
+	}
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, s.renderer(r).comment(c))
+	return nil
+}
+
+// handleCommentReplies serves GET /api/comments/{id}/replies: a comment's replies, oldest
+// first, keyset-paged.
+func (s *Server) handleCommentReplies(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p, err := parsePage(r, replyLimit)
+	if err != nil {
+		return err
+	}
+	replies, err := s.store.ListReplies(r.Context(), id, p)
+	if err != nil {
+		return err
+	}
+	replies, pg := trimPage(replies, p, commentKey)
+	writeJSON(w, http.StatusOK, commentPageJSON{Comments: s.renderer(r).comments(replies), Pagination: pg})
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,8 +16,10 @@ import (
 )
 
 // TestConcurrentStorm has dozens of goroutines like, unlike, follow, unfollow, comment,
-// bookmark, unbookmark and share at once; afterwards every counter must equal a COUNT(*) of
-// its rows, also after accounts with all of that are deleted.
+// reply, edit mentions, delete comments, bookmark, unbookmark and share at once, while one
+// account with commented comments and a video is deleted; afterwards every counter must
+// equal a COUNT(*) of its rows (replyCount and the video's thread count included) and the
+// thread rules must hold, also after accounts with all of that are deleted.
 func TestConcurrentStorm(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -30,6 +33,40 @@ func TestConcurrentStorm(t *testing.T) {
 		videos = append(videos, v)
 		comments = append(comments, e.comment(users[(i+1)%len(users)], v, "seed comment"))
 	}
+	// Comments and replies written during the storm (deleted by their authors as it goes),
+	// and an account deleted halfway whose comments others keep replying to.
+	type written struct {
+		id, video int64
+		author    registered
+	}
+	var (
+		mu   sync.Mutex
+		made []written
+	)
+	record := func(res response, u registered) {
+		if res.status == 201 {
+			mu.Lock()
+			made = append(made, written{res.num("id"), res.num("videoId"), u})
+			mu.Unlock()
+		}
+	}
+	pick := func(rng *rand.Rand) (written, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(made) == 0 {
+			return written{}, false
+		}
+		return made[rng.IntN(len(made))], true
+	}
+	doomed := e.register("stormdoomed")
+	doomedVideo := e.video(doomed, "doomed video")
+	var doomedComments []written
+	for _, v := range videos[:3] {
+		doomedComments = append(doomedComments, written{e.comment(doomed, v, "doomed comment"), v, doomed})
+	}
+	doomedComments = append(doomedComments, written{e.comment(users[0], doomedVideo, "on the doomed video"), doomedVideo, users[0]})
+	var ops atomic.Int64
+
 	var failures atomic.Int64
 	var wg sync.WaitGroup
 	for g := range 32 {
@@ -38,12 +75,20 @@ func TestConcurrentStorm(t *testing.T) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 7))
 			for range 30 {
+				if ops.Add(1) == 400 {
+					res := e.request("DELETE", fmt.Sprintf("/api/users/%d", doomed.id), nil, doomed.token)
+					if res.status != 200 {
+						failures.Add(1)
+						t.Errorf("deleting the doomed account: %s", res)
+					}
+				}
 				u := users[rng.IntN(len(users))]
 				v := videos[rng.IntN(len(videos))]
 				c := comments[rng.IntN(len(comments))]
 				other := users[rng.IntN(len(users))]
 				var res response
-				switch rng.IntN(10) {
+				gone := false // 404 is an answer: the comment or video was deleted meanwhile
+				switch rng.IntN(15) {
 				case 0:
 					res = e.request("POST", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token)
 				case 1:
@@ -60,18 +105,43 @@ func TestConcurrentStorm(t *testing.T) {
 					res = e.request("DELETE", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token)
 				case 4:
 					res = e.request("POST", "/api/comments", map[string]any{"videoId": v, "content": "storm"}, u.token)
+					record(res, u)
 				case 5:
 					res = e.request("POST", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token)
 				case 6:
 					res = e.request("DELETE", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token)
-				case 7:
-					res = e.request("POST", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token)
-				case 8:
-					res = e.request("DELETE", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token)
+				case 7: // a reply to a seed comment, a storm comment or reply, or the doomed account's
+					target := written{c, videos[slices.Index(comments, c)], users[0]}
+					if w, ok := pick(rng); ok && rng.IntN(3) > 0 {
+						target = w
+					} else if rng.IntN(3) == 0 {
+						target = doomedComments[rng.IntN(len(doomedComments))]
+					}
+					res, gone = e.reply(u, target.video, target.id, fmt.Sprintf("reply @storm%d", rng.IntN(8))), true
+					record(res, u)
+				case 8: // its author deletes a storm comment or reply
+					if w, ok := pick(rng); ok {
+						res, gone = e.request("DELETE", fmt.Sprintf("/api/comments/%d", w.id), nil, w.author.token), true
+					}
 				case 9:
+					if w, ok := pick(rng); ok {
+						res, gone = e.request("POST", fmt.Sprintf("/api/comments/%d/like", w.id), nil, u.token), true
+					}
+				case 10: // its author edits a storm comment, mentioning someone else
+					if w, ok := pick(rng); ok {
+						res, gone = e.request("PUT", fmt.Sprintf("/api/comments/%d", w.id), map[string]any{"content": fmt.Sprintf("edited @storm%d", rng.IntN(8))}, w.author.token), true
+					}
+				case 11: // comments on the doomed video, which goes with its owner
+					res, gone = e.request("POST", "/api/comments", map[string]any{"videoId": doomedVideo, "content": "doomed"}, u.token), true
+					record(res, u)
+				case 12:
+					res = e.request("POST", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token)
+				case 13:
+					res = e.request("DELETE", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token)
+				case 14:
 					res = e.request("POST", fmt.Sprintf("/api/videos/%d/share", v), map[string]any{"channel": "link"}, u.token)
 				}
-				if res.status >= 300 {
+				if res.status >= 300 && !(gone && res.status == 404) {
 					failures.Add(1)
 					t.Errorf("storm request failed: %s", res)
 				}
@@ -83,10 +153,20 @@ func TestConcurrentStorm(t *testing.T) {
 		t.Fatalf("%d failures", failures.Load())
 	}
 	checkCounters(t, e)
+	checkThreads(t, e.pool)
+	var replies, tombstones int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE parent_id IS NOT NULL), count(*) FILTER (WHERE deleted_at IS NOT NULL) FROM comments`).Scan(&replies, &tombstones); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d replies and %d tombstones left", replies, tombstones)
+	if replies == 0 {
+		t.Error("the storm left no replies")
+	}
 	for _, u := range users[:2] { // the cascades take their rows off everybody's counters
 		expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", u.id), nil, u.token), 200, "")
 	}
 	checkCounters(t, e)
+	checkThreads(t, e.pool)
 }
 
 // TestFeedWalkWhileInserting walks the feed page by page while other requests insert

@@ -71,6 +71,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("GET /api/comments", s.handleCommentList)
 	auth("POST /api/comments", s.handleCommentCreate)
 	public("GET /api/comments/{id}", s.handleCommentGet)
+	public("GET /api/comments/{id}/replies", s.handleCommentReplies)
 	auth("PUT /api/comments/{id}", s.handleCommentUpdate)
 	auth("DELETE /api/comments/{id}", s.handleCommentDelete)
 	auth("POST /api/comments/{id}/like", s.handleCommentLike(true))

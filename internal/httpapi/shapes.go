@@ -119,27 +119,28 @@ type videoCounts struct {
 
 // videoJSON is the Video shape of the contract.
 type videoJSON struct {
-	ID                   int64        `json:"id"`
-	UserID               int64        `json:"userId"`
-	Caption              string       `json:"caption"`
-	VideoURL             *string      `json:"videoUrl"`
-	ThumbnailURL         *string      `json:"thumbnailUrl"`
-	AudioName            *string      `json:"audioName"`
-	Sound                *string      `json:"sound"`
-	VideoStoragePath     *string      `json:"videoStoragePath"`
-	ThumbnailStoragePath *string      `json:"thumbnailStoragePath"`
-	Views                int64        `json:"views"`
-	CreatedAt            string       `json:"createdAt"`
-	UpdatedAt            string       `json:"updatedAt"`
-	User                 userMiniJSON `json:"user"`
-	LikeCount            int64        `json:"likeCount"`
-	CommentCount         int64        `json:"commentCount"`
-	Count                videoCounts  `json:"_count"`
-	IsLiked              bool         `json:"isLiked"`
-	SoundID              *int64       `json:"soundId"`
-	BookmarkCount        int64        `json:"bookmarkCount"`
-	ShareCount           int64        `json:"shareCount"`
-	IsBookmarked         bool         `json:"isBookmarked"`
+	ID                   int64         `json:"id"`
+	UserID               int64         `json:"userId"`
+	Caption              string        `json:"caption"`
+	VideoURL             *string       `json:"videoUrl"`
+	ThumbnailURL         *string       `json:"thumbnailUrl"`
+	AudioName            *string       `json:"audioName"`
+	Sound                *string       `json:"sound"`
+	VideoStoragePath     *string       `json:"videoStoragePath"`
+	ThumbnailStoragePath *string       `json:"thumbnailStoragePath"`
+	Views                int64         `json:"views"`
+	CreatedAt            string        `json:"createdAt"`
+	UpdatedAt            string        `json:"updatedAt"`
+	User                 userMiniJSON  `json:"user"`
+	LikeCount            int64         `json:"likeCount"`
+	CommentCount         int64         `json:"commentCount"`
+	Count                videoCounts   `json:"_count"`
+	IsLiked              bool          `json:"isLiked"`
+	SoundID              *int64        `json:"soundId"`
+	BookmarkCount        int64         `json:"bookmarkCount"`
+	ShareCount           int64         `json:"shareCount"`
+	IsBookmarked         bool          `json:"isBookmarked"`
+	Mentions             []mentionJSON `json:"mentions"`
 }
 
 func (rd renderer) video(v tiktok.Video) videoJSON {
@@ -154,9 +155,10 @@ func (rd renderer) video(v tiktok.Video) videoJSON {
 		User:      rd.userMini(v.User),
 		LikeCount: v.LikeCount, CommentCount: v.CommentCount,
 		BookmarkCount: v.BookmarkCount, ShareCount: v.ShareCount, IsBookmarked: v.IsBookmarked,
-		Count:   videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
-		IsLiked: v.IsLiked,
-		SoundID: v.SoundID,
+		Count:    videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
+		IsLiked:  v.IsLiked,
+		SoundID:  v.SoundID,
+		Mentions: mentions(v.Mentions),
 	}
 }
 
@@ -179,26 +181,47 @@ type videoMiniJSON struct {
 }
 
 // commentJSON is the Comment shape; Video is present only for GET /api/comments/{id}.
+// A tombstone (deleted: true) has no author: userId is null and user the placeholder
+// deletedAuthor (not null: the Comment shape of the original frontend's contract always has
+// a user, and that client reads comment.user.username), content tombstoneContent.
 type commentJSON struct {
-	ID        int64          `json:"id"`
-	UserID    int64          `json:"userId"`
-	VideoID   int64          `json:"videoId"`
-	Content   string         `json:"content"`
-	CreatedAt string         `json:"createdAt"`
-	UpdatedAt string         `json:"updatedAt"`
-	User      userMiniJSON   `json:"user"`
-	LikeCount int64          `json:"likeCount"`
-	Count     commentCounts  `json:"_count"`
-	IsLiked   bool           `json:"isLiked"`
-	Video     *videoMiniJSON `json:"video,omitempty"`
+	ID         int64          `json:"id"`
+	UserID     *int64         `json:"userId"`
+	VideoID    int64          `json:"videoId"`
+	Content    string         `json:"content"`
+	CreatedAt  string         `json:"createdAt"`
+	UpdatedAt  string         `json:"updatedAt"`
+	User       *userMiniJSON  `json:"user"`
+	LikeCount  int64          `json:"likeCount"`
+	Count      commentCounts  `json:"_count"`
+	IsLiked    bool           `json:"isLiked"`
+	Video      *videoMiniJSON `json:"video,omitempty"`
+	ParentID   *int64         `json:"parentId"`
+	ReplyCount int64          `json:"replyCount"`
+	Deleted    bool           `json:"deleted"`
+	Mentions   []mentionJSON  `json:"mentions"`
 }
+
+// tombstoneContent is the content of a deleted comment kept for its replies.
+const tombstoneContent = "Comment deleted"
+
+// deletedAuthor stands for the author of a tombstone: id 0 names no user, and "[deleted]"
+// cannot be a username, so no client links it to a real account.
+var deletedAuthor = userMiniJSON{ID: 0, Username: "[deleted]"}
 
 func (rd renderer) comment(c tiktok.Comment) commentJSON {
 	out := commentJSON{
-		ID: c.ID, UserID: c.UserID, VideoID: c.VideoID, Content: c.Content,
+		ID: c.ID, VideoID: c.VideoID, Content: c.Content,
 		CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt),
-		User:      rd.userMini(c.User),
 		LikeCount: c.LikeCount, Count: commentCounts{Likes: c.LikeCount}, IsLiked: c.IsLiked,
+		ParentID: c.ParentID, ReplyCount: c.ReplyCount, Deleted: c.Deleted, Mentions: mentions(c.Mentions),
+	}
+	if c.Deleted {
+		author := deletedAuthor
+		out.Content, out.User = tombstoneContent, &author
+	} else {
+		user, id := rd.userMini(c.User), c.UserID
+		out.User, out.UserID = &user, &id
 	}
 	if c.Video != nil {
 		out.Video = &videoMiniJSON{ID: c.Video.ID, Caption: c.Video.Caption, ThumbnailURL: rd.mediaURL(c.Video.ThumbnailURL)}
@@ -210,6 +233,24 @@ func (rd renderer) comments(cs []tiktok.Comment) []commentJSON {
 	out := make([]commentJSON, len(cs))
 	for i, c := range cs {
 		out[i] = rd.comment(c)
+	}
+	return out
+}
+
+// mentionJSON is a span of a caption or comment that names a user: code points
+// [start, end) of the text, the '@' included.
+type mentionJSON struct {
+	UserID   int64  `json:"userId"`
+	Username string `json:"username"`
+	Start    int    `json:"start"`
+	End      int    `json:"end"`
+}
+
+// mentions renders spans; never null.
+func mentions(ms []tiktok.Mention) []mentionJSON {
+	out := make([]mentionJSON, len(ms))
+	for i, m := range ms {
+		out[i] = mentionJSON{UserID: m.UserID, Username: m.Username, Start: m.Start, End: m.End}
 	}
 	return out
 }

@@ -41,11 +41,14 @@ type Videos interface {
 	SetVideoLike(ctx context.Context, userID, videoID int64, like bool) (int64, error)
 }
 
-// Comments is what the comment handlers need.
+// Comments is what the comment handlers need. Lists of a video's comments hold its
+// top-level comments (tombstones included); ListReplies the replies of one, oldest first.
 type Comments interface {
 	ListComments(ctx context.Context, videoID int64, p tiktok.Page) ([]tiktok.Comment, error)
-	ListCommentsPage(ctx context.Context, videoID, viewer int64, limit, offset int) ([]tiktok.Comment, int64, error)
-	CommentCount(ctx context.Context, videoID int64) (int64, error)
+	ListCommentsPage(ctx context.Context, videoID, viewer int64, limit, offset int) ([]tiktok.Comment, tiktok.CommentCounts, error)
+	CommentCount(ctx context.Context, videoID int64) (tiktok.CommentCounts, error)
+	ListReplies(ctx context.Context, commentID int64, p tiktok.Page) ([]tiktok.Comment, error)
+	CreateReply(ctx context.Context, userID, videoID, parentID int64, content string) (tiktok.Comment, error)
 	Comment(ctx context.Context, id, viewer int64) (tiktok.Comment, error)
 	CreateComment(ctx context.Context, userID, videoID int64, content string) (tiktok.Comment, error)
 	UpdateComment(ctx context.Context, id, userID int64, content string) (tiktok.Comment, error)

@@ -78,5 +78,7 @@ func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
 		{"sounds.video_count", r.SoundVideos},
 		{"videos.bookmark_count", r.VideoBookmarks},
 		{"videos.share_count", r.VideoShares},
+		{"videos.thread_count", r.VideoThreads},
+		{"comments.reply_count", r.CommentReplies},
 	}, nil
 }

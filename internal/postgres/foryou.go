@@ -304,7 +304,7 @@ func (s *Store) videosByIDs(ctx context.Context, viewer int64, ids []int64) ([]t
 			out = append(out, v)
 		}
 	}
-	return out, nil
+	return out, s.withVideoMentions(ctx, ptrs(out)...)
 }
 
 // MarkSeen records that users[i] saw videos[i], for every i; pairs naming a user or video

@@ -330,7 +330,7 @@ func TestListCommentsPage(t *testing.T) {
 		for _, i := range tt.want {
 			want = append(want, ids[i])
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want) || total != tt.total {
+		if fmt.Sprint(got) != fmt.Sprint(want) || total != (tiktok.CommentCounts{Comments: tt.total, Threads: tt.total}) {
 			t.Errorf("video %d, limit %d, offset %d: ids %v, total %d; want %v, %d", tt.video, tt.limit, tt.offset, got, total, want, tt.total)
 		}
 	}

@@ -27,6 +27,10 @@ var hotQueries = map[string]string{
 	"CreateComment":       db.CreateComment,
 	"GetComment":          db.GetComment,
 	"AddVideoViews":       db.AddVideoViews,
+	// replies and mentions (migration 00012)
+	"ListCommentReplies": db.ListCommentReplies,
+	"VideoMentions":      db.VideoMentions,
+	"CommentMentions":    db.CommentMentions,
 
 	"ForYouCandidates":  db.ForYouCandidates,
 	"CreateFeedSession": db.CreateFeedSession,

@@ -358,7 +358,11 @@ func (s *Store) SearchVideos(ctx context.Context, query string, route tiktok.Vid
 	default:
 		return nil, 0, fmt.Errorf("search videos: unknown route %q", route)
 	}
-	return out, route, nil
+	vs := make([]*tiktok.Video, len(out))
+	for i := range out {
+		vs[i] = &out[i].Item
+	}
+	return out, route, s.withVideoMentions(ctx, vs...)
 }
 
 // prefixRange returns the byte-wise range [prefix, end) of the strings starting with prefix

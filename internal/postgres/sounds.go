@@ -49,5 +49,5 @@ func (s *Store) SoundVideos(ctx context.Context, id int64, p tiktok.RankPage) ([
 	for i, r := range rows {
 		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
-	return out, nil
+	return out, s.withVideoMentions(ctx, ptrs(out)...)
 }

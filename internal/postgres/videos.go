@@ -24,7 +24,7 @@ func (s *Store) ListVideos(ctx context.Context, p tiktok.Page) ([]tiktok.Video, 
 	for i, r := range rows {
 		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
-	return out, nil
+	return out, s.withVideoMentions(ctx, ptrs(out)...)
 }
 
 // ListFollowingVideos returns a page of videos by the users p.Viewer follows, newest first.
@@ -38,7 +38,7 @@ func (s *Store) ListFollowingVideos(ctx context.Context, p tiktok.Page) ([]tikto
 	for i, r := range rows {
 		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
-	return out, nil
+	return out, s.withVideoMentions(ctx, ptrs(out)...)
 }
 
 // ListUserVideos returns a page of userID's videos, newest first, or not_found for an
@@ -58,7 +58,7 @@ func (s *Store) ListUserVideos(ctx context.Context, userID int64, p tiktok.Page)
 	for i, r := range rows {
 		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
-	return out, nil
+	return out, s.withVideoMentions(ctx, ptrs(out)...)
 }
 
 // Video returns the video with id as seen by viewer, or not_found.
@@ -67,7 +67,8 @@ func (s *Store) Video(ctx context.Context, id, viewer int64) (tiktok.Video, erro
 	if err != nil {
 		return tiktok.Video{}, notFound(err, "Video")
 	}
-	return videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked), nil
+	v := videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
+	return v, s.withVideoMentions(ctx, &v)
 }
 
 // VideoExists returns not_found unless a video with id exists.
@@ -120,7 +121,8 @@ func (s *Store) CreateVideo(ctx context.Context, v tiktok.NewVideo) (tiktok.Vide
 				return fmt.Errorf("tag video: %w", err)
 			}
 		}
-		return nil
+		_, err = syncVideoMentions(ctx, q, id, v.UserID, v.Caption, true)
+		return err
 	})
 	if err != nil {
 		return tiktok.Video{}, fmt.Errorf("create video: %w", translate(err))
@@ -200,7 +202,11 @@ func (s *Store) UpdateVideo(ctx context.Context, id, userID int64, u tiktok.Vide
 			return tiktok.NotFound("Video") // deleted since the ownership check
 		}
 		if u.Caption != nil {
-			return retagVideo(ctx, q, id, tagIDs)
+			if err := retagVideo(ctx, q, id, tagIDs); err != nil {
+				return err
+			}
+			_, err := syncVideoMentions(ctx, q, id, userID, *u.Caption, false)
+			return err
 		}
 		return nil
 	})

@@ -49,15 +49,18 @@ func TestRunSeedsBookmarksAndShares(t *testing.T) {
 			(SELECT count(*) FROM video_bookmarks k JOIN videos v ON v.id = k.video_id WHERE k.created_at < v.created_at OR k.created_at > now())
 			+ (SELECT count(*) FROM video_shares s JOIN videos v ON v.id = s.video_id
 			   WHERE s.created_at < v.created_at OR s.created_at > now() OR s.channel <> ALL ($1::text[])),
-			(SELECT count(*) FROM creator_interests)`, tiktok.ShareChannels()).Scan(&bookmarks, &shares, &bad, &interests)
+			(SELECT count(*) FROM creator_interests ci WHERE NOT EXISTS (
+				SELECT 1 FROM comments c JOIN videos v ON v.id = c.video_id
+				WHERE c.user_id = ci.user_id AND v.user_id = ci.creator_id))`, tiktok.ShareChannels()).Scan(&bookmarks, &shares, &bad, &interests)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if bookmarks != 100 || shares != 75 || bad != 0 {
 			t.Errorf("%d bookmarks, %d shares (want 100, 75), %d inconsistent", bookmarks, shares, bad)
 		}
-		if i == 0 && interests != 0 { // with the triggers on (b), shares are interest
-			t.Errorf("%d interests, want none: seeded shares are history", interests)
+		if i == 0 && interests != 0 { // with the triggers on (b), shares are interest; the replies the
+			// seed writes through the store are interest like any comment
+			t.Errorf("%d interests not from the seeded replies, want none: seeded shares are history", interests)
 		}
 		checkCounters(t, pool)
 	}

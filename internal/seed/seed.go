@@ -171,6 +171,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 		}
 		fmt.Fprintf(out, "seed: counters: the recount set %d rows (%s)\n", fixed, time.Since(t).Round(time.Millisecond))
 	}
+	if err := seedThreads(ctx, tx, out); err != nil { // replies and mentions (threads.go)
+		return Summary{}, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return Summary{}, fmt.Errorf("seed: commit: %w", err)
 	}
@@ -331,7 +334,7 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 	}
 
 	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "video_media", "thumbnail_media",
-		"views", "like_count", "comment_count", "created_at", "updated_at"},
+		"views", "like_count", "comment_count", "thread_count", "created_at", "updated_at"},
 		len(d.videos), func(i int) []any {
 			v := d.videos[i]
 			f := files[i%len(files)]
@@ -340,7 +343,7 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 				owned, ownedThumb = f.video, f.thumbnail
 			}
 			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, soundIDs[v.sound], owned, ownedThumb,
-				v.views, c.videoLikes[i], c.videoComments[i], v.at, v.at}
+				v.views, c.videoLikes[i], c.videoComments[i], c.videoComments[i], v.at, v.at} // comments here are top-level
 		})
 	if err != nil {
 		return err

@@ -70,6 +70,8 @@ type Video struct {
 	BookmarkCount int64
 	ShareCount    int64
 	IsBookmarked  bool
+	// Mentions are the users the caption mentions, by position (nil: none).
+	Mentions []Mention
 }
 
 // Comment is a comment on a video with its author, like count and the viewer's like.
@@ -85,6 +87,22 @@ type Comment struct {
 	IsLiked   bool
 	// Video is set only where the API embeds a summary of the commented video.
 	Video *VideoMini
+	// ParentID is the top-level comment a reply belongs to (nil: a top-level comment), and
+	// ReplyCount how many replies a top-level comment has.
+	ParentID   *int64
+	ReplyCount int64
+	// Deleted marks a tombstone: a deleted comment kept because it has replies, with no
+	// author (UserID 0, empty User and Content).
+	Deleted bool
+	// Mentions are the users the content mentions, by position (nil: none).
+	Mentions []Mention
+}
+
+// CommentCounts are a video's comment counters: Comments counts every live comment,
+// replies included (the video's commentCount); Threads the rows of its top-level list,
+// tombstones included.
+type CommentCounts struct {
+	Comments, Threads int64
 }
 
 // VideoMini is the summary of a video embedded in a single comment.

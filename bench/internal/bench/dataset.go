@@ -434,7 +434,7 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 		{"users", []string{"id", "username", "email", "password_hash", "name", "bio", "follower_count", "following_count", "video_count", "like_count", "created_at", "updated_at"},
 			d.sizes.Users, d.userRow},
 		{"sounds", []string{"id", "name", "name_key", "video_count", "created_at"}, len(d.sounds), d.soundRow},
-		{"videos", []string{"id", "user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "views", "like_count", "comment_count", "hot_rank", "created_at", "updated_at"},
+		{"videos", []string{"id", "user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "views", "like_count", "comment_count", "hot_rank", "created_at", "updated_at", "thread_count"},
 			d.sizes.Videos, d.videoRow},
 		{"hashtags", []string{"id", "name", "video_count", "view_count", "trend_score", "created_at"}, len(d.tags), d.hashtagRow},
 		{"video_hashtags", []string{"video_id", "hashtag_id", "hot_rank"}, len(d.tagIDs), d.videoHashtagRow},
@@ -677,6 +677,7 @@ func (d *dataset) videoRow(rng *rand.Rand, i int, row []any) {
 	row[5], row[6] = d.sounds[d.soundOf[i]-1].name, int64(d.soundOf[i])
 	row[7], row[8], row[9], row[10] = d.views[i], int64(d.videoLikes[i]), int64(d.videoComments[i]), d.hotRank[i]
 	row[11], row[12] = at, at
+	row[13] = int64(d.videoComments[i]) // every loaded comment is top-level
 }
 
 func (d *dataset) commentRow(rng *rand.Rand, i int, row []any) {

@@ -9,7 +9,7 @@
 SELECT sqlc.embed(f),
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id) AS is_liked
 FROM comment_feed f
-WHERE f.user_id = @user_id
+WHERE f.user_id = @user_id::bigint
   AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT @lim;

@@ -3,23 +3,28 @@
 -- Used by `tiktok recount` and by the seed after bulk loading.
 
 -- name: RecountVideoCounters :execrows
+-- comment_count: live comments, replies included; thread_count: top-level rows,
+-- tombstones included (migration 00012).
 WITH l AS (SELECT video_id AS id, count(*) AS n FROM video_likes GROUP BY video_id),
-     c AS (SELECT video_id AS id, count(*) AS n FROM comments GROUP BY video_id),
+     c AS (SELECT video_id AS id, count(*) FILTER (WHERE deleted_at IS NULL) AS n,
+                  count(*) FILTER (WHERE parent_id IS NULL) AS threads
+           FROM comments GROUP BY video_id),
      b AS (SELECT video_id AS id, count(*) AS n FROM video_bookmarks GROUP BY video_id),
      s AS (SELECT video_id AS id, count(*) AS n FROM video_shares GROUP BY video_id)
-UPDATE videos v SET like_count = coalesce(l.n, 0), comment_count = coalesce(c.n, 0),
+UPDATE videos v SET like_count = coalesce(l.n, 0), comment_count = coalesce(c.n, 0), thread_count = coalesce(c.threads, 0),
                     bookmark_count = coalesce(b.n, 0), share_count = coalesce(s.n, 0)
 FROM videos x LEFT JOIN l ON l.id = x.id LEFT JOIN c ON c.id = x.id
               LEFT JOIN b ON b.id = x.id LEFT JOIN s ON s.id = x.id
 WHERE v.id = x.id
-  AND (v.like_count, v.comment_count, v.bookmark_count, v.share_count)
-      IS DISTINCT FROM (coalesce(l.n, 0), coalesce(c.n, 0), coalesce(b.n, 0), coalesce(s.n, 0));
+  AND (v.like_count, v.comment_count, v.thread_count, v.bookmark_count, v.share_count)
+      IS DISTINCT FROM (coalesce(l.n, 0), coalesce(c.n, 0), coalesce(c.threads, 0), coalesce(b.n, 0), coalesce(s.n, 0));
 
 -- name: RecountCommentCounters :execrows
-WITH l AS (SELECT comment_id AS id, count(*) AS n FROM comment_likes GROUP BY comment_id)
-UPDATE comments c SET like_count = coalesce(l.n, 0)
-FROM comments x LEFT JOIN l ON l.id = x.id
-WHERE c.id = x.id AND c.like_count <> coalesce(l.n, 0);
+WITH l AS (SELECT comment_id AS id, count(*) AS n FROM comment_likes GROUP BY comment_id),
+     r AS (SELECT parent_id AS id, count(*) AS n FROM comments WHERE parent_id IS NOT NULL GROUP BY parent_id)
+UPDATE comments c SET like_count = coalesce(l.n, 0), reply_count = coalesce(r.n, 0)
+FROM comments x LEFT JOIN l ON l.id = x.id LEFT JOIN r ON r.id = x.id
+WHERE c.id = x.id AND (c.like_count, c.reply_count) IS DISTINCT FROM (coalesce(l.n, 0), coalesce(r.n, 0));
 
 -- name: RecountUserCounters :execrows
 WITH v AS (SELECT user_id AS id, count(*) AS n, sum(like_count) AS likes FROM videos GROUP BY user_id),
@@ -72,8 +77,11 @@ WHERE o.id = x.id AND o.video_count <> coalesce(s.n, 0);
 -- For every counter, how many rows hold a value other than the COUNT(*) of the rows it
 -- counts; set-based (a few hash joins), so it stays fast on millions of rows.
 WITH vl AS (SELECT video_id AS id, count(*) AS n FROM video_likes GROUP BY video_id),
-     vc AS (SELECT video_id AS id, count(*) AS n FROM comments GROUP BY video_id),
+     vc AS (SELECT video_id AS id, count(*) FILTER (WHERE deleted_at IS NULL) AS n,
+                   count(*) FILTER (WHERE parent_id IS NULL) AS threads
+            FROM comments GROUP BY video_id),
      cl AS (SELECT comment_id AS id, count(*) AS n FROM comment_likes GROUP BY comment_id),
+     cr AS (SELECT parent_id AS id, count(*) AS n FROM comments WHERE parent_id IS NOT NULL GROUP BY parent_id),
      fr AS (SELECT following_id AS id, count(*) AS n FROM follows GROUP BY following_id),
      fg AS (SELECT follower_id AS id, count(*) AS n FROM follows GROUP BY follower_id),
      uv AS (SELECT user_id AS id, count(*) AS n FROM videos GROUP BY user_id),
@@ -95,4 +103,6 @@ SELECT
   (SELECT count(*) FROM hashtags h LEFT JOIN ht ON ht.id = h.id WHERE h.view_count <> coalesce(ht.views, 0))::bigint AS hashtag_views,
   (SELECT count(*) FROM sounds s LEFT JOIN sv ON sv.id = s.id WHERE s.video_count <> coalesce(sv.n, 0))::bigint AS sound_videos,
   (SELECT count(*) FROM videos v LEFT JOIN vb ON vb.id = v.id WHERE v.bookmark_count <> coalesce(vb.n, 0))::bigint AS video_bookmarks,
-  (SELECT count(*) FROM videos v LEFT JOIN vs ON vs.id = v.id WHERE v.share_count <> coalesce(vs.n, 0))::bigint AS video_shares;
+  (SELECT count(*) FROM videos v LEFT JOIN vs ON vs.id = v.id WHERE v.share_count <> coalesce(vs.n, 0))::bigint AS video_shares,
+  (SELECT count(*) FROM videos v LEFT JOIN vc ON vc.id = v.id WHERE v.thread_count <> coalesce(vc.threads, 0))::bigint AS video_threads,
+  (SELECT count(*) FROM comments c LEFT JOIN cr ON cr.id = c.id WHERE c.reply_count <> coalesce(cr.n, 0))::bigint AS comment_replies;

@@ -14,6 +14,7 @@ const CommentExists = `-- name: CommentExists :one
 SELECT EXISTS (SELECT 1 FROM comments WHERE id = $1)
 `
 
+// Any comment row, tombstones included.
 func (q *Queries) CommentExists(ctx context.Context, id int64) (bool, error) {
 	row := q.db.QueryRow(ctx, CommentExists, id)
 	var exists bool
@@ -22,7 +23,7 @@ func (q *Queries) CommentExists(ctx context.Context, id int64) (bool, error) {
 }
 
 const CommentLikeCount = `-- name: CommentLikeCount :one
-SELECT like_count FROM comments WHERE id = $1
+SELECT like_count FROM comments WHERE id = $1 AND deleted_at IS NULL
 `
 
 func (q *Queries) CommentLikeCount(ctx context.Context, id int64) (int64, error) {
@@ -32,46 +33,56 @@ func (q *Queries) CommentLikeCount(ctx context.Context, id int64) (int64, error)
 	return like_count, err
 }
 
+const CommentLive = `-- name: CommentLive :one
+SELECT EXISTS (SELECT 1 FROM comments WHERE id = $1 AND deleted_at IS NULL)
+`
+
+// A comment that is not a tombstone.
+func (q *Queries) CommentLive(ctx context.Context, id int64) (bool, error) {
+	row := q.db.QueryRow(ctx, CommentLive, id)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const CreateComment = `-- name: CreateComment :one
-INSERT INTO comments (user_id, video_id, content) VALUES ($1, $2, $3)
+INSERT INTO comments (user_id, video_id, parent_id, content)
+VALUES ($1::bigint, $2, $3, $4)
 RETURNING id
 `
 
 type CreateCommentParams struct {
-	UserID  int64
-	VideoID int64
-	Content string
+	UserID   int64
+	VideoID  int64
+	ParentID *int64
+	Content  string
 }
 
+// A top-level comment (parent_id NULL) or a reply to the top-level comment parent_id,
+// which the caller has locked (LockReplyTarget) and checked to be on video_id.
 func (q *Queries) CreateComment(ctx context.Context, arg CreateCommentParams) (int64, error) {
-	row := q.db.QueryRow(ctx, CreateComment, arg.UserID, arg.VideoID, arg.Content)
+	row := q.db.QueryRow(ctx, CreateComment,
+		arg.UserID,
+		arg.VideoID,
+		arg.ParentID,
+		arg.Content,
+	)
 	var id int64
 	err := row.Scan(&id)
 	return id, err
 }
 
-const DeleteComment = `-- name: DeleteComment :execrows
-DELETE FROM comments c
-WHERE c.id = $1
-  AND (c.user_id = $2 OR EXISTS (SELECT 1 FROM videos v WHERE v.id = c.video_id AND v.user_id = $2))
+const DeleteCommentRow = `-- name: DeleteCommentRow :exec
+DELETE FROM comments WHERE id = $1
 `
 
-type DeleteCommentParams struct {
-	ID     int64
-	UserID int64
-}
-
-// The comment's author or the commented video's owner may delete it.
-func (q *Queries) DeleteComment(ctx context.Context, arg DeleteCommentParams) (int64, error) {
-	result, err := q.db.Exec(ctx, DeleteComment, arg.ID, arg.UserID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+func (q *Queries) DeleteCommentRow(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, DeleteCommentRow, id)
+	return err
 }
 
 const GetComment = `-- name: GetComment :one
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked,
        v.caption AS video_caption, v.thumbnail_url AS video_thumbnail_url, v.user_id AS video_owner_id
 FROM comment_feed f
@@ -106,6 +117,9 @@ func (q *Queries) GetComment(ctx context.Context, arg GetCommentParams) (GetComm
 		&i.CommentFeed.AuthorUsername,
 		&i.CommentFeed.AuthorName,
 		&i.CommentFeed.AuthorAvatar,
+		&i.CommentFeed.ParentID,
+		&i.CommentFeed.ReplyCount,
+		&i.CommentFeed.Deleted,
 		&i.IsLiked,
 		&i.VideoCaption,
 		&i.VideoThumbnailUrl,
@@ -115,7 +129,8 @@ func (q *Queries) GetComment(ctx context.Context, arg GetCommentParams) (GetComm
 }
 
 const LikeComment = `-- name: LikeComment :execrows
-INSERT INTO comment_likes (user_id, comment_id) VALUES ($1, $2)
+INSERT INTO comment_likes (user_id, comment_id)
+SELECT $1, c.id FROM comments c WHERE c.id = $2 AND c.deleted_at IS NULL FOR NO KEY UPDATE
 ON CONFLICT DO NOTHING
 `
 
@@ -124,6 +139,8 @@ type LikeCommentParams struct {
 	CommentID int64
 }
 
+// Only a live comment, locked (as the counter update would) so that it cannot become a
+// tombstone, whose likes are deleted, between the check and the insert.
 func (q *Queries) LikeComment(ctx context.Context, arg LikeCommentParams) (int64, error) {
 	result, err := q.db.Exec(ctx, LikeComment, arg.UserID, arg.CommentID)
 	if err != nil {
@@ -132,11 +149,76 @@ func (q *Queries) LikeComment(ctx context.Context, arg LikeCommentParams) (int64
 	return result.RowsAffected(), nil
 }
 
-const ListVideoComments = `-- name: ListVideoComments :many
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+const ListCommentReplies = `-- name: ListCommentReplies :many
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
 FROM comment_feed f
-WHERE f.video_id = $2
+WHERE f.parent_id = $2::bigint
+  AND (f.created_at, f.id) > ($3::timestamptz, $4::bigint)
+ORDER BY f.created_at, f.id
+LIMIT $5
+`
+
+type ListCommentRepliesParams struct {
+	ViewerID  int64
+	ParentID  int64
+	AfterTime time.Time
+	AfterID   int64
+	Lim       int32
+}
+
+type ListCommentRepliesRow struct {
+	CommentFeed CommentFeed
+	IsLiked     bool
+}
+
+// Replies of a comment, oldest first, after the cursor: comments_parent_id_created_at_id_idx.
+func (q *Queries) ListCommentReplies(ctx context.Context, arg ListCommentRepliesParams) ([]ListCommentRepliesRow, error) {
+	rows, err := q.db.Query(ctx, ListCommentReplies,
+		arg.ViewerID,
+		arg.ParentID,
+		arg.AfterTime,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListCommentRepliesRow{}
+	for rows.Next() {
+		var i ListCommentRepliesRow
+		if err := rows.Scan(
+			&i.CommentFeed.ID,
+			&i.CommentFeed.UserID,
+			&i.CommentFeed.VideoID,
+			&i.CommentFeed.Content,
+			&i.CommentFeed.LikeCount,
+			&i.CommentFeed.CreatedAt,
+			&i.CommentFeed.UpdatedAt,
+			&i.CommentFeed.AuthorUsername,
+			&i.CommentFeed.AuthorName,
+			&i.CommentFeed.AuthorAvatar,
+			&i.CommentFeed.ParentID,
+			&i.CommentFeed.ReplyCount,
+			&i.CommentFeed.Deleted,
+			&i.IsLiked,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ListVideoComments = `-- name: ListVideoComments :many
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
+       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
+FROM comment_feed f
+WHERE f.video_id = $2 AND f.parent_id IS NULL
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $5
@@ -155,7 +237,8 @@ type ListVideoCommentsRow struct {
 	IsLiked     bool
 }
 
-// Comments of a video, newest first: comments_video_id_created_at_id_idx.
+// Top-level comments of a video (tombstones included, replies not), newest first:
+// comments_video_top_idx.
 func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsParams) ([]ListVideoCommentsRow, error) {
 	rows, err := q.db.Query(ctx, ListVideoComments,
 		arg.ViewerID,
@@ -182,6 +265,9 @@ func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsPa
 			&i.CommentFeed.AuthorUsername,
 			&i.CommentFeed.AuthorName,
 			&i.CommentFeed.AuthorAvatar,
+			&i.CommentFeed.ParentID,
+			&i.CommentFeed.ReplyCount,
+			&i.CommentFeed.Deleted,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -195,10 +281,10 @@ func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsPa
 }
 
 const ListVideoCommentsPage = `-- name: ListVideoCommentsPage :many
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
 FROM comment_feed f
-WHERE f.video_id = $2
+WHERE f.video_id = $2 AND f.parent_id IS NULL
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $4 OFFSET $3
 `
@@ -216,7 +302,7 @@ type ListVideoCommentsPageRow struct {
 }
 
 // Page-numbered comments for the original frontend (?page=N). OFFSET is bounded by the
-// handler's page cap; feeds never use it.
+// handler's page cap; feeds never use it. Top-level only, as ListVideoComments.
 func (q *Queries) ListVideoCommentsPage(ctx context.Context, arg ListVideoCommentsPageParams) ([]ListVideoCommentsPageRow, error) {
 	rows, err := q.db.Query(ctx, ListVideoCommentsPage,
 		arg.ViewerID,
@@ -242,6 +328,9 @@ func (q *Queries) ListVideoCommentsPage(ctx context.Context, arg ListVideoCommen
 			&i.CommentFeed.AuthorUsername,
 			&i.CommentFeed.AuthorName,
 			&i.CommentFeed.AuthorAvatar,
+			&i.CommentFeed.ParentID,
+			&i.CommentFeed.ReplyCount,
+			&i.CommentFeed.Deleted,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -252,6 +341,87 @@ func (q *Queries) ListVideoCommentsPage(ctx context.Context, arg ListVideoCommen
 		return nil, err
 	}
 	return items, nil
+}
+
+const LockComment = `-- name: LockComment :exec
+SELECT 1 FROM comments WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// The top-level comment of a reply being written or deleted, locked before the reply
+// (every writer locks a reply, then its top-level comment, then the video).
+func (q *Queries) LockComment(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, LockComment, id)
+	return err
+}
+
+const LockCommentForDelete = `-- name: LockCommentForDelete :one
+SELECT c.user_id, c.parent_id, c.reply_count, v.user_id AS video_owner_id
+FROM comments c JOIN videos v ON v.id = c.video_id
+WHERE c.id = $1 AND c.deleted_at IS NULL
+FOR UPDATE OF c
+`
+
+type LockCommentForDeleteRow struct {
+	UserID       *int64
+	ParentID     *int64
+	ReplyCount   int64
+	VideoOwnerID int64
+}
+
+// A live comment to delete, locked, with what decides how: its author and the video's
+// owner may delete it; with replies it becomes a tombstone.
+func (q *Queries) LockCommentForDelete(ctx context.Context, id int64) (LockCommentForDeleteRow, error) {
+	row := q.db.QueryRow(ctx, LockCommentForDelete, id)
+	var i LockCommentForDeleteRow
+	err := row.Scan(
+		&i.UserID,
+		&i.ParentID,
+		&i.ReplyCount,
+		&i.VideoOwnerID,
+	)
+	return i, err
+}
+
+const LockReplyTarget = `-- name: LockReplyTarget :one
+SELECT c.id, c.video_id, c.parent_id, (c.deleted_at IS NOT NULL)::boolean AS deleted, c.user_id, u.username
+FROM comments c LEFT JOIN users u ON u.id = c.user_id
+WHERE c.id = $1
+FOR NO KEY UPDATE OF c
+`
+
+type LockReplyTargetRow struct {
+	ID       int64
+	VideoID  int64
+	ParentID *int64
+	Deleted  bool
+	UserID   *int64
+	Username *string
+}
+
+// The comment a reply answers, locked against its deletion until the reply is in, with
+// its author's current username (NULL for a tombstone).
+func (q *Queries) LockReplyTarget(ctx context.Context, id int64) (LockReplyTargetRow, error) {
+	row := q.db.QueryRow(ctx, LockReplyTarget, id)
+	var i LockReplyTargetRow
+	err := row.Scan(
+		&i.ID,
+		&i.VideoID,
+		&i.ParentID,
+		&i.Deleted,
+		&i.UserID,
+		&i.Username,
+	)
+	return i, err
+}
+
+const TombstoneComment = `-- name: TombstoneComment :exec
+UPDATE comments SET user_id = NULL WHERE id = $1
+`
+
+// Makes a comment a tombstone (migration 00012's triggers erase it and count it out).
+func (q *Queries) TombstoneComment(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, TombstoneComment, id)
+	return err
 }
 
 const UnlikeComment = `-- name: UnlikeComment :execrows
@@ -271,8 +441,9 @@ func (q *Queries) UnlikeComment(ctx context.Context, arg UnlikeCommentParams) (i
 	return result.RowsAffected(), nil
 }
 
-const UpdateComment = `-- name: UpdateComment :execrows
-UPDATE comments SET content = $1 WHERE id = $2 AND user_id = $3
+const UpdateComment = `-- name: UpdateComment :one
+UPDATE comments SET content = $1 WHERE id = $2 AND user_id = $3::bigint
+RETURNING video_id
 `
 
 type UpdateCommentParams struct {
@@ -281,21 +452,27 @@ type UpdateCommentParams struct {
 	UserID  int64
 }
 
+// A tombstone has no author, so it cannot be edited.
 func (q *Queries) UpdateComment(ctx context.Context, arg UpdateCommentParams) (int64, error) {
-	result, err := q.db.Exec(ctx, UpdateComment, arg.Content, arg.ID, arg.UserID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	row := q.db.QueryRow(ctx, UpdateComment, arg.Content, arg.ID, arg.UserID)
+	var video_id int64
+	err := row.Scan(&video_id)
+	return video_id, err
 }
 
 const VideoCommentCount = `-- name: VideoCommentCount :one
-SELECT comment_count FROM videos WHERE id = $1
+SELECT comment_count, thread_count FROM videos WHERE id = $1
 `
 
-func (q *Queries) VideoCommentCount(ctx context.Context, id int64) (int64, error) {
+type VideoCommentCountRow struct {
+	CommentCount int64
+	ThreadCount  int64
+}
+
+// The video's comments (replies included) and its top-level rows (the list's length).
+func (q *Queries) VideoCommentCount(ctx context.Context, id int64) (VideoCommentCountRow, error) {
 	row := q.db.QueryRow(ctx, VideoCommentCount, id)
-	var comment_count int64
-	err := row.Scan(&comment_count)
-	return comment_count, err
+	var i VideoCommentCountRow
+	err := row.Scan(&i.CommentCount, &i.ThreadCount)
+	return i, err
 }

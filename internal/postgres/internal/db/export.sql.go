@@ -378,10 +378,10 @@ func (q *Queries) ExportVideoLikes(ctx context.Context, arg ExportVideoLikesPara
 
 const ListUserComments = `-- name: ListUserComments :many
 
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
 FROM comment_feed f
-WHERE f.user_id = $2
+WHERE f.user_id = $2::bigint
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $5
@@ -432,6 +432,9 @@ func (q *Queries) ListUserComments(ctx context.Context, arg ListUserCommentsPara
 			&i.CommentFeed.AuthorUsername,
 			&i.CommentFeed.AuthorName,
 			&i.CommentFeed.AuthorAvatar,
+			&i.CommentFeed.ParentID,
+			&i.CommentFeed.ReplyCount,
+			&i.CommentFeed.Deleted,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err

@@ -11,26 +11,32 @@ import (
 )
 
 type Comment struct {
-	ID        int64
-	UserID    int64
-	VideoID   int64
-	Content   string
-	LikeCount int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID         int64
+	UserID     *int64
+	VideoID    int64
+	Content    string
+	LikeCount  int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ParentID   *int64
+	ReplyCount int64
+	DeletedAt  pgtype.Timestamptz
 }
 
 type CommentFeed struct {
 	ID             int64
-	UserID         int64
+	UserID         *int64
 	VideoID        int64
 	Content        string
 	LikeCount      int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
-	AuthorUsername string
+	AuthorUsername *string
 	AuthorName     *string
 	AuthorAvatar   *string
+	ParentID       *int64
+	ReplyCount     int64
+	Deleted        bool
 }
 
 type CommentLike struct {
@@ -91,6 +97,17 @@ type HiddenCreator struct {
 	UserID    int64
 	CreatorID int64
 	CreatedAt time.Time
+}
+
+type Mention struct {
+	ID          int64
+	MentionedID int64
+	AuthorID    int64
+	VideoID     int64
+	CommentID   *int64
+	Starts      []int32
+	Ends        []int32
+	CreatedAt   time.Time
 }
 
 type Sound struct {
@@ -154,6 +171,7 @@ type Video struct {
 	HotRank              float64
 	CaptionSearch        interface{}
 	SoundID              *int64
+	ThreadCount          int64
 	BookmarkCount        int64
 	ShareCount           int64
 }
