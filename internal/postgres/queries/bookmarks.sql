@@ -16,7 +16,7 @@ SELECT bookmark_count FROM videos WHERE id = @id;
 -- the cursor, then videos_pkey and users_pkey per row of the page. Every video is
 -- bookmarked by the viewer, so is_bookmarked is true.
 SELECT sqlc.embed(f), b.created_at AS bookmarked_at,
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @user_id AND l.video_id = f.id) AS is_liked
+       coalesce((SELECT true FROM video_likes l WHERE l.user_id = @user_id AND l.video_id = f.id), false)::boolean AS is_liked
 FROM video_bookmarks b
 JOIN video_feed f ON f.id = b.video_id
 WHERE b.user_id = @user_id

@@ -2,7 +2,7 @@
 -- Top-level comments of a video (tombstones included, replies not), newest first:
 -- comments_video_top_idx.
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id) AS is_liked
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.video_id = @video_id AND f.parent_id IS NULL
   AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
@@ -13,7 +13,7 @@ LIMIT @lim;
 -- Page-numbered comments for the original frontend (?page=N). OFFSET is bounded by the
 -- handler's page cap; feeds never use it. Top-level only, as ListVideoComments.
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id) AS is_liked
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.video_id = @video_id AND f.parent_id IS NULL
 ORDER BY f.created_at DESC, f.id DESC
@@ -21,7 +21,7 @@ LIMIT @lim OFFSET @off;
 
 -- name: GetComment :one
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id), false)::boolean AS is_liked,
        v.caption AS video_caption, v.thumbnail_url AS video_thumbnail_url, v.user_id AS video_owner_id
 FROM comment_feed f
 JOIN videos v ON v.id = f.video_id
@@ -78,7 +78,7 @@ SELECT EXISTS (SELECT 1 FROM comments WHERE id = @id AND deleted_at IS NULL);
 -- name: ListCommentReplies :many
 -- Replies of a comment, oldest first, after the cursor: comments_parent_id_created_at_id_idx.
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id) AS is_liked
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.parent_id = @parent_id::bigint
   AND (f.created_at, f.id) > (@after_time::timestamptz, @after_id::bigint)

@@ -7,7 +7,7 @@
 -- name: ListUserComments :many
 -- A user's comments, newest first: comments_user_id_created_at_id_idx.
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id) AS is_liked
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.user_id = @user_id::bigint
   AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)

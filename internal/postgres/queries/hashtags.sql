@@ -110,7 +110,7 @@ JOIN videos v ON v.id = c.video_id;
 -- name: VideosByIDs :many
 -- The videos @ids, in no particular order (videos_pkey).
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id = ANY (@ids::bigint[]);

@@ -37,7 +37,7 @@ cand AS (
     LIMIT @candidates::int
 )
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked,
        p.score::float8 AS score
 FROM (SELECT c.id, c.score FROM cand c
@@ -73,7 +73,7 @@ cand AS (
     LIMIT @candidates::int
 )
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked,
        p.score::float8 AS score
 FROM (SELECT c.id, c.score FROM cand c

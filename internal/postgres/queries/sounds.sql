@@ -36,7 +36,7 @@ SELECT EXISTS (SELECT 1 FROM sounds WHERE id = @id);
 -- DESC, id DESC) WHERE sound_id IS NOT NULL. The first page starts below ('Infinity',
 -- max int64).
 SELECT sqlc.embed(f),
-       EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.sound_id = @sound_id::bigint

@@ -83,7 +83,7 @@ func (q *Queries) DeleteCommentRow(ctx context.Context, id int64) error {
 
 const GetComment = `-- name: GetComment :one
 SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked,
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked,
        v.caption AS video_caption, v.thumbnail_url AS video_thumbnail_url, v.user_id AS video_owner_id
 FROM comment_feed f
 JOIN videos v ON v.id = f.video_id
@@ -151,7 +151,7 @@ func (q *Queries) LikeComment(ctx context.Context, arg LikeCommentParams) (int64
 
 const ListCommentReplies = `-- name: ListCommentReplies :many
 SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.parent_id = $2::bigint
   AND (f.created_at, f.id) > ($3::timestamptz, $4::bigint)
@@ -216,7 +216,7 @@ func (q *Queries) ListCommentReplies(ctx context.Context, arg ListCommentReplies
 
 const ListVideoComments = `-- name: ListVideoComments :many
 SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.video_id = $2 AND f.parent_id IS NULL
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
@@ -282,7 +282,7 @@ func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsPa
 
 const ListVideoCommentsPage = `-- name: ListVideoCommentsPage :many
 SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.video_id = $2 AND f.parent_id IS NULL
 ORDER BY f.created_at DESC, f.id DESC

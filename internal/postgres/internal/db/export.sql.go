@@ -379,7 +379,7 @@ func (q *Queries) ExportVideoLikes(ctx context.Context, arg ExportVideoLikesPara
 const ListUserComments = `-- name: ListUserComments :many
 
 SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
-       EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
+       coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.user_id = $2::bigint
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
