@@ -14,8 +14,9 @@ import (
 	"github.com/gotok/tiktok/internal/pgtest"
 )
 
-// TestConcurrentStorm has dozens of goroutines like, unlike, follow, unfollow, comment and
-// delete at once; afterwards every counter must equal a COUNT(*) of its rows.
+// TestConcurrentStorm has dozens of goroutines like, unlike, follow, unfollow, comment,
+// delete, block, unblock and report at once; afterwards every counter must equal a
+// COUNT(*) of its rows, and no follow joins two users one of whom blocks the other.
 func TestConcurrentStorm(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -42,27 +43,42 @@ func TestConcurrentStorm(t *testing.T) {
 				c := comments[rng.IntN(len(comments))]
 				other := users[rng.IntN(len(users))]
 				var res response
-				switch rng.IntN(7) {
+				blockable := false // a block between the two sides makes this a 404
+				switch rng.IntN(11) {
 				case 0:
-					res = e.request("POST", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token)
+					res, blockable = e.request("POST", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token), true
 				case 1:
-					res = e.request("DELETE", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token)
-				case 2:
+					res, blockable = e.request("DELETE", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token), true
+				case 2, 7:
 					if other.id == u.id {
 						continue
 					}
-					res = e.request("POST", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token)
+					res, blockable = e.request("POST", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token), true
 				case 3:
 					if other.id == u.id {
 						continue
 					}
-					res = e.request("DELETE", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token)
+					res, blockable = e.request("DELETE", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token), true
 				case 4:
-					res = e.request("POST", "/api/comments", map[string]any{"videoId": v, "content": "storm"}, u.token)
+					res, blockable = e.request("POST", "/api/comments", map[string]any{"videoId": v, "content": "storm"}, u.token), true
 				case 5:
-					res = e.request("POST", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token)
+					res, blockable = e.request("POST", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token), true
 				case 6:
-					res = e.request("DELETE", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token)
+					res, blockable = e.request("DELETE", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token), true
+				case 8, 9:
+					if other.id == u.id {
+						continue
+					}
+					method := map[int]string{8: "POST", 9: "DELETE"}[rng.IntN(2)+8]
+					res = e.request(method, fmt.Sprintf("/api/users/%d/block", other.id), nil, u.token)
+				case 10:
+					res, blockable = e.request("POST", "/api/reports", map[string]any{"targetType": "video", "targetId": v, "reason": "spam"}, u.token), true
+					if res.status == 400 && res.str("code") == "cannot_report_self" {
+						continue
+					}
+				}
+				if blockable && res.status == 404 {
+					continue
 				}
 				if res.status >= 300 {
 					failures.Add(1)
@@ -76,6 +92,14 @@ func TestConcurrentStorm(t *testing.T) {
 		t.Fatalf("%d failures", failures.Load())
 	}
 	checkCounters(t, e)
+	var blocked, followsAcross int64
+	if err := e.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM blocks),
+		(SELECT count(*) FROM follows f JOIN blocks b ON (b.blocker_id, b.blocked_id) IN ((f.follower_id, f.following_id), (f.following_id, f.follower_id)))`).Scan(&blocked, &followsAcross); err != nil {
+		t.Fatal(err)
+	}
+	if blocked == 0 || followsAcross != 0 {
+		t.Errorf("%d blocks; %d follows between users one of whom blocks the other, want 0", blocked, followsAcross)
+	}
 }
 
 // TestFeedWalkWhileInserting walks the feed page by page while other requests insert

@@ -35,6 +35,7 @@ type userJSON struct {
 	Avatar         *string    `json:"avatar"`
 	CreatedAt      string     `json:"createdAt"`
 	UpdatedAt      *string    `json:"updatedAt,omitempty"`
+	Role           *string    `json:"role,omitempty"` // like email: only one's own
 	IsFollowing    bool       `json:"isFollowing"`
 	FollowerCount  int64      `json:"followerCount"`
 	FollowingCount int64      `json:"followingCount"`
@@ -102,8 +103,11 @@ func (rd renderer) user(u tiktok.User) userJSON {
 		Count:          userCounts{Videos: u.VideoCount, FollowedBy: u.FollowerCount, Following: u.FollowingCount},
 	}
 	if rd.viewer == u.ID {
-		email, updated := u.Email, jsonTime(u.UpdatedAt)
-		out.Email, out.UpdatedAt = &email, &updated
+		email, updated, role := u.Email, jsonTime(u.UpdatedAt), string(u.Role)
+		if role == "" {
+			role = string(tiktok.RoleUser)
+		}
+		out.Email, out.UpdatedAt, out.Role = &email, &updated, &role
 	}
 	return out
 }
@@ -137,6 +141,23 @@ type videoJSON struct {
 	Count                videoCounts  `json:"_count"`
 	IsLiked              bool         `json:"isLiked"`
 	SoundID              *int64       `json:"soundId"`
+	moderationJSON
+}
+
+// moderationJSON tells the owner of a hidden video or comment that it is hidden and why;
+// both are null for everyone else (who never sees hidden content) and for visible content.
+type moderationJSON struct {
+	Moderation       *string `json:"moderation"`
+	ModerationReason *string `json:"moderationReason"`
+}
+
+// moderation renders the moderation state of content owned by owner.
+func (rd renderer) moderation(owner int64, hiddenReason *string) moderationJSON {
+	if hiddenReason == nil || rd.viewer != owner {
+		return moderationJSON{}
+	}
+	hidden := "hidden"
+	return moderationJSON{Moderation: &hidden, ModerationReason: hiddenReason}
 }
 
 func (rd renderer) video(v tiktok.Video) videoJSON {
@@ -153,6 +174,8 @@ func (rd renderer) video(v tiktok.Video) videoJSON {
 		Count:   videoCounts{Likes: v.LikeCount, Comments: v.CommentCount},
 		IsLiked: v.IsLiked,
 		SoundID: v.SoundID,
+
+		moderationJSON: rd.moderation(v.UserID, v.HiddenReason),
 	}
 }
 
@@ -187,6 +210,7 @@ type commentJSON struct {
 	Count     commentCounts  `json:"_count"`
 	IsLiked   bool           `json:"isLiked"`
 	Video     *videoMiniJSON `json:"video,omitempty"`
+	moderationJSON
 }
 
 func (rd renderer) comment(c tiktok.Comment) commentJSON {
@@ -195,6 +219,8 @@ func (rd renderer) comment(c tiktok.Comment) commentJSON {
 		CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt),
 		User:      rd.userMini(c.User),
 		LikeCount: c.LikeCount, Count: commentCounts{Likes: c.LikeCount}, IsLiked: c.IsLiked,
+
+		moderationJSON: rd.moderation(c.UserID, c.HiddenReason),
 	}
 	if c.Video != nil {
 		out.Video = &videoMiniJSON{ID: c.Video.ID, Caption: c.Video.Caption, ThumbnailURL: rd.mediaURL(c.Video.ThumbnailURL)}

@@ -9,7 +9,7 @@ import (
 )
 
 // ListComments returns a page of videoID's comments, newest first, or not_found for an
-// unknown video.
+// unknown video or one p.Viewer may not see; comments p.Viewer may not see are left out.
 func (s *Store) ListComments(ctx context.Context, videoID int64, p tiktok.Page) ([]tiktok.Comment, error) {
 	t, id := keyset(p)
 	rows, err := s.q.ListVideoComments(ctx, db.ListVideoCommentsParams{ViewerID: p.Viewer, VideoID: videoID, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
@@ -17,7 +17,7 @@ func (s *Store) ListComments(ctx context.Context, videoID int64, p tiktok.Page) 
 		return nil, fmt.Errorf("list comments: %w", translate(err))
 	}
 	if len(rows) == 0 {
-		if err := s.VideoExists(ctx, videoID); err != nil {
+		if err := s.CheckVisible(ctx, p.Viewer, tiktok.Target{Type: tiktok.TargetVideo, ID: videoID}); err != nil {
 			return nil, err
 		}
 	}
@@ -29,9 +29,9 @@ func (s *Store) ListComments(ctx context.Context, videoID int64, p tiktok.Page) 
 }
 
 // ListCommentsPage returns the comments of videoID on a numbered page (newest first) and
-// the video's comment count, or not_found for an unknown video.
+// the video's comment count, or not_found for an unknown video or one viewer may not see.
 func (s *Store) ListCommentsPage(ctx context.Context, videoID, viewer int64, limit, offset int) ([]tiktok.Comment, int64, error) {
-	total, err := s.q.VideoCommentCount(ctx, videoID)
+	total, err := s.q.VisibleVideoCommentCount(ctx, db.VisibleVideoCommentCountParams{ID: videoID, ViewerID: viewer})
 	if err != nil {
 		return nil, 0, notFound(err, "Video")
 	}
@@ -55,7 +55,8 @@ func (s *Store) CommentCount(ctx context.Context, videoID int64) (int64, error) 
 	return n, nil
 }
 
-// Comment returns comment id with a summary of its video, or not_found.
+// Comment returns comment id with a summary of its video, or not_found (also when viewer
+// may not see the comment or its video).
 func (s *Store) Comment(ctx context.Context, id, viewer int64) (tiktok.Comment, error) {
 	r, err := s.q.GetComment(ctx, db.GetCommentParams{ID: id, ViewerID: viewer})
 	if err != nil {
@@ -66,9 +67,18 @@ func (s *Store) Comment(ctx context.Context, id, viewer int64) (tiktok.Comment, 
 	return c, nil
 }
 
-// CreateComment adds userID's comment to videoID, or returns not_found for an unknown video.
+// CreateComment adds userID's comment to videoID, or returns not_found for an unknown video
+// or one userID may not see (hidden, or a block between userID and its owner).
 func (s *Store) CreateComment(ctx context.Context, userID, videoID int64, content string) (tiktok.Comment, error) {
-	id, err := s.q.CreateComment(ctx, db.CreateCommentParams{UserID: userID, VideoID: videoID, Content: content})
+	var id int64
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		if _, err := visibleOwner(ctx, q, userID, tiktok.Target{Type: tiktok.TargetVideo, ID: videoID}); err != nil {
+			return err
+		}
+		var err error
+		id, err = q.CreateComment(ctx, db.CreateCommentParams{UserID: userID, VideoID: videoID, Content: content})
+		return err
+	})
 	if isForeignKeyViolation(err) {
 		return tiktok.Comment{}, tiktok.NotFound("Video")
 	}
@@ -79,14 +89,17 @@ func (s *Store) CreateComment(ctx context.Context, userID, videoID int64, conten
 }
 
 // UpdateComment changes the content of userID's comment id; not_found for an unknown
-// comment, forbidden for someone else's.
+// comment or one userID may not see, forbidden for someone else's.
 func (s *Store) UpdateComment(ctx context.Context, id, userID int64, content string) (tiktok.Comment, error) {
+	if err := s.CheckVisible(ctx, userID, tiktok.Target{Type: tiktok.TargetComment, ID: id}); err != nil {
+		return tiktok.Comment{}, err // e.g. on a video hidden since
+	}
 	n, err := s.q.UpdateComment(ctx, db.UpdateCommentParams{ID: id, UserID: userID, Content: content})
 	if err != nil {
 		return tiktok.Comment{}, fmt.Errorf("update comment: %w", translate(err))
 	}
 	if n == 0 {
-		return tiktok.Comment{}, s.commentOwnerError(ctx, id)
+		return tiktok.Comment{}, s.commentOwnerError(ctx, id, userID)
 	}
 	return s.Comment(ctx, id, userID)
 }
@@ -99,29 +112,38 @@ func (s *Store) DeleteComment(ctx context.Context, id, userID int64) error {
 		return fmt.Errorf("delete comment: %w", translate(err))
 	}
 	if n == 0 {
-		return s.commentOwnerError(ctx, id)
+		return s.commentOwnerError(ctx, id, userID)
 	}
 	return nil
 }
 
-func (s *Store) commentOwnerError(ctx context.Context, id int64) error {
-	ok, err := s.q.CommentExists(ctx, id)
-	switch {
-	case err != nil:
-		return fmt.Errorf("comment exists: %w", translate(err))
-	case !ok:
-		return tiktok.NotFound("Comment")
+// commentOwnerError explains why userID's mutation of comment id matched no row:
+// not_found for an unknown comment or one userID may not see, else forbidden.
+func (s *Store) commentOwnerError(ctx context.Context, id, userID int64) error {
+	if err := s.CheckVisible(ctx, userID, tiktok.Target{Type: tiktok.TargetComment, ID: id}); err != nil {
+		return err
 	}
 	return tiktok.Forbidden()
 }
 
 // SetCommentLike likes or unlikes comment commentID for userID, idempotently, and returns
-// its like count; not_found for an unknown comment.
+// its like count; not_found for an unknown comment or one userID may not see.
 func (s *Store) SetCommentLike(ctx context.Context, userID, commentID int64, like bool) (int64, error) {
 	arg := db.LikeCommentParams{UserID: userID, CommentID: commentID}
+	target := tiktok.Target{Type: tiktok.TargetComment, ID: commentID}
 	return s.setRelation(ctx, "Comment", like,
-		func(q *db.Queries) (int64, error) { return q.LikeComment(ctx, arg) },
-		func(q *db.Queries) (int64, error) { return q.UnlikeComment(ctx, db.UnlikeCommentParams(arg)) },
+		func(q *db.Queries) (int64, error) {
+			if _, err := visibleOwner(ctx, q, userID, target); err != nil {
+				return 0, err
+			}
+			return q.LikeComment(ctx, arg)
+		},
+		func(q *db.Queries) (int64, error) {
+			if _, err := visibleOwner(ctx, q, userID, target); err != nil {
+				return 0, err
+			}
+			return q.UnlikeComment(ctx, db.UnlikeCommentParams(arg))
+		},
 		func(q *db.Queries) (int64, error) { return q.CommentLikeCount(ctx, commentID) })
 }
 
@@ -129,7 +151,8 @@ func commentFromFeed(f db.CommentFeed, liked bool) tiktok.Comment {
 	return tiktok.Comment{
 		ID: f.ID, UserID: f.UserID, VideoID: f.VideoID, Content: f.Content, LikeCount: f.LikeCount,
 		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
-		User:    tiktok.UserMini{ID: f.UserID, Username: f.AuthorUsername, Name: f.AuthorName, Avatar: f.AuthorAvatar},
-		IsLiked: liked,
+		User:         tiktok.UserMini{ID: f.UserID, Username: f.AuthorUsername, Name: f.AuthorName, Avatar: f.AuthorAvatar},
+		IsLiked:      liked,
+		HiddenReason: f.HiddenReason,
 	}
 }

@@ -22,6 +22,10 @@ type User struct {
 
 	// IsFollowing reports whether the viewer follows this user (false for anonymous viewers).
 	IsFollowing bool
+
+	// Role is the account's role; SuspendedAt is set while it is suspended.
+	Role        Role
+	SuspendedAt *time.Time
 }
 
 // UserMini is the author summary embedded in videos and comments.
@@ -65,6 +69,9 @@ type Video struct {
 	SoundID *int64
 	// HotRank is the video's engagement-with-decay rank (see migration 00006).
 	HotRank float64
+	// HiddenReason is set while a moderator (or the report threshold) hides the video;
+	// only its owner is ever shown a hidden video.
+	HiddenReason *string
 }
 
 // Comment is a comment on a video with its author, like count and the viewer's like.
@@ -80,6 +87,8 @@ type Comment struct {
 	IsLiked   bool
 	// Video is set only where the API embeds a summary of the commented video.
 	Video *VideoMini
+	// HiddenReason is set while a moderator hides the comment (only its author sees it).
+	HiddenReason *string
 }
 
 // VideoMini is the summary of a video embedded in a single comment.

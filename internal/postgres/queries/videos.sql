@@ -1,6 +1,10 @@
 -- Keyset pages: every list takes the sort key of the last row it returned
 -- ((created_at, id) < (@before_time, @before_id)); the first page passes (9999-12-31, max int64) (endOfTime in page.go),
 -- so a single plan serves every page through the same index.
+--
+-- Every read leaves out what the viewer may not see: NOT EXISTS (SELECT FROM
+-- hidden_video(viewer, video, owner)), the rule of migration 00015 (a few index probes per
+-- row, behind one-time filters; only the moderation check for an anonymous viewer).
 
 -- name: ListVideos :many
 -- For You feed, newest first: videos_created_at_id_idx.
@@ -8,6 +12,7 @@ SELECT sqlc.embed(f),
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT @lim;
 
@@ -25,6 +30,7 @@ WHERE f.id IN (
         SELECT vv.id, vv.created_at FROM videos vv
         WHERE vv.user_id = fo.following_id
           AND (vv.created_at, vv.id) < (@before_time::timestamptz, @before_id::bigint)
+          AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, vv.id, vv.user_id))
         ORDER BY vv.created_at DESC, vv.id DESC
         LIMIT @lim
     ) v
@@ -41,6 +47,7 @@ SELECT sqlc.embed(f),
 FROM video_feed f
 WHERE f.user_id = @user_id
   AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT @lim;
 
@@ -48,7 +55,8 @@ LIMIT @lim;
 SELECT sqlc.embed(f),
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
 FROM video_feed f
-WHERE f.id = @id;
+WHERE f.id = @id
+  AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, f.id, f.user_id));
 
 -- name: VideoOwner :one
 SELECT user_id FROM videos WHERE id = @id;

@@ -71,12 +71,14 @@ func (q *Queries) DeleteComment(ctx context.Context, arg DeleteCommentParams) (i
 }
 
 const GetComment = `-- name: GetComment :one
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.hidden_reason,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked,
        v.caption AS video_caption, v.thumbnail_url AS video_thumbnail_url, v.user_id AS video_owner_id
 FROM comment_feed f
 JOIN videos v ON v.id = f.video_id
 WHERE f.id = $2
+  AND NOT EXISTS (SELECT FROM hidden_comment($1::bigint, f.id, f.user_id))
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id))
 `
 
 type GetCommentParams struct {
@@ -106,6 +108,7 @@ func (q *Queries) GetComment(ctx context.Context, arg GetCommentParams) (GetComm
 		&i.CommentFeed.AuthorUsername,
 		&i.CommentFeed.AuthorName,
 		&i.CommentFeed.AuthorAvatar,
+		&i.CommentFeed.HiddenReason,
 		&i.IsLiked,
 		&i.VideoCaption,
 		&i.VideoThumbnailUrl,
@@ -133,11 +136,14 @@ func (q *Queries) LikeComment(ctx context.Context, arg LikeCommentParams) (int64
 }
 
 const ListVideoComments = `-- name: ListVideoComments :many
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.hidden_reason,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
 FROM comment_feed f
 WHERE f.video_id = $2
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_comment($1::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = $2 AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id)))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $5
 `
@@ -155,6 +161,10 @@ type ListVideoCommentsRow struct {
 	IsLiked     bool
 }
 
+// Every read leaves out what the viewer may not see (hidden_comment, and hidden_video of
+// the commented video: migration 00015). For a list the video's check does not depend on
+// the row and runs once; an empty page of a video the viewer may not see is told apart
+// from an empty one by the store (CheckVisible).
 // Comments of a video, newest first: comments_video_id_created_at_id_idx.
 func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsParams) ([]ListVideoCommentsRow, error) {
 	rows, err := q.db.Query(ctx, ListVideoComments,
@@ -182,6 +192,7 @@ func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsPa
 			&i.CommentFeed.AuthorUsername,
 			&i.CommentFeed.AuthorName,
 			&i.CommentFeed.AuthorAvatar,
+			&i.CommentFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -195,10 +206,11 @@ func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsPa
 }
 
 const ListVideoCommentsPage = `-- name: ListVideoCommentsPage :many
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.hidden_reason,
        EXISTS (SELECT 1 FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id) AS is_liked
 FROM comment_feed f
 WHERE f.video_id = $2
+  AND NOT EXISTS (SELECT FROM hidden_comment($1::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $4 OFFSET $3
 `
@@ -242,6 +254,7 @@ func (q *Queries) ListVideoCommentsPage(ctx context.Context, arg ListVideoCommen
 			&i.CommentFeed.AuthorUsername,
 			&i.CommentFeed.AuthorName,
 			&i.CommentFeed.AuthorAvatar,
+			&i.CommentFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err

@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+type Block struct {
+	BlockerID int64
+	BlockedID int64
+	CreatedAt time.Time
+}
+
 type Comment struct {
 	ID        int64
 	UserID    int64
@@ -29,12 +35,21 @@ type CommentFeed struct {
 	AuthorUsername string
 	AuthorName     *string
 	AuthorAvatar   *string
+	HiddenReason   *string
 }
 
 type CommentLike struct {
 	UserID    int64
 	CommentID int64
 	CreatedAt time.Time
+}
+
+type CommentModeration struct {
+	CommentID int64
+	Reason    string
+	Automatic bool
+	HiddenBy  *int64
+	HiddenAt  time.Time
 }
 
 type CreatorInterest struct {
@@ -90,6 +105,46 @@ type HiddenCreator struct {
 	CreatedAt time.Time
 }
 
+type ModerationAudit struct {
+	ID         int64
+	ActorID    *int64
+	Source     string
+	Action     string
+	TargetType string
+	TargetID   int64
+	Reason     *string
+	CreatedAt  time.Time
+}
+
+type Report struct {
+	ID             int64
+	ReporterID     int64
+	VideoID        *int64
+	CommentID      *int64
+	UserID         *int64
+	TargetType     string
+	TargetID       int64
+	Reason         string
+	Details        *string
+	Status         string
+	Resolution     *string
+	ResolutionNote *string
+	ResolvedBy     *int64
+	ResolvedAt     *time.Time
+	CreatedAt      time.Time
+}
+
+type ReportTarget struct {
+	ID         int64
+	VideoID    *int64
+	CommentID  *int64
+	UserID     *int64
+	TargetType string
+	TargetID   int64
+	OpenCount  int64
+	QueuedAt   time.Time
+}
+
 type Sound struct {
 	ID         int64
 	Name       string
@@ -124,6 +179,8 @@ type User struct {
 	LikeCount      int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	Role           string
+	SuspendedAt    *time.Time
 }
 
 type UserFollow struct {
@@ -174,6 +231,7 @@ type VideoFeed struct {
 	AuthorAvatar         *string
 	SoundID              *int64
 	HotRank              float64
+	HiddenReason         *string
 }
 
 type VideoFeedback struct {
@@ -198,4 +256,12 @@ type VideoLike struct {
 	UserID    int64
 	VideoID   int64
 	CreatedAt time.Time
+}
+
+type VideoModeration struct {
+	VideoID   int64
+	Reason    string
+	Automatic bool
+	HiddenBy  *int64
+	HiddenAt  time.Time
 }

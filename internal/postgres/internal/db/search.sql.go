@@ -410,7 +410,7 @@ scored AS (
     UNION ALL
     SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following,
        p.score::float8 AS score
 FROM (SELECT s.id, s.score FROM scored s
@@ -494,6 +494,8 @@ func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedPa
 			&i.User.LikeCount,
 			&i.User.CreatedAt,
 			&i.User.UpdatedAt,
+			&i.User.Role,
+			&i.User.SuspendedAt,
 			&i.IsFollowing,
 			&i.Score,
 		); err != nil {
@@ -528,7 +530,7 @@ cand AS (
       AND search_visible('video', v.id, v.user_id, $1::bigint)
     LIMIT $8::int
 )
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.hidden_reason,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
        p.score::float8 AS score
 FROM (SELECT c.id, c.score FROM cand c
@@ -599,6 +601,7 @@ func (q *Queries) SearchVideosCommon(ctx context.Context, arg SearchVideosCommon
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 			&i.Score,
 		); err != nil {
@@ -634,7 +637,7 @@ cand AS (
     WHERE search_visible('video', m.id, m.user_id, $1::bigint)
     LIMIT $7::int
 )
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.hidden_reason,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked,
        p.score::float8 AS score
 FROM (SELECT c.id, c.score FROM cand c
@@ -715,6 +718,7 @@ func (q *Queries) SearchVideosSelective(ctx context.Context, arg SearchVideosSel
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 			&i.Score,
 		); err != nil {

@@ -111,10 +111,11 @@ func (q *Queries) DeleteVideo(ctx context.Context, arg DeleteVideoParams) (Delet
 }
 
 const GetVideo = `-- name: GetVideo :one
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.hidden_reason,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE f.id = $2
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
 `
 
 type GetVideoParams struct {
@@ -151,6 +152,7 @@ func (q *Queries) GetVideo(ctx context.Context, arg GetVideoParams) (GetVideoRow
 		&i.VideoFeed.AuthorAvatar,
 		&i.VideoFeed.SoundID,
 		&i.VideoFeed.HotRank,
+		&i.VideoFeed.HiddenReason,
 		&i.IsLiked,
 	)
 	return i, err
@@ -175,7 +177,7 @@ func (q *Queries) LikeVideo(ctx context.Context, arg LikeVideoParams) (int64, er
 }
 
 const ListFollowingVideos = `-- name: ListFollowingVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.hidden_reason,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE f.id IN (
@@ -185,6 +187,7 @@ WHERE f.id IN (
         SELECT vv.id, vv.created_at FROM videos vv
         WHERE vv.user_id = fo.following_id
           AND (vv.created_at, vv.id) < ($2::timestamptz, $3::bigint)
+          AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, vv.id, vv.user_id))
         ORDER BY vv.created_at DESC, vv.id DESC
         LIMIT $4
     ) v
@@ -245,6 +248,7 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -258,11 +262,12 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 }
 
 const ListUserVideos = `-- name: ListUserVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.hidden_reason,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE f.user_id = $2
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $5
 `
@@ -317,6 +322,7 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -331,10 +337,11 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 
 const ListVideos = `-- name: ListVideos :many
 
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.hidden_reason,
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id) AS is_liked
 FROM video_feed f
 WHERE (f.created_at, f.id) < ($2::timestamptz, $3::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $4
 `
@@ -354,6 +361,10 @@ type ListVideosRow struct {
 // Keyset pages: every list takes the sort key of the last row it returned
 // ((created_at, id) < (@before_time, @before_id)); the first page passes (9999-12-31, max int64) (endOfTime in page.go),
 // so a single plan serves every page through the same index.
+//
+// Every read leaves out what the viewer may not see: NOT EXISTS (SELECT FROM
+// hidden_video(viewer, video, owner)), the rule of migration 00015 (a few index probes per
+// row, behind one-time filters; only the moderation check for an anonymous viewer).
 // For You feed, newest first: videos_created_at_id_idx.
 func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListVideosRow, error) {
 	rows, err := q.db.Query(ctx, ListVideos,
@@ -390,6 +401,7 @@ func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListV
 			&i.VideoFeed.AuthorAvatar,
 			&i.VideoFeed.SoundID,
 			&i.VideoFeed.HotRank,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
