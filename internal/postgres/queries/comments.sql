@@ -23,6 +23,7 @@ SELECT sqlc.embed(f),
 FROM comment_feed f
 WHERE f.video_id = @video_id
   AND NOT EXISTS (SELECT FROM hidden_comment(@viewer_id::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = @video_id AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, v.id, v.user_id)))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT @lim OFFSET @off;
 

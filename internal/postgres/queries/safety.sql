@@ -46,7 +46,8 @@ DELETE FROM follows
 WHERE (follower_id = @a AND following_id = @b) OR (follower_id = @b AND following_id = @a);
 
 -- name: ListBlocks :many
--- Whom @blocker_id blocks, most recent first: blocks_blocker_created_at_idx.
+-- Whom @blocker_id blocks, most recent first: the blocker's range of blocks_pkey, sorted
+-- (a user's own blocks; see migration 00015 for why there is no index on created_at).
 SELECT u.id, u.username, u.name, u.avatar, b.created_at AS blocked_at
 FROM blocks b
 JOIN users u ON u.id = b.blocked_id

@@ -211,6 +211,7 @@ SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.upd
 FROM comment_feed f
 WHERE f.video_id = $2
   AND NOT EXISTS (SELECT FROM hidden_comment($1::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = $2 AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id)))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $4 OFFSET $3
 `

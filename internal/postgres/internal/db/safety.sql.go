@@ -367,7 +367,8 @@ type ListBlocksRow struct {
 	BlockedAt time.Time
 }
 
-// Whom @blocker_id blocks, most recent first: blocks_blocker_created_at_idx.
+// Whom @blocker_id blocks, most recent first: the blocker's range of blocks_pkey, sorted
+// (a user's own blocks; see migration 00015 for why there is no index on created_at).
 func (q *Queries) ListBlocks(ctx context.Context, arg ListBlocksParams) ([]ListBlocksRow, error) {
 	rows, err := q.db.Query(ctx, ListBlocks,
 		arg.BlockerID,
