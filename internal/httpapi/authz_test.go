@@ -314,7 +314,21 @@ func TestSuspensionRevokesTokens(t *testing.T) {
 		expect(t, e.request("GET", fmt.Sprintf("/api/videos/%d", v), nil, token), 404, "not_found")
 	}
 	// A moderator cannot suspend a moderator, nobody an admin, nobody themselves.
-	expect(t, e.request("POST", fmt.Sprintf("/api/admin/users/%d/suspend", mod.id), map[string]string{"reason": "x"}, mod.token), 400, "validation_failed")
+	mod2, adm, adm2 := e.register("susp_mod2"), e.register("susp_admin"), e.register("susp_admin2")
+	for u, role := range map[registered]tiktok.Role{mod2: tiktok.RoleModerator, adm: tiktok.RoleAdmin, adm2: tiktok.RoleAdmin} {
+		if _, err := e.store.SetRoleByEmail(context.Background(), u.email, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	suspend := func(target, by registered) response {
+		return e.request("POST", fmt.Sprintf("/api/admin/users/%d/suspend", target.id), map[string]string{"reason": "x"}, by.token)
+	}
+	expect(t, suspend(mod, mod), 400, "validation_failed")
+	expect(t, suspend(mod2, mod), 403, "forbidden")
+	expect(t, suspend(adm, mod), 403, "forbidden")
+	expect(t, suspend(adm2, adm), 403, "forbidden")
+	expect(t, suspend(mod2, adm), 200, "")
+	expect(t, e.request("GET", "/api/admin/audit", nil, mod2.token), 401, "token_invalid")
 
 	res = e.request("POST", fmt.Sprintf("/api/admin/users/%d/unsuspend", u.id), map[string]string{"reason": "appeal"}, mod.token)
 	expect(t, res, 200, "")

@@ -317,6 +317,13 @@ func TestBlocks(t *testing.T) {
 	if res := e.request("GET", "/api/users/me/blocks", nil, b.token); len(res.items("blocks")) != 0 {
 		t.Errorf("b's blocks: %s", res)
 	}
+	// A deleted account leaves no block behind, either way.
+	expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/block", a.id), nil, b.token), 200, "")
+	expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", a.id), nil, a.token), 200, "")
+	var left int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM blocks`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d blocks left after deleting the account (%v)", left, err)
+	}
 	checkCounters(t, e)
 }
 
@@ -407,6 +414,18 @@ func TestReports(t *testing.T) {
 	if entries := res.items("entries"); len(entries) == 0 || entries[0]["action"] != "resolve_reports" ||
 		entries[0]["reason"] != "dismissed: fine" || entries[0]["actor"].(map[string]any)["username"] != "rep_mod" {
 		t.Errorf("audit: %s", res)
+	}
+	// Deleting accounts takes their reports and the reports about their things along, and
+	// the queue's counts follow.
+	expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", r1.id), nil, r1.token), 200, "")
+	checkCounters(t, e)
+	if q := queue(); len(q) != 0 {
+		t.Errorf("queue after the reporter left: %v", q)
+	}
+	expect(t, report(r2, "comment", c, "spam"), 201, "")
+	expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", owner.id), nil, owner.token), 200, "")
+	if q := queue(); len(q) != 0 {
+		t.Errorf("queue after the owner left: %v", q)
 	}
 	checkCounters(t, e)
 }

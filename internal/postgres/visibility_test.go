@@ -55,6 +55,9 @@ func TestReadQueriesFilterVisibility(t *testing.T) {
 				continue
 			}
 			for _, w := range want {
+				if w == "hidden_video(" && strings.Contains(body, "moderated_video(") && strings.Contains(body, "hidden_user(") {
+					continue // the rule in its two halves
+				}
 				if !strings.Contains(body, w) {
 					t.Errorf("%s (%s) reads what a viewer may not see without %s…): filter it as the other reads do", q, f, w)
 				}

@@ -8,8 +8,8 @@
 -- every read query filters through them (NOT EXISTS (SELECT FROM hidden_video(…))):
 --
 --   hidden_user(viewer, owner)             one row when owner's things are hidden from viewer
---   hidden_video(viewer, video, owner)     … the video (hidden_user, or moderated)
---   hidden_comment(viewer, comment, owner) … the comment (hidden_user, or moderated)
+--   hidden_video(viewer, video, owner)     … the video: moderated_video, or hidden_user
+--   hidden_comment(viewer, comment, owner) … the comment: moderated_comment, or hidden_user
 --
 -- They are set-returning SQL functions on purpose: PostgreSQL inlines those into the
 -- calling query (a boolean SQL function holding a sub-select is never inlined and would run
@@ -83,16 +83,28 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT 1 FROM blocks b WHERE viewer > 0 AND b.blocker_id = owner AND b.blocked_id = viewer
 $$;
 
-CREATE FUNCTION hidden_video(viewer bigint, video bigint, owner bigint) RETURNS TABLE (hidden int)
+-- The moderation half of hidden_video and hidden_comment, for a list that checks the
+-- owner once for many of their videos (the following feed).
+CREATE FUNCTION moderated_video(viewer bigint, video bigint, owner bigint) RETURNS TABLE (hidden int)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT 1 FROM video_moderation m WHERE owner <> viewer AND m.video_id = video
+$$;
+
+CREATE FUNCTION moderated_comment(viewer bigint, comment bigint, owner bigint) RETURNS TABLE (hidden int)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT 1 FROM comment_moderation m WHERE owner <> viewer AND m.comment_id = comment
+$$;
+
+CREATE FUNCTION hidden_video(viewer bigint, video bigint, owner bigint) RETURNS TABLE (hidden int)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT m.hidden FROM moderated_video(viewer, video, owner) m
     UNION ALL
     SELECT h.hidden FROM hidden_user(viewer, owner) h
 $$;
 
 CREATE FUNCTION hidden_comment(viewer bigint, comment bigint, owner bigint) RETURNS TABLE (hidden int)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT 1 FROM comment_moderation m WHERE owner <> viewer AND m.comment_id = comment
+    SELECT m.hidden FROM moderated_comment(viewer, comment, owner) m
     UNION ALL
     SELECT h.hidden FROM hidden_user(viewer, owner) h
 $$;
@@ -232,6 +244,6 @@ SELECT v.id, v.user_id, v.caption, v.video_url, v.thumbnail_url, v.audio_name,
        v.sound_id, v.hot_rank
 FROM videos v
 JOIN users u ON u.id = v.user_id;
-DROP FUNCTION hidden_comment, hidden_video, hidden_user;
+DROP FUNCTION hidden_comment, hidden_video, moderated_comment, moderated_video, hidden_user;
 DROP TABLE comment_moderation, video_moderation, blocks;
 ALTER TABLE users DROP COLUMN suspended_at, DROP COLUMN role;

