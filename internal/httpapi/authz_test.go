@@ -62,13 +62,6 @@ type matrix struct {
 	n        int        // a counter for unique names
 }
 
-// fixture is what one request may name, created fresh for it: a video and a comment of the
-// owner (with a tag and a sound), and a user nobody else touches.
-type fixture struct {
-	video, comment, sound, victim int64
-	tag                           string
-}
-
 func newMatrix(t *testing.T) *matrix {
 	m := &matrix{e: newEnv(t)}
 	for c := plainUser; c < callers; c++ {
@@ -87,26 +80,54 @@ func newMatrix(t *testing.T) *matrix {
 	return m
 }
 
-func (m *matrix) fixture() fixture {
-	m.n++
-	o := m.users[owner]
-	res := m.e.request("POST", "/api/videos", map[string]any{
-		"caption": fmt.Sprintf("matrix video #mx%d", m.n), "audioName": fmt.Sprintf("mx sound %d", m.n),
-		"videoUrl": "https://cdn.example.com/v.mp4",
-	}, o.token)
-	expect(m.e.t, res, 201, "")
-	f := fixture{video: res.num("id"), sound: res.num("soundId"), tag: fmt.Sprintf("mx%d", m.n)}
-	f.comment = m.e.comment(o, f.video, "matrix comment")
-	f.victim = m.e.register(fmt.Sprintf("mx_victim%d", m.n)).id
-	return f
+// fixture is what one request may name, created fresh for it when first asked for: a
+// video and a comment of the owner (with a tag and a sound), and a user nobody else
+// touches.
+type fixture struct {
+	m                                     *matrix
+	videoID, commentID, soundID, victimID int64
+	tagName                               string
+}
+
+func (f *fixture) video() int64 {
+	if f.videoID == 0 {
+		m := f.m
+		m.n++
+		res := m.e.request("POST", "/api/videos", map[string]any{
+			"caption": fmt.Sprintf("matrix video #mx%d", m.n), "audioName": fmt.Sprintf("mx sound %d", m.n),
+			"videoUrl": "https://cdn.example.com/v.mp4",
+		}, m.users[owner].token)
+		expect(m.e.t, res, 201, "")
+		f.videoID, f.soundID, f.tagName = res.num("id"), res.num("soundId"), fmt.Sprintf("mx%d", m.n)
+	}
+	return f.videoID
+}
+
+func (f *fixture) comment() int64 {
+	if f.commentID == 0 {
+		f.commentID = f.m.e.comment(f.m.users[owner], f.video(), "matrix comment")
+	}
+	return f.commentID
+}
+
+func (f *fixture) sound() int64 { f.video(); return f.soundID }
+
+func (f *fixture) tag() string { f.video(); return f.tagName }
+
+func (f *fixture) victim() int64 {
+	if f.victimID == 0 {
+		f.m.n++
+		f.victimID = f.m.e.register(fmt.Sprintf("mx_victim%d", f.m.n)).id
+	}
+	return f.victimID
 }
 
 // route builds the request of one row for caller c: its path (with a query, if any) and
 // body.
-type route func(m *matrix, f fixture, c caller) (path string, body any)
+type route func(m *matrix, f *fixture, c caller) (path string, body any)
 
 func fixed(path string) route {
-	return func(*matrix, fixture, caller) (string, any) { return path, nil }
+	return func(*matrix, *fixture, caller) (string, any) { return path, nil }
 }
 
 // matrixRows has a row for every route of the API.
@@ -119,23 +140,23 @@ func matrixRows() map[string]struct {
 		want expected
 	}
 	video := func(suffix string, body any) route {
-		return func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/videos/%d%s", f.video, suffix), body
+		return func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/videos/%d%s", f.video(), suffix), body
 		}
 	}
 	comment := func(suffix string, body any) route {
-		return func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/comments/%d%s", f.comment, suffix), body
+		return func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/comments/%d%s", f.comment(), suffix), body
 		}
 	}
 	ownerPath := func(suffix string, body any) route {
-		return func(m *matrix, _ fixture, _ caller) (string, any) {
+		return func(m *matrix, _ *fixture, _ caller) (string, any) {
 			return fmt.Sprintf("/api/users/%d%s", m.users[owner].id, suffix), body
 		}
 	}
 	victim := func(suffix string, body any) route {
-		return func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/admin/users/%d%s", f.victim, suffix), body
+		return func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/admin/users/%d%s", f.victim(), suffix), body
 		}
 	}
 	reason := map[string]string{"reason": "matrix"}
@@ -145,12 +166,12 @@ func matrixRows() map[string]struct {
 		"GET /metrics":          {fixed("/metrics"), everyone(200)},
 		"GET /api/openapi.json": {fixed("/api/openapi.json"), everyone(200)},
 		"GET /uploads/{name}":   {fixed("/uploads/0123456789abcdef.mp4"), everyone(200)},
-		"POST /api/users/register": {func(m *matrix, _ fixture, c caller) (string, any) {
+		"POST /api/users/register": {func(m *matrix, _ *fixture, c caller) (string, any) {
 			m.n++
 			name := fmt.Sprintf("mx_new%d", m.n)
 			return "/api/users/register", map[string]string{"username": name, "email": name + "@example.com", "password": "password123"}
 		}, everyone(201)},
-		"POST /api/users/login": {func(m *matrix, _ fixture, c caller) (string, any) {
+		"POST /api/users/login": {func(m *matrix, _ *fixture, c caller) (string, any) {
 			if c == anonymous {
 				return "/api/users/login", map[string]string{"email": m.users[owner].email, "password": "not the password"}
 			}
@@ -158,7 +179,7 @@ func matrixRows() map[string]struct {
 		}, expected{401, 200, 200, 200, 200, 403}},
 		"POST /api/users/logout": {fixed("/api/users/logout"), signedIn(204)},
 		"GET /api/users/me":      {fixed("/api/users/me"), signedIn(200)},
-		"PUT /api/users/me/password": {func(*matrix, fixture, caller) (string, any) {
+		"PUT /api/users/me/password": {func(*matrix, *fixture, caller) (string, any) {
 			return "/api/users/me/password", map[string]string{"currentPassword": "password123", "newPassword": "password456"}
 		}, signedIn(200)},
 		"GET /api/users":                {fixed("/api/users"), everyone(200)},
@@ -178,8 +199,8 @@ func matrixRows() map[string]struct {
 		"GET /api/videos":               {fixed("/api/videos"), everyone(200)},
 		"GET /api/videos/following":     {fixed("/api/videos/following"), signedIn(200)},
 		"GET /api/videos/for-you":       {fixed("/api/videos/for-you"), everyone(200)},
-		"POST /api/videos/seen": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return "/api/videos/seen", map[string]any{"videoIds": []int64{f.video}}
+		"POST /api/videos/seen": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return "/api/videos/seen", map[string]any{"videoIds": []int64{f.video()}}
 		}, signedIn(200)},
 		"POST /api/videos":                     {fixed("/api/videos"), signedIn(201)}, // body below
 		"GET /api/videos/{id}":                 {video("", nil), everyone(200)},
@@ -191,51 +212,51 @@ func matrixRows() map[string]struct {
 		"GET /api/videos/{id}/comments":        {video("/comments", nil), everyone(200)},
 		"POST /api/videos/{id}/not-interested": {video("/not-interested", nil), notOneself(204)},
 		"GET /api/hashtags/trending":           {fixed("/api/hashtags/trending"), everyone(200)},
-		"GET /api/hashtags/{name}": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return "/api/hashtags/" + f.tag, nil
+		"GET /api/hashtags/{name}": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return "/api/hashtags/" + f.tag(), nil
 		}, everyone(200)},
-		"GET /api/hashtags/{name}/videos": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return "/api/hashtags/" + f.tag + "/videos", nil
+		"GET /api/hashtags/{name}/videos": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return "/api/hashtags/" + f.tag() + "/videos", nil
 		}, everyone(200)},
-		"GET /api/sounds/{id}": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/sounds/%d", f.sound), nil
+		"GET /api/sounds/{id}": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/sounds/%d", f.sound()), nil
 		}, everyone(200)},
-		"GET /api/sounds/{id}/videos": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/sounds/%d/videos", f.sound), nil
+		"GET /api/sounds/{id}/videos": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/sounds/%d/videos", f.sound()), nil
 		}, everyone(200)},
 		"GET /api/search":         {fixed("/api/search?q=matrix"), everyone(200)},
 		"GET /api/search/suggest": {fixed("/api/search/suggest?q=mx"), everyone(200)},
-		"GET /api/comments": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/comments?videoId=%d", f.video), nil
+		"GET /api/comments": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/comments?videoId=%d", f.video()), nil
 		}, everyone(200)},
-		"POST /api/comments": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return "/api/comments", map[string]any{"videoId": f.video, "content": "matrix"}
+		"POST /api/comments": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return "/api/comments", map[string]any{"videoId": f.video(), "content": "matrix"}
 		}, signedIn(201)},
 		"GET /api/comments/{id}":         {comment("", nil), everyone(200)},
 		"PUT /api/comments/{id}":         {comment("", map[string]string{"content": "edited"}), ownerOnly(200)},
 		"DELETE /api/comments/{id}":      {comment("", nil), ownerOnly(200)},
 		"POST /api/comments/{id}/like":   {comment("/like", nil), signedIn(200)},
 		"DELETE /api/comments/{id}/like": {comment("/like", nil), signedIn(200)},
-		"POST /api/reports": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return "/api/reports", map[string]any{"targetType": "video", "targetId": f.video, "reason": "spam"}
+		"POST /api/reports": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return "/api/reports", map[string]any{"targetType": "video", "targetId": f.video(), "reason": "spam"}
 		}, notOneself(201)},
 		"GET /api/admin/reports": {fixed("/api/admin/reports"), moderators(200)},
-		"POST /api/admin/reports/resolve": {func(m *matrix, f fixture, _ caller) (string, any) {
-			res := m.e.request("POST", "/api/reports", map[string]any{"targetType": "video", "targetId": f.video, "reason": "spam"}, m.reporter.token)
+		"POST /api/admin/reports/resolve": {func(m *matrix, f *fixture, _ caller) (string, any) {
+			res := m.e.request("POST", "/api/reports", map[string]any{"targetType": "video", "targetId": f.video(), "reason": "spam"}, m.reporter.token)
 			expect(m.e.t, res, 201, "")
-			return "/api/admin/reports/resolve", map[string]any{"targetType": "video", "targetId": f.video, "resolution": "dismissed"}
+			return "/api/admin/reports/resolve", map[string]any{"targetType": "video", "targetId": f.video(), "resolution": "dismissed"}
 		}, moderators(200)},
-		"POST /api/admin/videos/{id}/hide": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/admin/videos/%d/hide", f.video), reason
+		"POST /api/admin/videos/{id}/hide": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/admin/videos/%d/hide", f.video()), reason
 		}, moderators(200)},
-		"POST /api/admin/videos/{id}/unhide": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/admin/videos/%d/unhide", f.video), reason
+		"POST /api/admin/videos/{id}/unhide": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/admin/videos/%d/unhide", f.video()), reason
 		}, moderators(200)},
-		"POST /api/admin/comments/{id}/hide": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/admin/comments/%d/hide", f.comment), reason
+		"POST /api/admin/comments/{id}/hide": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/admin/comments/%d/hide", f.comment()), reason
 		}, moderators(200)},
-		"POST /api/admin/comments/{id}/unhide": {func(_ *matrix, f fixture, _ caller) (string, any) {
-			return fmt.Sprintf("/api/admin/comments/%d/unhide", f.comment), reason
+		"POST /api/admin/comments/{id}/unhide": {func(_ *matrix, f *fixture, _ caller) (string, any) {
+			return fmt.Sprintf("/api/admin/comments/%d/unhide", f.comment()), reason
 		}, moderators(200)},
 		"POST /api/admin/users/{id}/suspend":   {victim("/suspend", reason), moderators(200)},
 		"POST /api/admin/users/{id}/unsuspend": {victim("/unsuspend", reason), moderators(200)},
@@ -273,7 +294,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			method, _, _ := strings.Cut(pattern, " ")
 			for _, c := range order {
-				f := m.fixture()
+				f := &fixture{m: m}
 				path, body := row.req(m, f, c)
 				if pattern == "POST /api/videos" {
 					body = map[string]any{"caption": "new", "videoUrl": "https://cdn.example.com/n.mp4"}
