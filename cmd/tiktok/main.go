@@ -6,6 +6,7 @@
 //	tiktok seed [flags]          fill the database with demo data
 //	tiktok recount               set every denormalised counter to its COUNT(*)
 //	tiktok orphans [flags]       remove media files no row refers to
+//	tiktok user role <email> <role>  give an account a role (user, moderator, admin)
 package main
 
 import (

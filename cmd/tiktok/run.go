@@ -35,6 +35,7 @@ commands:
   seed [flags]             fill the database with demo data (tiktok seed -h for flags)
   recount                  set every like, comment, follower and video counter to its COUNT(*)
   orphans [flags]          remove media files no row refers to (tiktok orphans -h for flags)
+  user role <email> <role> give an account a role: user, moderator or admin
 
 Configuration comes from the environment and an optional .env file; see .env.example.
 `
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return recount(ctx, args[1:], getenv, stdout)
 	case "orphans":
 		return orphans(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		return userCommand(ctx, args[1:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -177,6 +180,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 			StorageMinRate:   cfg.StorageMinRate,
 			StorageRateGrace: cfg.StorageUploadGrace,
+
+			ReportAutoHideThreshold: cfg.ReportAutoHideThreshold,
 		},
 		Logger:    log,
 		Store:     store,

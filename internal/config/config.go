@@ -56,6 +56,9 @@ type Config struct {
 	// Ranking is the For You ranking: FEED_LIKE_WEIGHT, FEED_COMMENT_WEIGHT,
 	// FEED_VIEW_WEIGHT, FEED_SHARE_WEIGHT, FEED_HALF_LIFE, FEED_INTEREST_HALF_LIFE.
 	Ranking tiktok.Ranking
+	// ReportAutoHideThreshold hides a video pending review once this many users have open
+	// reports on it; 0 (the default) never does.
+	ReportAutoHideThreshold int // REPORT_AUTO_HIDE_THRESHOLD
 }
 
 // Limits are the rate limits; a zero count disables that limit.
@@ -144,6 +147,7 @@ func Load(getenv func(string) string) (Config, error) {
 		},
 		StorageMinRate: integer("STORAGE_MIN_UPLOAD_RATE", 8<<10, 0, 1<<40),
 	}
+	c.ReportAutoHideThreshold = int(integer("REPORT_AUTO_HIDE_THRESHOLD", 0, 0, 1_000_000))
 	c.storageLimits(integer, &problems)
 	c.ranking(str, &problems)
 	switch c.AppEnv {

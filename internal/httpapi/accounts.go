@@ -237,6 +237,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return &tiktok.Error{Code: tiktok.CodeInvalidCredentials, Message: "Invalid credentials"}
 	}
+	if user.SuspendedAt != nil {
+		// Said only to whoever knows the password, after the same bcrypt comparison as any
+		// other attempt; the attempt keeps counting against the failed-login budgets.
+		return &tiktok.Error{Code: tiktok.CodeAccountSuspended, Message: "This account is suspended"}
+	}
 	attempt.refund()
 	token, err := s.tokens.Issue(user.ID, user.TokenVersion)
 	if err != nil {

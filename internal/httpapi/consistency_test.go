@@ -16,10 +16,11 @@ import (
 )
 
 // TestConcurrentStorm has dozens of goroutines like, unlike, follow, unfollow, comment,
-// reply, edit mentions, delete comments, bookmark, unbookmark and share at once, while one
-// account with commented comments and a video is deleted; afterwards every counter must
-// equal a COUNT(*) of its rows (replyCount and the video's thread count included) and the
-// thread rules must hold, also after accounts with all of that are deleted.
+// reply, edit mentions, delete comments, bookmark, unbookmark, share, block, unblock and
+// report at once, while one account with commented comments and a video is deleted;
+// afterwards every counter must equal a COUNT(*) of its rows (replyCount and the video's
+// thread count included), the thread rules must hold, and no follow joins two users one of
+// whom blocks the other — also after accounts with all of that are deleted.
 func TestConcurrentStorm(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -87,29 +88,31 @@ func TestConcurrentStorm(t *testing.T) {
 				c := comments[rng.IntN(len(comments))]
 				other := users[rng.IntN(len(users))]
 				var res response
-				gone := false // 404 is an answer: the comment or video was deleted meanwhile
-				switch rng.IntN(15) {
+				// 404 is an answer: the comment or video was deleted meanwhile, or a block
+				// between the two sides hides it
+				gone := false
+				switch rng.IntN(19) {
 				case 0:
-					res = e.request("POST", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token)
+					res, gone = e.request("POST", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token), true
 				case 1:
-					res = e.request("DELETE", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token)
-				case 2:
+					res, gone = e.request("DELETE", fmt.Sprintf("/api/videos/%d/like", v), nil, u.token), true
+				case 2, 18: // follows twice as often, to race the blocks
 					if other.id == u.id {
 						continue
 					}
-					res = e.request("POST", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token)
+					res, gone = e.request("POST", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token), true
 				case 3:
 					if other.id == u.id {
 						continue
 					}
-					res = e.request("DELETE", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token)
+					res, gone = e.request("DELETE", fmt.Sprintf("/api/users/%d/follow", other.id), nil, u.token), true
 				case 4:
-					res = e.request("POST", "/api/comments", map[string]any{"videoId": v, "content": "storm"}, u.token)
+					res, gone = e.request("POST", "/api/comments", map[string]any{"videoId": v, "content": "storm"}, u.token), true
 					record(res, u)
 				case 5:
-					res = e.request("POST", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token)
+					res, gone = e.request("POST", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token), true
 				case 6:
-					res = e.request("DELETE", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token)
+					res, gone = e.request("DELETE", fmt.Sprintf("/api/comments/%d/like", c), nil, u.token), true
 				case 7: // a reply to a seed comment, a storm comment or reply, or the doomed account's
 					target := written{c, videos[slices.Index(comments, c)], users[0]}
 					if w, ok := pick(rng); ok && rng.IntN(3) > 0 {
@@ -135,11 +138,22 @@ func TestConcurrentStorm(t *testing.T) {
 					res, gone = e.request("POST", "/api/comments", map[string]any{"videoId": doomedVideo, "content": "doomed"}, u.token), true
 					record(res, u)
 				case 12:
-					res = e.request("POST", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token)
+					res, gone = e.request("POST", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token), true
 				case 13:
-					res = e.request("DELETE", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token)
+					res, gone = e.request("DELETE", fmt.Sprintf("/api/videos/%d/bookmark", v), nil, u.token), true
 				case 14:
-					res = e.request("POST", fmt.Sprintf("/api/videos/%d/share", v), map[string]any{"channel": "link"}, u.token)
+					res, gone = e.request("POST", fmt.Sprintf("/api/videos/%d/share", v), map[string]any{"channel": "link"}, u.token), true
+				case 15, 16:
+					if other.id == u.id {
+						continue
+					}
+					method := map[int]string{15: "POST", 16: "DELETE"}[rng.IntN(2)+15]
+					res = e.request(method, fmt.Sprintf("/api/users/%d/block", other.id), nil, u.token)
+				case 17:
+					res, gone = e.request("POST", "/api/reports", map[string]any{"targetType": "video", "targetId": v, "reason": "spam"}, u.token), true
+					if res.status == 400 && res.str("code") == "cannot_report_self" {
+						continue
+					}
 				}
 				if res.status >= 300 && !(gone && res.status == 404) {
 					failures.Add(1)
@@ -162,11 +176,27 @@ func TestConcurrentStorm(t *testing.T) {
 	if replies == 0 {
 		t.Error("the storm left no replies")
 	}
+	checkNoFollowAcrossBlocks(t, e)
 	for _, u := range users[:2] { // the cascades take their rows off everybody's counters
 		expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", u.id), nil, u.token), 200, "")
 	}
 	checkCounters(t, e)
 	checkThreads(t, e.pool)
+	checkNoFollowAcrossBlocks(t, e)
+}
+
+// checkNoFollowAcrossBlocks fails t if no block exists or a follow joins two users one of
+// whom blocks the other.
+func checkNoFollowAcrossBlocks(t *testing.T, e *env) {
+	t.Helper()
+	var blocked, followsAcross int64
+	if err := e.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM blocks),
+		(SELECT count(*) FROM follows f JOIN blocks b ON (b.blocker_id, b.blocked_id) IN ((f.follower_id, f.following_id), (f.following_id, f.follower_id)))`).Scan(&blocked, &followsAcross); err != nil {
+		t.Fatal(err)
+	}
+	if blocked == 0 || followsAcross != 0 {
+		t.Errorf("%d blocks; %d follows between users one of whom blocks the other, want 0", blocked, followsAcross)
+	}
 }
 
 // TestFeedWalkWhileInserting walks the feed page by page while other requests insert

@@ -4,16 +4,21 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/gotok/tiktok/internal/tiktok"
 )
 
 // routes lists every route of the API on one screen. "auth" routes answer 401 without a
-// valid token; the others accept anonymous requests.
+// valid token; the others accept anonymous requests. "moderator" and "admin" routes are
+// auth routes that answer 403 unless the caller has that role (or a higher one).
 func (s *Server) routes(mux *http.ServeMux) {
 	public := func(pattern string, h apiHandler) {
 		s.patterns = append(s.patterns, pattern)
 		mux.Handle(pattern, s.handle(h))
 	}
 	auth := func(pattern string, h apiHandler) { public(pattern, s.requireAuth(h)) }
+	moderator := func(pattern string, h apiHandler) { auth(pattern, s.requireRole(tiktok.RoleModerator, h)) }
+	admin := func(pattern string, h apiHandler) { auth(pattern, s.requireRole(tiktok.RoleAdmin, h)) }
 
 	public("GET /healthz", s.handleHealthz)
 	public("GET /readyz", s.handleReadyz)
@@ -76,6 +81,21 @@ func (s *Server) routes(mux *http.ServeMux) {
 	auth("DELETE /api/comments/{id}", s.handleCommentDelete)
 	auth("POST /api/comments/{id}/like", s.handleCommentLike(true))
 	auth("DELETE /api/comments/{id}/like", s.handleCommentLike(false))
+
+	auth("POST /api/users/{id}/block", s.handleBlock(true))
+	auth("DELETE /api/users/{id}/block", s.handleBlock(false))
+	auth("GET /api/users/me/blocks", s.handleBlockList)
+	auth("POST /api/reports", s.handleReportCreate)
+	moderator("GET /api/admin/reports", s.handleReportQueue)
+	moderator("POST /api/admin/reports/resolve", s.handleReportsResolve)
+	moderator("POST /api/admin/videos/{id}/hide", s.handleHide(tiktok.TargetVideo, true))
+	moderator("POST /api/admin/videos/{id}/unhide", s.handleHide(tiktok.TargetVideo, false))
+	moderator("POST /api/admin/comments/{id}/hide", s.handleHide(tiktok.TargetComment, true))
+	moderator("POST /api/admin/comments/{id}/unhide", s.handleHide(tiktok.TargetComment, false))
+	moderator("POST /api/admin/users/{id}/suspend", s.handleSuspend(true))
+	moderator("POST /api/admin/users/{id}/unsuspend", s.handleSuspend(false))
+	admin("PUT /api/admin/users/{id}/role", s.handleSetRole)
+	moderator("GET /api/admin/audit", s.handleAudit)
 
 	if s.cfg.StorageCompat { // off by default: the client authenticates only with a public key
 		public("POST /storage/v1/object/{bucket}/{path...}", s.handleStorageUpload)

@@ -33,6 +33,9 @@ type Config struct {
 	// upload is cut off with 408. 0 disables the check.
 	StorageMinRate   int64
 	StorageRateGrace time.Duration
+	// ReportAutoHideThreshold hides a video pending review when this many users have open
+	// reports on it; 0 never does.
+	ReportAutoHideThreshold int
 }
 
 // Server holds the dependencies of every handler.

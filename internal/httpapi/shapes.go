@@ -35,6 +35,7 @@ type userJSON struct {
 	Avatar         *string    `json:"avatar"`
 	CreatedAt      string     `json:"createdAt"`
 	UpdatedAt      *string    `json:"updatedAt,omitempty"`
+	Role           *string    `json:"role,omitempty"` // like email: only one's own
 	IsFollowing    bool       `json:"isFollowing"`
 	FollowerCount  int64      `json:"followerCount"`
 	FollowingCount int64      `json:"followingCount"`
@@ -102,8 +103,11 @@ func (rd renderer) user(u tiktok.User) userJSON {
 		Count:          userCounts{Videos: u.VideoCount, FollowedBy: u.FollowerCount, Following: u.FollowingCount},
 	}
 	if rd.viewer == u.ID {
-		email, updated := u.Email, jsonTime(u.UpdatedAt)
-		out.Email, out.UpdatedAt = &email, &updated
+		email, updated, role := u.Email, jsonTime(u.UpdatedAt), string(u.Role)
+		if role == "" {
+			role = string(tiktok.RoleUser)
+		}
+		out.Email, out.UpdatedAt, out.Role = &email, &updated, &role
 	}
 	return out
 }
@@ -141,6 +145,23 @@ type videoJSON struct {
 	ShareCount           int64         `json:"shareCount"`
 	IsBookmarked         bool          `json:"isBookmarked"`
 	Mentions             []mentionJSON `json:"mentions"`
+	moderationJSON
+}
+
+// moderationJSON tells the owner of a hidden video or comment that it is hidden and why;
+// both are null for everyone else (who never sees hidden content) and for visible content.
+type moderationJSON struct {
+	Moderation       *string `json:"moderation"`
+	ModerationReason *string `json:"moderationReason"`
+}
+
+// moderation renders the moderation state of content owned by owner.
+func (rd renderer) moderation(owner int64, hiddenReason *string) moderationJSON {
+	if hiddenReason == nil || owner == 0 || rd.viewer != owner {
+		return moderationJSON{}
+	}
+	hidden := "hidden"
+	return moderationJSON{Moderation: &hidden, ModerationReason: hiddenReason}
 }
 
 func (rd renderer) video(v tiktok.Video) videoJSON {
@@ -159,6 +180,8 @@ func (rd renderer) video(v tiktok.Video) videoJSON {
 		IsLiked:  v.IsLiked,
 		SoundID:  v.SoundID,
 		Mentions: mentions(v.Mentions),
+
+		moderationJSON: rd.moderation(v.UserID, v.HiddenReason),
 	}
 }
 
@@ -200,6 +223,7 @@ type commentJSON struct {
 	ReplyCount int64          `json:"replyCount"`
 	Deleted    bool           `json:"deleted"`
 	Mentions   []mentionJSON  `json:"mentions"`
+	moderationJSON
 }
 
 // tombstoneContent is the content of a deleted comment kept for its replies.
@@ -215,6 +239,7 @@ func (rd renderer) comment(c tiktok.Comment) commentJSON {
 		CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt),
 		LikeCount: c.LikeCount, Count: commentCounts{Likes: c.LikeCount}, IsLiked: c.IsLiked,
 		ParentID: c.ParentID, ReplyCount: c.ReplyCount, Deleted: c.Deleted, Mentions: mentions(c.Mentions),
+		moderationJSON: rd.moderation(c.UserID, c.HiddenReason),
 	}
 	if c.Deleted {
 		author := deletedAuthor

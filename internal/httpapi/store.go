@@ -126,6 +126,23 @@ type ViewCounter interface {
 	Count(videoID int64, viewer string, now time.Time)
 }
 
+// Safety is what blocks, reports and moderation need (safety.go). CheckVisible is the one
+// visibility check of the store: not_found unless viewer may see the target.
+type Safety interface {
+	CheckVisible(ctx context.Context, viewer int64, t tiktok.Target) error
+	SetBlock(ctx context.Context, blocker, blocked int64, block bool) error
+	ListBlocks(ctx context.Context, blocker int64, p tiktok.Page) ([]tiktok.Block, error)
+	CreateReport(ctx context.Context, r tiktok.NewReport, autoHideAt int) (tiktok.Report, bool, error)
+	UserRole(ctx context.Context, id int64) (tiktok.Role, error)
+	SetRole(ctx context.Context, actor, id int64, role tiktok.Role) error
+	SetSuspended(ctx context.Context, actor, id int64, suspend bool, reason string) (tiktok.ModerationState, error)
+	SetVideoHidden(ctx context.Context, actor, id int64, hide bool, reason string) (tiktok.ModerationState, error)
+	SetCommentHidden(ctx context.Context, actor, id int64, hide bool, reason string) (tiktok.ModerationState, error)
+	ReportQueue(ctx context.Context, p tiktok.Page) ([]tiktok.ReportGroup, error)
+	ResolveReports(ctx context.Context, actor int64, t tiktok.Target, resolution string, note *string) (int64, error)
+	ListAudit(ctx context.Context, p tiktok.Page) ([]tiktok.AuditEntry, error)
+}
+
 // Store is the whole of what the server needs of its database.
 type Store interface {
 	Users
@@ -139,6 +156,7 @@ type Store interface {
 	StorageObjects
 	Search
 	ViewRecorder
+	Safety
 	// Ping reports whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 }

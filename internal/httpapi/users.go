@@ -66,14 +66,14 @@ func (s *Server) handleUserGet(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ownAccount returns the {id} of the path if it is the viewer's own account: not_found for
-// an unknown user, forbidden for someone else's.
+// an unknown user or one the viewer may not see, forbidden for someone else's.
 func (s *Server) ownAccount(r *http.Request) (int64, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return 0, err
 	}
 	if id != viewerID(r) {
-		if _, err := s.store.UserByID(r.Context(), id); err != nil {
+		if err := s.store.CheckVisible(r.Context(), viewerID(r), tiktok.Target{Type: tiktok.TargetUser, ID: id}); err != nil {
 			return 0, err
 		}
 		return 0, tiktok.Forbidden()

@@ -86,7 +86,7 @@ func (s *Server) handleVideoView(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptionalJSON(w, r, &f); err != nil {
 		return err
 	}
-	if err := s.store.VideoExists(r.Context(), id); err != nil {
+	if err := s.store.CheckVisible(r.Context(), viewerID(r), tiktok.Target{Type: tiktok.TargetVideo, ID: id}); err != nil {
 		return err
 	}
 	s.views.Count(id, s.viewerKey(r), s.now())

@@ -9,11 +9,18 @@ import (
 )
 
 // SetVideoBookmark bookmarks (on=true) or unbookmarks videoID for userID, idempotently, and
-// returns the video's bookmark count. It returns not_found for an unknown video.
+// returns the video's bookmark count. It returns not_found for an unknown video, or for a
+// bookmark of one userID may not see (removing a bookmark always works).
 func (s *Store) SetVideoBookmark(ctx context.Context, userID, videoID int64, on bool) (int64, error) {
 	arg := db.BookmarkVideoParams{UserID: userID, VideoID: videoID}
+	target := tiktok.Target{Type: tiktok.TargetVideo, ID: videoID}
 	return s.setRelation(ctx, "Video", on,
-		func(q *db.Queries) (int64, error) { return q.BookmarkVideo(ctx, arg) },
+		func(q *db.Queries) (int64, error) {
+			if _, err := visibleOwner(ctx, q, userID, target); err != nil {
+				return 0, err
+			}
+			return q.BookmarkVideo(ctx, arg)
+		},
 		func(q *db.Queries) (int64, error) { return q.UnbookmarkVideo(ctx, db.UnbookmarkVideoParams(arg)) },
 		func(q *db.Queries) (int64, error) { return q.VideoBookmarkCount(ctx, videoID) })
 }
@@ -38,10 +45,13 @@ func (s *Store) ListBookmarks(ctx context.Context, userID int64, p tiktok.Page) 
 // tiktok.ShareChannels) and returns the video's share count. Only the first share of a
 // video by a user in a UTC day (the database's clock) is counted; later ones that day
 // change nothing and report Counted false, also when they race the first. It returns
-// not_found for an unknown video.
+// not_found for an unknown video or one userID may not see.
 func (s *Store) ShareVideo(ctx context.Context, userID, videoID int64, channel string) (tiktok.Share, error) {
 	var out tiktok.Share
 	err := s.inTx(ctx, func(q *db.Queries) error {
+		if _, err := visibleOwner(ctx, q, userID, tiktok.Target{Type: tiktok.TargetVideo, ID: videoID}); err != nil {
+			return err
+		}
 		n, err := q.ShareVideo(ctx, db.ShareVideoParams{UserID: userID, VideoID: videoID, Channel: channel})
 		if err != nil {
 			if isForeignKeyViolation(err) {

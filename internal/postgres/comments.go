@@ -12,7 +12,8 @@ import (
 )
 
 // ListComments returns a page of videoID's top-level comments (tombstones included, replies
-// not), newest first, or not_found for an unknown video.
+// not), newest first, or not_found for an unknown video or one p.Viewer may not see;
+// comments p.Viewer may not see are left out.
 func (s *Store) ListComments(ctx context.Context, videoID int64, p tiktok.Page) ([]tiktok.Comment, error) {
 	t, id := keyset(p)
 	rows, err := s.q.ListVideoComments(ctx, db.ListVideoCommentsParams{ViewerID: p.Viewer, VideoID: videoID, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
@@ -20,7 +21,7 @@ func (s *Store) ListComments(ctx context.Context, videoID int64, p tiktok.Page) 
 		return nil, fmt.Errorf("list comments: %w", translate(err))
 	}
 	if len(rows) == 0 {
-		if err := s.VideoExists(ctx, videoID); err != nil {
+		if err := s.CheckVisible(ctx, p.Viewer, tiktok.Target{Type: tiktok.TargetVideo, ID: videoID}); err != nil {
 			return nil, err
 		}
 	}
@@ -32,12 +33,13 @@ func (s *Store) ListComments(ctx context.Context, videoID int64, p tiktok.Page) 
 }
 
 // ListCommentsPage returns the top-level comments of videoID on a numbered page (newest
-// first) and the video's counts, or not_found for an unknown video.
+// first) and the video's counts, or not_found for an unknown video or one viewer may not see.
 func (s *Store) ListCommentsPage(ctx context.Context, videoID, viewer int64, limit, offset int) ([]tiktok.Comment, tiktok.CommentCounts, error) {
-	n, err := s.CommentCount(ctx, videoID)
+	c, err := s.q.VisibleVideoCommentCount(ctx, db.VisibleVideoCommentCountParams{ID: videoID, ViewerID: viewer})
 	if err != nil {
-		return nil, n, err
+		return nil, tiktok.CommentCounts{}, notFound(err, "Video")
 	}
+	n := tiktok.CommentCounts{Comments: c.CommentCount, Threads: c.ThreadCount}
 	rows, err := s.q.ListVideoCommentsPage(ctx, db.ListVideoCommentsPageParams{ViewerID: viewer, VideoID: videoID, Lim: int32(limit), Off: int32(offset)})
 	if err != nil {
 		return nil, n, fmt.Errorf("list comments page: %w", translate(err))
@@ -58,7 +60,8 @@ func (s *Store) CommentCount(ctx context.Context, videoID int64) (tiktok.Comment
 	return tiktok.CommentCounts{Comments: r.CommentCount, Threads: r.ThreadCount}, nil
 }
 
-// Comment returns comment id with a summary of its video, or not_found.
+// Comment returns comment id with a summary of its video, or not_found (also when viewer
+// may not see the comment or its video).
 func (s *Store) Comment(ctx context.Context, id, viewer int64) (tiktok.Comment, error) {
 	r, err := s.q.GetComment(ctx, db.GetCommentParams{ID: id, ViewerID: viewer})
 	if err != nil {
@@ -70,15 +73,19 @@ func (s *Store) Comment(ctx context.Context, id, viewer int64) (tiktok.Comment, 
 }
 
 // CreateComment adds userID's top-level comment to videoID, with its mentions, or returns
-// not_found for an unknown video. The mentions are resolved first (no query for a text
-// without @names); only a comment with mentions needs a transaction.
+// not_found for an unknown video or one userID may not see (hidden, or a block between
+// userID and its owner). The mentions are resolved first (no query for a text without
+// @names); the visibility check and the insert share a transaction.
 func (s *Store) CreateComment(ctx context.Context, userID, videoID int64, content string) (tiktok.Comment, error) {
 	ms, err := resolveMentions(ctx, s.q, userID, content)
 	if err != nil {
 		return tiktok.Comment{}, fmt.Errorf("create comment: %w", translate(err))
 	}
 	var id int64
-	insert := func(q *db.Queries) error {
+	err = s.inTx(ctx, func(q *db.Queries) error {
+		if _, err := visibleOwner(ctx, q, userID, tiktok.Target{Type: tiktok.TargetVideo, ID: videoID}); err != nil {
+			return err
+		}
 		var err error
 		id, err = q.CreateComment(ctx, db.CreateCommentParams{UserID: userID, VideoID: videoID, Content: content})
 		if isForeignKeyViolation(err) {
@@ -89,12 +96,7 @@ func (s *Store) CreateComment(ctx context.Context, userID, videoID int64, conten
 		}
 		// A user deleted since the resolution is skipped (SyncCommentMentions).
 		return writeCommentMentions(ctx, q, id, videoID, userID, ms)
-	}
-	if len(ms) == 0 {
-		err = insert(s.q)
-	} else {
-		err = s.inTx(ctx, insert)
-	}
+	})
 	if err != nil {
 		return tiktok.Comment{}, fmt.Errorf("create comment: %w", translate(err))
 	}
@@ -102,12 +104,16 @@ func (s *Store) CreateComment(ctx context.Context, userID, videoID int64, conten
 }
 
 // UpdateComment changes the content of userID's comment id and resolves its mentions
-// again; not_found for an unknown comment or a tombstone, forbidden for someone else's.
+// again; not_found for an unknown comment, a tombstone or one userID may not see, forbidden
+// for someone else's.
 func (s *Store) UpdateComment(ctx context.Context, id, userID int64, content string) (tiktok.Comment, error) {
+	if err := s.CheckVisible(ctx, userID, tiktok.Target{Type: tiktok.TargetComment, ID: id}); err != nil {
+		return tiktok.Comment{}, err // e.g. on a video hidden since
+	}
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		videoID, err := q.UpdateComment(ctx, db.UpdateCommentParams{ID: id, UserID: userID, Content: content})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return s.commentOwnerError(ctx, id)
+			return s.commentOwnerError(ctx, id, userID)
 		}
 		if err != nil {
 			return err
@@ -132,7 +138,7 @@ func (s *Store) DeleteComment(ctx context.Context, id, userID int64) error {
 			return notFound(err, "Comment")
 		}
 		if (c.UserID == nil || *c.UserID != userID) && c.VideoOwnerID != userID {
-			return tiktok.Forbidden()
+			return s.commentOwnerError(ctx, id, userID)
 		}
 		if c.ParentID != nil {
 			// The reply, then its top-level comment, then (the triggers) the video: the
@@ -152,9 +158,9 @@ func (s *Store) DeleteComment(ctx context.Context, id, userID int64) error {
 	return nil
 }
 
-// commentOwnerError explains why a change of comment id by its author matched no row:
-// not_found for an unknown comment or a tombstone, else forbidden.
-func (s *Store) commentOwnerError(ctx context.Context, id int64) error {
+// commentOwnerError explains why userID's change of comment id matched no row: not_found
+// for an unknown comment, a tombstone or one userID may not see, else forbidden.
+func (s *Store) commentOwnerError(ctx context.Context, id, userID int64) error {
 	ok, err := s.q.CommentLive(ctx, id)
 	switch {
 	case err != nil:
@@ -162,16 +168,30 @@ func (s *Store) commentOwnerError(ctx context.Context, id int64) error {
 	case !ok:
 		return tiktok.NotFound("Comment")
 	}
+	if err := s.CheckVisible(ctx, userID, tiktok.Target{Type: tiktok.TargetComment, ID: id}); err != nil {
+		return err
+	}
 	return tiktok.Forbidden()
 }
 
 // SetCommentLike likes or unlikes comment commentID for userID, idempotently, and returns
-// its like count; not_found for an unknown comment.
+// its like count; not_found for an unknown comment or one userID may not see.
 func (s *Store) SetCommentLike(ctx context.Context, userID, commentID int64, like bool) (int64, error) {
 	arg := db.LikeCommentParams{UserID: userID, CommentID: commentID}
+	target := tiktok.Target{Type: tiktok.TargetComment, ID: commentID}
 	return s.setRelation(ctx, "Comment", like,
-		func(q *db.Queries) (int64, error) { return q.LikeComment(ctx, arg) },
-		func(q *db.Queries) (int64, error) { return q.UnlikeComment(ctx, db.UnlikeCommentParams(arg)) },
+		func(q *db.Queries) (int64, error) {
+			if _, err := visibleOwner(ctx, q, userID, target); err != nil {
+				return 0, err
+			}
+			return q.LikeComment(ctx, arg)
+		},
+		func(q *db.Queries) (int64, error) {
+			if _, err := visibleOwner(ctx, q, userID, target); err != nil {
+				return 0, err
+			}
+			return q.UnlikeComment(ctx, db.UnlikeCommentParams(arg))
+		},
 		func(q *db.Queries) (int64, error) { return q.CommentLikeCount(ctx, commentID) })
 }
 
@@ -181,6 +201,7 @@ func commentFromFeed(f db.CommentFeed, liked bool) tiktok.Comment {
 		CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt,
 		IsLiked:  liked,
 		ParentID: f.ParentID, ReplyCount: f.ReplyCount, Deleted: f.Deleted,
+		HiddenReason: f.HiddenReason,
 	}
 	if f.UserID != nil && f.AuthorUsername != nil { // nil: a tombstone
 		c.UserID = *f.UserID

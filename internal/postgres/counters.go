@@ -39,6 +39,7 @@ func RecountTx(ctx context.Context, q Querier) (int64, error) {
 	for _, step := range []func(context.Context) (int64, error){
 		queries.RecountVideoCounters, queries.RecountCommentCounters, queries.RecountUserCounters,
 		queries.RecountHashtagCounters, queries.RecountSoundCounters,
+		queries.RecountReportTargets,
 	} {
 		n, err := step(ctx)
 		if err != nil {
@@ -56,12 +57,16 @@ type Drift struct {
 	Wrong   int64
 }
 
-// CheckCounters returns, for each of the twelve counters, how many rows differ from the
+// CheckCounters returns, for each of the thirteen counters, how many rows differ from the
 // COUNT(*) (for hashtags.view_count the SUM of views) of their rows (all zero when nothing
 // drifted). Run it when no writes are in
 // flight; q is a pool, a connection or a transaction.
 func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
 	r, err := db.New(q).CounterDrift(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("check counters: %w", translate(err))
+	}
+	reports, err := db.New(q).ReportTargetDrift(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("check counters: %w", translate(err))
 	}
@@ -80,5 +85,6 @@ func CheckCounters(ctx context.Context, q Querier) ([]Drift, error) {
 		{"videos.share_count", r.VideoShares},
 		{"videos.thread_count", r.VideoThreads},
 		{"comments.reply_count", r.CommentReplies},
+		{"report_targets.open_count", reports},
 	}, nil
 }

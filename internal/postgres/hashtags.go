@@ -175,7 +175,7 @@ func (s *Store) HashtagVideos(ctx context.Context, name string, p tiktok.SpreadP
 		deferred = []int64{}
 	}
 	rows, err := s.q.HashtagVideoCandidates(ctx, db.HashtagVideoCandidatesParams{
-		HashtagID: tag.ID, Deferred: deferred, Exclude: deferred,
+		HashtagID: tag.ID, Deferred: deferred, Exclude: deferred, ViewerID: p.Viewer,
 		AfterRank: after.Rank, AfterID: after.ID, Lim: int32(tiktok.SpreadBatch(p.Limit)),
 	})
 	if err != nil {

@@ -26,7 +26,7 @@ func resolveMentions(ctx context.Context, q *db.Queries, author int64, text stri
 	if len(names) == 0 {
 		return nil, nil
 	}
-	rows, err := q.ResolveMentionNames(ctx, names)
+	rows, err := q.ResolveMentionNames(ctx, db.ResolveMentionNamesParams{Names: names, AuthorID: author})
 	if err != nil {
 		return nil, fmt.Errorf("resolve mentions: %w", err)
 	}

@@ -29,8 +29,8 @@ var startOfTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
 // its content starts with a mention of the author of the reply it answers ("@bob …")
 // unless it already mentions them or they are userID.
 //
-// Errors: not_found for an unknown parent, a deleted one (a tombstone) or a video deleted
-// meanwhile; validation_failed when the parent is on another video or the added mention
+// Errors: not_found for an unknown parent, a deleted one (a tombstone), one userID may not
+// see (hidden, or a block between userID and its author) or a video deleted meanwhile; validation_failed when the parent is on another video or the added mention
 // makes the content longer than tiktok.MaxCommentRunes.
 func (s *Store) CreateReply(ctx context.Context, userID, videoID, parentID int64, content string) (tiktok.Comment, error) {
 	var id int64
@@ -45,6 +45,11 @@ func (s *Store) CreateReply(ctx context.Context, userID, videoID, parentID int64
 		case p.VideoID != videoID:
 			return &tiktok.Error{Code: tiktok.CodeValidation, Message: "The parent comment is on another video",
 				Fields: map[string]string{"parentId": "belongs to video " + strconv.FormatInt(p.VideoID, 10) + ", not to videoId"}}
+		}
+		// The comment answered, its author and its video must be visible to userID (no
+		// block either way, nothing hidden): else 404, as for a comment on a hidden video.
+		if _, err := visibleOwner(ctx, q, userID, tiktok.Target{Type: tiktok.TargetComment, ID: p.ID}); err != nil {
+			return err
 		}
 		top := p.ID
 		if p.ParentID != nil { // a reply to a reply
@@ -89,12 +94,8 @@ func (s *Store) ListReplies(ctx context.Context, id int64, p tiktok.Page) ([]tik
 		return nil, fmt.Errorf("list replies: %w", translate(err))
 	}
 	if len(rows) == 0 {
-		ok, err := s.q.CommentExists(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("comment exists: %w", translate(err))
-		}
-		if !ok {
-			return nil, tiktok.NotFound("Comment")
+		if err := s.CheckVisible(ctx, p.Viewer, tiktok.Target{Type: tiktok.TargetComment, ID: id}); err != nil {
+			return nil, err
 		}
 	}
 	out := make([]tiktok.Comment, len(rows))

@@ -57,10 +57,12 @@ func userFromRow(r db.User) tiktok.User {
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		FollowerCount: r.FollowerCount, FollowingCount: r.FollowingCount,
 		VideoCount: r.VideoCount, LikeCount: r.LikeCount,
+		Role: tiktok.Role(r.Role), SuspendedAt: r.SuspendedAt,
 	}
 }
 
-// UserProfile returns user id with isFollowing as seen by viewer, or not_found.
+// UserProfile returns user id with isFollowing as seen by viewer, or not_found (also for a
+// user viewer may not see: suspended, or blocked either way).
 func (s *Store) UserProfile(ctx context.Context, id, viewer int64) (tiktok.User, error) {
 	r, err := s.q.GetUserProfile(ctx, db.GetUserProfileParams{ID: id, ViewerID: viewer})
 	if err != nil {
@@ -106,14 +108,15 @@ func (s *Store) ListUsers(ctx context.Context, query string, p tiktok.Page) ([]t
 }
 
 // ListFollowers returns a page of the users who follow userID, most recent first, or
-// not_found for an unknown user. The page key is (followed at, follower id).
+// not_found for an unknown user or one p.Viewer may not see; users p.Viewer may not see are
+// left out. The page key is (followed at, follower id).
 func (s *Store) ListFollowers(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Follow, error) {
 	t, id := keyset(p)
 	rows, err := s.q.ListFollowers(ctx, db.ListFollowersParams{ViewerID: p.Viewer, UserID: userID, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
 	if err != nil {
 		return nil, fmt.Errorf("list followers: %w", translate(err))
 	}
-	return s.followPage(ctx, userID, rows)
+	return s.followPage(ctx, p.Viewer, userID, rows)
 }
 
 // ListFollowing returns a page of the users userID follows, most recent first, or
@@ -128,18 +131,18 @@ func (s *Store) ListFollowing(ctx context.Context, userID int64, p tiktok.Page) 
 	for i, r := range rows {
 		same[i] = db.ListFollowersRow(r)
 	}
-	return s.followPage(ctx, userID, same)
+	return s.followPage(ctx, p.Viewer, userID, same)
 }
 
-// followPage converts a follower or following list; an empty page of an unknown user is
-// not_found.
-func (s *Store) followPage(ctx context.Context, userID int64, rows []db.ListFollowersRow) ([]tiktok.Follow, error) {
+// followPage converts a follower or following list; an empty page of an unknown user, or
+// of one viewer may not see, is not_found.
+func (s *Store) followPage(ctx context.Context, viewer, userID int64, rows []db.ListFollowersRow) ([]tiktok.Follow, error) {
 	out := make([]tiktok.Follow, len(rows))
 	for i, r := range rows {
 		out[i] = tiktok.Follow{User: tiktok.UserMini{ID: r.ID, Username: r.Username, Name: r.Name, Avatar: r.Avatar}, IsFollowing: r.IsFollowing, FollowedAt: r.FollowedAt}
 	}
 	if len(out) == 0 {
-		return out, s.userMustExist(ctx, userID)
+		return out, s.CheckVisible(ctx, viewer, tiktok.Target{Type: tiktok.TargetUser, ID: userID})
 	}
 	return out, nil
 }
@@ -156,16 +159,32 @@ func (s *Store) userMustExist(ctx context.Context, id int64) error {
 }
 
 // SetFollow makes follower follow (or stop following) following, idempotently, and
-// returns following's follower count. It returns not_found for an unknown user and
-// cannot_follow_self when both are the same.
+// returns following's follower count. It returns not_found for an unknown user or one
+// follower may not see (suspended, or a block between the two), and cannot_follow_self
+// when both are the same. The two users' rows are locked first, as SetBlock locks them,
+// so a follow and a block of the same pair never both win: either the block comes
+// second and deletes the follow, or the follow comes second and sees the block.
 func (s *Store) SetFollow(ctx context.Context, follower, following int64, follow bool) (int64, error) {
 	if follower == following {
 		return 0, &tiktok.Error{Code: tiktok.CodeCannotFollowSelf, Message: "You cannot follow yourself"}
 	}
 	arg := db.FollowParams{FollowerID: follower, FollowingID: following}
 	return s.setRelation(ctx, "User", follow,
-		func(q *db.Queries) (int64, error) { return q.Follow(ctx, arg) },
-		func(q *db.Queries) (int64, error) { return q.Unfollow(ctx, db.UnfollowParams(arg)) },
+		func(q *db.Queries) (int64, error) {
+			if err := lockPair(ctx, q, follower, following); err != nil {
+				return 0, err
+			}
+			if _, err := visibleOwner(ctx, q, follower, tiktok.Target{Type: tiktok.TargetUser, ID: following}); err != nil {
+				return 0, err
+			}
+			return q.Follow(ctx, arg)
+		},
+		func(q *db.Queries) (int64, error) {
+			if _, err := visibleOwner(ctx, q, follower, tiktok.Target{Type: tiktok.TargetUser, ID: following}); err != nil {
+				return 0, err
+			}
+			return q.Unfollow(ctx, db.UnfollowParams(arg))
+		},
 		func(q *db.Queries) (int64, error) { return q.FollowerCount(ctx, following) })
 }
 

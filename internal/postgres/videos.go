@@ -13,6 +13,9 @@ import (
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
+// Every read of videos leaves out what the viewer may not see (hidden_video in the SQL,
+// CheckVisible for single checks: safety.go).
+
 // ListVideos returns a page of the For You feed, newest first.
 func (s *Store) ListVideos(ctx context.Context, p tiktok.Page) ([]tiktok.Video, error) {
 	t, id := keyset(p)
@@ -42,7 +45,7 @@ func (s *Store) ListFollowingVideos(ctx context.Context, p tiktok.Page) ([]tikto
 }
 
 // ListUserVideos returns a page of userID's videos, newest first, or not_found for an
-// unknown user.
+// unknown user or one p.Viewer may not see.
 func (s *Store) ListUserVideos(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Video, error) {
 	t, id := keyset(p)
 	rows, err := s.q.ListUserVideos(ctx, db.ListUserVideosParams{ViewerID: p.Viewer, UserID: userID, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
@@ -50,7 +53,7 @@ func (s *Store) ListUserVideos(ctx context.Context, userID int64, p tiktok.Page)
 		return nil, fmt.Errorf("list user videos: %w", translate(err))
 	}
 	if len(rows) == 0 {
-		if err := s.userMustExist(ctx, userID); err != nil {
+		if err := s.CheckVisible(ctx, p.Viewer, tiktok.Target{Type: tiktok.TargetUser, ID: userID}); err != nil {
 			return nil, err
 		}
 	}
@@ -61,7 +64,8 @@ func (s *Store) ListUserVideos(ctx context.Context, userID int64, p tiktok.Page)
 	return out, s.withVideoMentions(ctx, ptrs(out)...)
 }
 
-// Video returns the video with id as seen by viewer, or not_found.
+// Video returns the video with id as seen by viewer, or not_found (also for one viewer may
+// not see).
 func (s *Store) Video(ctx context.Context, id, viewer int64) (tiktok.Video, error) {
 	r, err := s.q.GetVideo(ctx, db.GetVideoParams{ID: id, ViewerID: viewer})
 	if err != nil {
@@ -160,9 +164,9 @@ func (s *Store) UpdateVideo(ctx context.Context, id, userID int64, u tiktok.Vide
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		// Ownership first (a video's owner never changes), so that a refused edit creates
 		// no tag or sound.
-		owner, err := q.VideoOwner(ctx, id)
+		owner, err := visibleOwner(ctx, q, userID, tiktok.Target{Type: tiktok.TargetVideo, ID: id})
 		if err != nil {
-			return notFound(err, "Video")
+			return err
 		}
 		if owner != userID {
 			return tiktok.Forbidden()
@@ -239,7 +243,7 @@ func (s *Store) DeleteVideo(ctx context.Context, id, userID int64) ([]string, er
 		// triggers, the tags would come first and the owner last.
 		sound, err := q.LockVideoForDelete(ctx, db.LockVideoForDeleteParams{ID: id, UserID: userID})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return s.videoOwnerError(ctx, id)
+			return s.videoOwnerError(ctx, id, userID)
 		}
 		if err != nil {
 			return err
@@ -268,21 +272,34 @@ func (s *Store) DeleteVideo(ctx context.Context, id, userID int64) ([]string, er
 	return files, nil
 }
 
-// videoOwnerError explains why a mutation of video id matched no row.
-func (s *Store) videoOwnerError(ctx context.Context, id int64) error {
-	if _, err := s.q.VideoOwner(ctx, id); err != nil {
-		return notFound(err, "Video")
+// videoOwnerError explains why userID's mutation of video id matched no row: not_found
+// for an unknown video or one userID may not see, else forbidden.
+func (s *Store) videoOwnerError(ctx context.Context, id, userID int64) error {
+	if err := s.CheckVisible(ctx, userID, tiktok.Target{Type: tiktok.TargetVideo, ID: id}); err != nil {
+		return err
 	}
 	return tiktok.Forbidden()
 }
 
 // SetVideoLike likes (like=true) or unlikes videoID for userID, idempotently, and returns
-// the video's like count. It returns not_found for an unknown video.
+// the video's like count. It returns not_found for an unknown video or one userID may not
+// see (hidden, or a block between userID and its owner).
 func (s *Store) SetVideoLike(ctx context.Context, userID, videoID int64, like bool) (int64, error) {
 	arg := db.LikeVideoParams{UserID: userID, VideoID: videoID}
+	target := tiktok.Target{Type: tiktok.TargetVideo, ID: videoID}
 	return s.setRelation(ctx, "Video", like,
-		func(q *db.Queries) (int64, error) { return q.LikeVideo(ctx, arg) },
-		func(q *db.Queries) (int64, error) { return q.UnlikeVideo(ctx, db.UnlikeVideoParams(arg)) },
+		func(q *db.Queries) (int64, error) {
+			if _, err := visibleOwner(ctx, q, userID, target); err != nil {
+				return 0, err
+			}
+			return q.LikeVideo(ctx, arg)
+		},
+		func(q *db.Queries) (int64, error) {
+			if _, err := visibleOwner(ctx, q, userID, target); err != nil {
+				return 0, err
+			}
+			return q.UnlikeVideo(ctx, db.UnlikeVideoParams(arg))
+		},
 		func(q *db.Queries) (int64, error) { return q.VideoLikeCount(ctx, videoID) })
 }
 
@@ -328,6 +345,7 @@ func videoFromFeed(f db.VideoFeed, liked, bookmarked bool) tiktok.Video {
 		IsLiked: liked,
 		SoundID: f.SoundID, HotRank: f.HotRank,
 		BookmarkCount: f.BookmarkCount, ShareCount: f.ShareCount, IsBookmarked: bookmarked,
+		HiddenReason: f.HiddenReason,
 	}
 }
 

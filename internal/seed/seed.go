@@ -30,6 +30,7 @@ type Summary struct {
 
 	Users, Videos, Comments, VideoLikes, CommentLikes, Follows int
 	Hashtags, VideoHashtags, Sounds                            int // distinct tags, tags on videos, distinct sounds
+	Reports                                                    int // open reports (the moderator, mod@example.com, is not among Users)
 
 	FilesStored  int // media files stored: a clip and a thumbnail per media copy
 	FilesRemoved int // media files of the wiped data deleted by Reset
@@ -41,8 +42,8 @@ func (s Summary) String() string {
 	if s.Skipped {
 		return "database not empty, skipping seed"
 	}
-	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows, %d hashtags (%d on videos), %d sounds; %d media files stored, %d removed; %s",
-		s.Users, s.Videos, s.Comments, s.VideoLikes, s.CommentLikes, s.Follows, s.Hashtags, s.VideoHashtags, s.Sounds,
+	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows, %d hashtags (%d on videos), %d sounds, %d reports; %d media files stored, %d removed; %s",
+		s.Users, s.Videos, s.Comments, s.VideoLikes, s.CommentLikes, s.Follows, s.Hashtags, s.VideoHashtags, s.Sounds, s.Reports,
 		s.FilesStored, s.FilesRemoved, s.Elapsed.Round(time.Millisecond))
 }
 
@@ -163,6 +164,10 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 	if err := insertBookmarksAndShares(ctx, tx, opts, time.Now(), out); err != nil {
 		return Summary{}, err
 	}
+	reports, err := seedModeration(ctx, tx, passwordHash, out)
+	if err != nil {
+		return Summary{}, err
+	}
 	if paused {
 		t := time.Now()
 		fixed, err := resumeCounters(ctx, tx)
@@ -183,6 +188,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 		Users: len(d.users), Videos: len(d.videos), Comments: len(d.comments),
 		VideoLikes: len(d.videoLikes), CommentLikes: len(d.commentLikes), Follows: len(d.follows),
 		Hashtags: len(d.hashtags), VideoHashtags: d.tagUses, Sounds: len(d.sounds),
+		Reports:     reports,
 		FilesStored: len(stored),
 	}
 	n, err := deleteFiles(cleanupCtx, store, wiped)

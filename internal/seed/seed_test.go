@@ -52,7 +52,7 @@ func countRows(t *testing.T, pool *pgxpool.Pool) counts {
 	t.Helper()
 	var c counts
 	err := pool.QueryRow(context.Background(), `SELECT
-		(SELECT count(*) FROM users), (SELECT count(*) FROM videos), (SELECT count(*) FROM comments WHERE parent_id IS NULL),
+		(SELECT count(*) FROM users WHERE role = 'user'), (SELECT count(*) FROM videos), (SELECT count(*) FROM comments WHERE parent_id IS NULL),
 		(SELECT count(*) FROM video_likes), (SELECT count(*) FROM comment_likes), (SELECT count(*) FROM follows)`).
 		Scan(&c.Users, &c.Videos, &c.Comments, &c.VideoLikes, &c.CommentLikes, &c.Follows)
 	if err != nil {
@@ -160,7 +160,7 @@ func TestRunDefaults(t *testing.T) {
 	if username != "user1" || hash != testHash || name == "" {
 		t.Errorf("user1 = %q, hash %q, name %q", username, hash, name)
 	}
-	rows, _ := pool.Query(ctx, `SELECT username FROM users ORDER BY id`)
+	rows, _ := pool.Query(ctx, `SELECT username FROM users WHERE role = 'user' ORDER BY id`)
 	usernames, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
@@ -753,4 +753,32 @@ func TestParseFlags(t *testing.T) {
 	if _, err := seed.ParseFlags([]string{"-h"}, &stderr); !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr.String(), "-video-likes") {
 		t.Errorf("-h: %v, usage %q", err, stderr.String())
 	}
+}
+
+// TestRunSeedsModeration: the seed adds the moderator (mod@example.com, the users'
+// password) and a few open reports, which fill the moderators' queue.
+func TestRunSeedsModeration(t *testing.T) {
+	t.Parallel()
+	pool, store := pgtest.Pool(t), newStore(t)
+	sum, _ := run(t, pool, store, seed.DefaultOptions())
+	var role, hash string
+	if err := pool.QueryRow(context.Background(), `SELECT role, password_hash FROM users WHERE email = $1`, seed.ModeratorEmail).Scan(&role, &hash); err != nil {
+		t.Fatal(err)
+	}
+	if role != "moderator" || hash != testHash {
+		t.Errorf("moderator: role %q, hash %q", role, hash)
+	}
+	var reports, targets, selfReports int
+	err := pool.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM reports WHERE status = 'open'),
+		(SELECT count(*) FROM report_targets WHERE open_count > 0),
+		(SELECT count(*) FROM reports r LEFT JOIN videos v ON v.id = r.video_id LEFT JOIN comments c ON c.id = r.comment_id
+		 WHERE r.reporter_id = coalesce(v.user_id, c.user_id, r.user_id))`).Scan(&reports, &targets, &selfReports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reports != 8 || sum.Reports != 8 || targets != 5 || selfReports != 0 {
+		t.Errorf("%d open reports (summary %d) on %d targets, %d of them of oneself; want 8 on 5, none", reports, sum.Reports, targets, selfReports)
+	}
+	checkCounters(t, pool)
 }

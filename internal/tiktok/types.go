@@ -22,6 +22,10 @@ type User struct {
 
 	// IsFollowing reports whether the viewer follows this user (false for anonymous viewers).
 	IsFollowing bool
+
+	// Role is the account's role; SuspendedAt is set while it is suspended.
+	Role        Role
+	SuspendedAt *time.Time
 }
 
 // UserMini is the author summary embedded in videos and comments.
@@ -72,6 +76,9 @@ type Video struct {
 	IsBookmarked  bool
 	// Mentions are the users the caption mentions, by position (nil: none).
 	Mentions []Mention
+	// HiddenReason is set while a moderator (or the report threshold) hides the video;
+	// only its owner is ever shown a hidden video.
+	HiddenReason *string
 }
 
 // Comment is a comment on a video with its author, like count and the viewer's like.
@@ -87,6 +94,8 @@ type Comment struct {
 	IsLiked   bool
 	// Video is set only where the API embeds a summary of the commented video.
 	Video *VideoMini
+	// HiddenReason is set while a moderator hides the comment (only its author sees it).
+	HiddenReason *string
 	// ParentID is the top-level comment a reply belongs to (nil: a top-level comment), and
 	// ReplyCount how many replies a top-level comment has.
 	ParentID   *int64

@@ -180,7 +180,7 @@ func (t *targets) discoveryPlans() []explainQuery {
 		{row: t.forYouUserRowName(), name: "VideosByIDs", what: "Store.ForYou: the page's videos",
 			args: []string{viewer, "'{" + t.pageIDs() + "}'"}},
 		{row: tagPageRowName, name: "HashtagVideoCandidates", what: "Store.HashtagVideos, most used tag, first page",
-			args: []string{"'{}'", strconv.FormatInt(t.topTagID, 10), first, "'{}'", "41"}},
+			args: []string{"'{}'", strconv.FormatInt(t.topTagID, 10), first, "'{}'", "0", "41"}}, // "0": the anonymous viewer
 		{row: trendingRowName, name: "TrendingHashtags", what: "Store.TrendingHashtags", args: []string{"20"}},
 		{row: searchVideosRowName, name: "SearchVideosCommon", what: "Store.SearchVideos, a common word (the common route)",
 			args: []string{"0", first, "11", "true", word, "2500", "60"}},

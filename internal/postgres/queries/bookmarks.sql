@@ -14,13 +14,15 @@ SELECT bookmark_count FROM videos WHERE id = @id;
 -- name: ListBookmarks :many
 -- The viewer's bookmarks, newest bookmark first: video_bookmarks_user_id_created_at_idx from
 -- the cursor, then videos_pkey and users_pkey per row of the page. Every video is
--- bookmarked by the viewer, so is_bookmarked is true.
+-- bookmarked by the viewer, so is_bookmarked is true. A bookmarked video the viewer may no
+-- longer see (hidden, or a block since) is left out; the bookmark stays.
 SELECT sqlc.embed(f), b.created_at AS bookmarked_at,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = @user_id AND l.video_id = f.id), false)::boolean AS is_liked
 FROM video_bookmarks b
 JOIN video_feed f ON f.id = b.video_id
 WHERE b.user_id = @user_id
   AND (b.created_at, b.video_id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video(@user_id::bigint, f.id, f.user_id))
 ORDER BY b.created_at DESC, b.video_id DESC
 LIMIT @lim;
 

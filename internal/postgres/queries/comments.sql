@@ -1,3 +1,8 @@
+-- Every read leaves out what the viewer may not see (hidden_comment, and hidden_video of
+-- the commented video: migration 00015). For a list the video's check does not depend on
+-- the row and runs once; an empty page of a video the viewer may not see is told apart
+-- from an empty one by the store (CheckVisible).
+
 -- name: ListVideoComments :many
 -- Top-level comments of a video (tombstones included, replies not), newest first:
 -- comments_video_top_idx.
@@ -6,6 +11,8 @@ SELECT sqlc.embed(f),
 FROM comment_feed f
 WHERE f.video_id = @video_id AND f.parent_id IS NULL
   AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_comment(@viewer_id::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = @video_id AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, v.id, v.user_id)))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT @lim;
 
@@ -16,6 +23,8 @@ SELECT sqlc.embed(f),
        coalesce((SELECT true FROM comment_likes l WHERE l.user_id = @viewer_id AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.video_id = @video_id AND f.parent_id IS NULL
+  AND NOT EXISTS (SELECT FROM hidden_comment(@viewer_id::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = @video_id AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, v.id, v.user_id)))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT @lim OFFSET @off;
 
@@ -25,7 +34,9 @@ SELECT sqlc.embed(f),
        v.caption AS video_caption, v.thumbnail_url AS video_thumbnail_url, v.user_id AS video_owner_id
 FROM comment_feed f
 JOIN videos v ON v.id = f.video_id
-WHERE f.id = @id;
+WHERE f.id = @id
+  AND NOT EXISTS (SELECT FROM hidden_comment(@viewer_id::bigint, f.id, f.user_id))
+  AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, v.id, v.user_id));
 
 -- name: CreateComment :one
 -- A top-level comment (parent_id NULL) or a reply to the top-level comment parent_id,
@@ -82,6 +93,8 @@ SELECT sqlc.embed(f),
 FROM comment_feed f
 WHERE f.parent_id = @parent_id::bigint
   AND (f.created_at, f.id) > (@after_time::timestamptz, @after_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_comment(@viewer_id::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = f.video_id AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, v.id, v.user_id)))
 ORDER BY f.created_at, f.id
 LIMIT @lim;
 

@@ -5,8 +5,11 @@
 -- The users that lower-case names in a text may mention: an index on lower(username)
 -- (users_username_lower_key or users_username_prefix_idx). This is
 -- the one query that decides who can be mentioned (resolveMentions in mentions.go calls it
--- with the text's author); a rule such as blocks belongs here.
-SELECT u.id, u.username FROM users u WHERE lower(u.username) = ANY (@names::text[]);
+-- with the text's author). A user the author may not see (a block either way, a suspended
+-- account: hidden_user, migration 00015) cannot be mentioned: the name stays plain text.
+SELECT u.id, u.username FROM users u
+WHERE lower(u.username) = ANY (@names::text[])
+  AND NOT EXISTS (SELECT FROM hidden_user(@author_id::bigint, u.id));
 
 -- name: SyncVideoMentions :exec
 -- Makes the caption mentions of a video the given spans (one entry per span, by user):

@@ -4,7 +4,8 @@
 -- Every query bounds its work whatever the table sizes: candidates come from an index (a
 -- range, a trigram or full-text match) and are capped *before* they are scored, and the
 -- page is cut from the capped set by a keyset on (score, id). Every candidate passes
--- search_visible (migration 00008), the one seam for what search may not show.
+-- the visibility rule: hidden_video and hidden_user (migration 00015) for videos and
+-- users, search_visible (00008, constant true and inlined away) for hashtags and sounds.
 --
 -- Scores are float8 throughout (a numeric literal such as 0.1 would make ln() numeric, 50x
 -- slower). Popularity terms are log2(1 + count): one doubling of followers, videos or
@@ -33,7 +34,7 @@ cand AS (
              + 16 * ts_rank_cd(m.caption_search, q.match, 1)
              + CASE WHEN m.caption_search @@ q.exact THEN 4 ELSE 0 END AS score
     FROM q, m
-    WHERE search_visible('video', m.id, m.user_id, @viewer_id::bigint)
+    WHERE NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, m.id, m.user_id))
     LIMIT @candidates::int
 )
 SELECT sqlc.embed(f),
@@ -69,7 +70,7 @@ cand AS (
           ORDER BY w.hot_rank DESC, w.id DESC -- videos_hot_rank_id_idx
           LIMIT @scan::int) v
     WHERE v.caption_search @@ q.match
-      AND search_visible('video', v.id, v.user_id, @viewer_id::bigint)
+      AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, v.id, v.user_id))
     LIMIT @candidates::int
 )
 SELECT sqlc.embed(f),
@@ -127,7 +128,7 @@ WITH pre AS MATERIALIZED (
 pre_scored AS MATERIALIZED (
     SELECT u.id, max(pre.closeness) + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
     FROM pre JOIN users u ON u.id = pre.id
-    WHERE search_visible('user', u.id, u.id, @viewer_id::bigint)
+    WHERE NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, u.id))
     GROUP BY u.id
 ),
 -- A trigram match scores 16 × similarity + log2(1 + popularity) < 64, below every prefix
@@ -152,7 +153,7 @@ fuzzy AS MATERIALIZED (
          LIMIT @fuzzy_cap::int)
     ) f
     JOIN users u ON u.id = f.id
-    WHERE search_visible('user', u.id, u.id, @viewer_id::bigint)
+    WHERE NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, u.id))
       AND NOT EXISTS (SELECT 1 FROM pre_scored p WHERE p.id = u.id)
     GROUP BY u.id
 ),
@@ -292,7 +293,7 @@ FROM (
      FROM users u
      WHERE @users::boolean
        AND lower(u.username) ~>=~ @prefix::text AND lower(u.username) ~<~ @prefix_end::text
-       AND search_visible('user', u.id, u.id, @viewer_id::bigint)
+       AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, u.id))
      LIMIT @scan::int)
     UNION
     (SELECT 'hashtag', h.name, h.id, h.video_count, h.name = @prefix::text

@@ -41,5 +41,6 @@ SELECT sqlc.embed(f),
 FROM video_feed f
 WHERE f.sound_id = @sound_id::bigint
   AND (f.hot_rank, f.id) < (@after_rank::float8, @after_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, f.id, f.user_id))
 ORDER BY f.hot_rank DESC, f.id DESC
 LIMIT @lim;

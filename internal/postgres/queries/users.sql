@@ -18,10 +18,12 @@ LIMIT 1;
 SELECT token_version FROM users WHERE id = @id;
 
 -- name: GetUserProfile :one
+-- A profile the viewer may not see (hidden_user, migration 00015) is no row.
 SELECT sqlc.embed(u),
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = @viewer_id AND f.following_id = u.id) AS is_following
 FROM users u
-WHERE u.id = @id;
+WHERE u.id = @id
+  AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, u.id));
 
 -- name: ListUsers :many
 -- Newest first: users_created_at_id_idx.
@@ -29,6 +31,7 @@ SELECT sqlc.embed(u),
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = @viewer_id AND f.following_id = u.id) AS is_following
 FROM users u
 WHERE (u.created_at, u.id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, u.id))
 ORDER BY u.created_at DESC, u.id DESC
 LIMIT @lim;
 
@@ -42,6 +45,7 @@ FROM users u
 WHERE ((lower(u.username) ~>=~ @prefix::text AND lower(u.username) ~<~ @prefix_end::text)
     OR (lower(u.name) ~>=~ @prefix::text AND lower(u.name) ~<~ @prefix_end::text))
   AND (u.created_at, u.id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, u.id))
 ORDER BY u.created_at DESC, u.id DESC
 LIMIT @lim;
 
@@ -49,24 +53,31 @@ LIMIT @lim;
 SELECT EXISTS (SELECT 1 FROM users WHERE id = @id);
 
 -- name: ListFollowers :many
--- Who follows @user_id, most recent first: follows_following_id_created_at_idx.
+-- Who follows @user_id, most recent first: follows_following_id_created_at_idx. Users the
+-- viewer may not see are left out, and so is every row when @user_id is one (a check that
+-- runs once: an empty page then, which the store answers with not_found).
 SELECT u.id, u.username, u.name, u.avatar, f.created_at AS followed_at,
        EXISTS (SELECT 1 FROM follows v WHERE v.follower_id = @viewer_id AND v.following_id = u.id) AS is_following
 FROM follows f
 JOIN users u ON u.id = f.follower_id
 WHERE f.following_id = @user_id
   AND (f.created_at, f.follower_id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, u.id))
+  AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, @user_id::bigint))
 ORDER BY f.created_at DESC, f.follower_id DESC
 LIMIT @lim;
 
 -- name: ListFollowing :many
--- Whom @user_id follows, most recent first: follows_follower_id_created_at_idx.
+-- Whom @user_id follows, most recent first: follows_follower_id_created_at_idx; visibility
+-- as ListFollowers.
 SELECT u.id, u.username, u.name, u.avatar, f.created_at AS followed_at,
        EXISTS (SELECT 1 FROM follows v WHERE v.follower_id = @viewer_id AND v.following_id = u.id) AS is_following
 FROM follows f
 JOIN users u ON u.id = f.following_id
 WHERE f.follower_id = @user_id
   AND (f.created_at, f.following_id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, u.id))
+  AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, @user_id::bigint))
 ORDER BY f.created_at DESC, f.following_id DESC
 LIMIT @lim;
 

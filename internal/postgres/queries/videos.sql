@@ -5,6 +5,10 @@
 -- The viewer's marks (is_liked, is_bookmarked) are scalar subqueries, one primary-key probe
 -- per row of the page. Written as EXISTS, the generic plan hashes all of the viewer's likes
 -- instead: 582 likes cost 1.4 ms a page at a million videos, and it grows with every like.
+--
+-- Every read leaves out what the viewer may not see: NOT EXISTS (SELECT FROM
+-- hidden_video(viewer, video, owner)), the rule of migration 00015 (a few index probes per
+-- row, behind one-time filters; only the moderation check for an anonymous viewer).
 
 -- name: ListVideos :many
 -- For You feed, newest first: videos_created_at_id_idx.
@@ -13,13 +17,16 @@ SELECT sqlc.embed(f),
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT @lim;
 
 -- name: ListFollowingVideos :many
 -- Videos of the users the viewer follows: for each followed user, the newest @lim videos
 -- before the cursor (videos_user_id_created_at_id_idx), merged; cost is bounded by
--- (followed users x page size), whatever the table size.
+-- (followed users x page size), whatever the table size. hidden_video in two halves: the
+-- owner once per followed user (hidden_user), each video for moderation (moderated_video);
+-- per video, the whole rule cost 9 ms for 200 followed users against 1.5 ms without it.
 SELECT sqlc.embed(f),
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
@@ -31,10 +38,12 @@ WHERE f.id IN (
         SELECT vv.id, vv.created_at FROM videos vv
         WHERE vv.user_id = fo.following_id
           AND (vv.created_at, vv.id) < (@before_time::timestamptz, @before_id::bigint)
+          AND NOT EXISTS (SELECT FROM moderated_video(@viewer_id::bigint, vv.id, vv.user_id))
         ORDER BY vv.created_at DESC, vv.id DESC
         LIMIT @lim
     ) v
     WHERE fo.follower_id = @viewer_id
+      AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, fo.following_id))
     ORDER BY v.created_at DESC, v.id DESC
     LIMIT @lim
 )
@@ -48,6 +57,7 @@ SELECT sqlc.embed(f),
 FROM video_feed f
 WHERE f.user_id = @user_id
   AND (f.created_at, f.id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT @lim;
 
@@ -56,7 +66,8 @@ SELECT sqlc.embed(f),
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = @viewer_id AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @viewer_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
-WHERE f.id = @id;
+WHERE f.id = @id
+  AND NOT EXISTS (SELECT FROM hidden_video(@viewer_id::bigint, f.id, f.user_id));
 
 -- name: VideoOwner :one
 SELECT user_id FROM videos WHERE id = @id;

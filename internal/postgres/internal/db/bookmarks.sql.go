@@ -32,12 +32,13 @@ func (q *Queries) BookmarkVideo(ctx context.Context, arg BookmarkVideoParams) (i
 }
 
 const ListBookmarks = `-- name: ListBookmarks :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, b.created_at AS bookmarked_at,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, b.created_at AS bookmarked_at,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked
 FROM video_bookmarks b
 JOIN video_feed f ON f.id = b.video_id
 WHERE b.user_id = $1
   AND (b.created_at, b.video_id) < ($2::timestamptz, $3::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
 ORDER BY b.created_at DESC, b.video_id DESC
 LIMIT $4
 `
@@ -57,7 +58,8 @@ type ListBookmarksRow struct {
 
 // The viewer's bookmarks, newest bookmark first: video_bookmarks_user_id_created_at_idx from
 // the cursor, then videos_pkey and users_pkey per row of the page. Every video is
-// bookmarked by the viewer, so is_bookmarked is true.
+// bookmarked by the viewer, so is_bookmarked is true. A bookmarked video the viewer may no
+// longer see (hidden, or a block since) is left out; the bookmark stays.
 func (q *Queries) ListBookmarks(ctx context.Context, arg ListBookmarksParams) ([]ListBookmarksRow, error) {
 	rows, err := q.db.Query(ctx, ListBookmarks,
 		arg.UserID,
@@ -95,6 +97,7 @@ func (q *Queries) ListBookmarks(ctx context.Context, arg ListBookmarksParams) ([
 			&i.VideoFeed.HotRank,
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
+			&i.VideoFeed.HiddenReason,
 			&i.BookmarkedAt,
 			&i.IsLiked,
 		); err != nil {

@@ -82,12 +82,14 @@ func (q *Queries) DeleteCommentRow(ctx context.Context, id int64) error {
 }
 
 const GetComment = `-- name: GetComment :one
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted, f.hidden_reason,
        coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked,
        v.caption AS video_caption, v.thumbnail_url AS video_thumbnail_url, v.user_id AS video_owner_id
 FROM comment_feed f
 JOIN videos v ON v.id = f.video_id
 WHERE f.id = $2
+  AND NOT EXISTS (SELECT FROM hidden_comment($1::bigint, f.id, f.user_id))
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id))
 `
 
 type GetCommentParams struct {
@@ -120,6 +122,7 @@ func (q *Queries) GetComment(ctx context.Context, arg GetCommentParams) (GetComm
 		&i.CommentFeed.ParentID,
 		&i.CommentFeed.ReplyCount,
 		&i.CommentFeed.Deleted,
+		&i.CommentFeed.HiddenReason,
 		&i.IsLiked,
 		&i.VideoCaption,
 		&i.VideoThumbnailUrl,
@@ -150,11 +153,13 @@ func (q *Queries) LikeComment(ctx context.Context, arg LikeCommentParams) (int64
 }
 
 const ListCommentReplies = `-- name: ListCommentReplies :many
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted, f.hidden_reason,
        coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.parent_id = $2::bigint
   AND (f.created_at, f.id) > ($3::timestamptz, $4::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_comment($1::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = f.video_id AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id)))
 ORDER BY f.created_at, f.id
 LIMIT $5
 `
@@ -202,6 +207,7 @@ func (q *Queries) ListCommentReplies(ctx context.Context, arg ListCommentReplies
 			&i.CommentFeed.ParentID,
 			&i.CommentFeed.ReplyCount,
 			&i.CommentFeed.Deleted,
+			&i.CommentFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -215,11 +221,14 @@ func (q *Queries) ListCommentReplies(ctx context.Context, arg ListCommentReplies
 }
 
 const ListVideoComments = `-- name: ListVideoComments :many
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
+
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted, f.hidden_reason,
        coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.video_id = $2 AND f.parent_id IS NULL
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_comment($1::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = $2 AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id)))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $5
 `
@@ -237,6 +246,10 @@ type ListVideoCommentsRow struct {
 	IsLiked     bool
 }
 
+// Every read leaves out what the viewer may not see (hidden_comment, and hidden_video of
+// the commented video: migration 00015). For a list the video's check does not depend on
+// the row and runs once; an empty page of a video the viewer may not see is told apart
+// from an empty one by the store (CheckVisible).
 // Top-level comments of a video (tombstones included, replies not), newest first:
 // comments_video_top_idx.
 func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsParams) ([]ListVideoCommentsRow, error) {
@@ -268,6 +281,7 @@ func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsPa
 			&i.CommentFeed.ParentID,
 			&i.CommentFeed.ReplyCount,
 			&i.CommentFeed.Deleted,
+			&i.CommentFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err
@@ -281,10 +295,12 @@ func (q *Queries) ListVideoComments(ctx context.Context, arg ListVideoCommentsPa
 }
 
 const ListVideoCommentsPage = `-- name: ListVideoCommentsPage :many
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted, f.hidden_reason,
        coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.video_id = $2 AND f.parent_id IS NULL
+  AND NOT EXISTS (SELECT FROM hidden_comment($1::bigint, f.id, f.user_id))
+  AND EXISTS (SELECT FROM videos v WHERE v.id = $2 AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id)))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $4 OFFSET $3
 `
@@ -331,6 +347,7 @@ func (q *Queries) ListVideoCommentsPage(ctx context.Context, arg ListVideoCommen
 			&i.CommentFeed.ParentID,
 			&i.CommentFeed.ReplyCount,
 			&i.CommentFeed.Deleted,
+			&i.CommentFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err

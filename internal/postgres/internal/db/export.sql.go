@@ -378,7 +378,7 @@ func (q *Queries) ExportVideoLikes(ctx context.Context, arg ExportVideoLikesPara
 
 const ListUserComments = `-- name: ListUserComments :many
 
-SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted,
+SELECT f.id, f.user_id, f.video_id, f.content, f.like_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.parent_id, f.reply_count, f.deleted, f.hidden_reason,
        coalesce((SELECT true FROM comment_likes l WHERE l.user_id = $1 AND l.comment_id = f.id), false)::boolean AS is_liked
 FROM comment_feed f
 WHERE f.user_id = $2::bigint
@@ -435,6 +435,7 @@ func (q *Queries) ListUserComments(ctx context.Context, arg ListUserCommentsPara
 			&i.CommentFeed.ParentID,
 			&i.CommentFeed.ReplyCount,
 			&i.CommentFeed.Deleted,
+			&i.CommentFeed.HiddenReason,
 			&i.IsLiked,
 		); err != nil {
 			return nil, err

@@ -115,6 +115,7 @@ WITH half_life AS (
                AND EXISTS (SELECT 1 FROM video_impressions i WHERE i.user_id = $1::bigint AND i.video_id = v.id))
       AND NOT ($1::bigint > 0 AND EXISTS (SELECT 1 FROM video_feedback f WHERE f.user_id = $1::bigint AND f.video_id = v.id))
       AND NOT ($1::bigint > 0 AND EXISTS (SELECT 1 FROM hidden_creators h WHERE h.user_id = $1::bigint AND h.creator_id = v.user_id))
+      AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id))
     ORDER BY v.hot_rank DESC, v.id DESC
     LIMIT $4
 ), followed AS (
@@ -131,6 +132,7 @@ WITH half_life AS (
                    AND EXISTS (SELECT 1 FROM video_impressions i WHERE i.user_id = $1::bigint AND i.video_id = v.id))
           AND NOT EXISTS (SELECT 1 FROM video_feedback f WHERE f.user_id = $1::bigint AND f.video_id = v.id)
           AND NOT EXISTS (SELECT 1 FROM hidden_creators h WHERE h.user_id = $1::bigint AND h.creator_id = v.user_id)
+          AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id))
         ORDER BY v.created_at DESC, v.id DESC
         LIMIT 2
     ) fv
@@ -148,6 +150,7 @@ WITH half_life AS (
                    AND EXISTS (SELECT 1 FROM video_impressions i WHERE i.user_id = $1::bigint AND i.video_id = v.id))
           AND NOT EXISTS (SELECT 1 FROM video_feedback f WHERE f.user_id = $1::bigint AND f.video_id = v.id)
           AND NOT EXISTS (SELECT 1 FROM hidden_creators h WHERE h.user_id = $1::bigint AND h.creator_id = v.user_id)
+          AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id))
         ORDER BY v.created_at DESC, v.id DESC
         LIMIT 2
     ) cv
@@ -167,6 +170,7 @@ WITH half_life AS (
                    AND EXISTS (SELECT 1 FROM video_impressions i WHERE i.user_id = $1::bigint AND i.video_id = vh.video_id))
           AND NOT EXISTS (SELECT 1 FROM video_feedback f WHERE f.user_id = $1::bigint AND f.video_id = vh.video_id)
           AND NOT EXISTS (SELECT 1 FROM hidden_creators h WHERE h.user_id = $1::bigint AND h.creator_id = v.user_id)
+          AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, vh.video_id, v.user_id))
         ORDER BY vh.hot_rank DESC, vh.video_id DESC
         LIMIT 6
     ) tv
@@ -182,6 +186,7 @@ WITH half_life AS (
                AND EXISTS (SELECT 1 FROM video_impressions i WHERE i.user_id = $1::bigint AND i.video_id = v.id))
       AND NOT ($1::bigint > 0 AND EXISTS (SELECT 1 FROM video_feedback f WHERE f.user_id = $1::bigint AND f.video_id = v.id))
       AND NOT ($1::bigint > 0 AND EXISTS (SELECT 1 FROM hidden_creators h WHERE h.user_id = $1::bigint AND h.creator_id = v.user_id))
+      AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id))
     ORDER BY v.created_at DESC, v.id DESC
     LIMIT $7
 ), cand AS (
@@ -241,7 +246,9 @@ type ForYouCandidatesRow struct {
 //	not the viewer's own video, not already in the session (@exclude, as NOT IN a subquery so
 //	that it is one hashed lookup per row: 0.4 ms past 1 000 ids, against 2.7 ms for
 //	"<> ALL (array)", which compares with every element), not seen (while
-//	@skip_seen), not marked "not interested", not by a hidden creator.
+//	@skip_seen), not marked "not interested", not by a hidden creator, and visible to the
+//	viewer (hidden_video, migration 00015: not hidden by a moderator, no block between
+//	the two, the creator not suspended).
 //
 // For an anonymous viewer (@viewer_id = 0) the per-viewer probes are skipped at run time.
 func (q *Queries) ForYouCandidates(ctx context.Context, arg ForYouCandidatesParams) ([]ForYouCandidatesRow, error) {

@@ -91,8 +91,15 @@ func (q *Queries) CommentTexts(ctx context.Context, ids []int64) ([]CommentTexts
 
 const ResolveMentionNames = `-- name: ResolveMentionNames :many
 
-SELECT u.id, u.username FROM users u WHERE lower(u.username) = ANY ($1::text[])
+SELECT u.id, u.username FROM users u
+WHERE lower(u.username) = ANY ($1::text[])
+  AND NOT EXISTS (SELECT FROM hidden_user($2::bigint, u.id))
 `
+
+type ResolveMentionNamesParams struct {
+	Names    []string
+	AuthorID int64
+}
 
 type ResolveMentionNamesRow struct {
 	ID       int64
@@ -104,9 +111,10 @@ type ResolveMentionNamesRow struct {
 // The users that lower-case names in a text may mention: an index on lower(username)
 // (users_username_lower_key or users_username_prefix_idx). This is
 // the one query that decides who can be mentioned (resolveMentions in mentions.go calls it
-// with the text's author); a rule such as blocks belongs here.
-func (q *Queries) ResolveMentionNames(ctx context.Context, names []string) ([]ResolveMentionNamesRow, error) {
-	rows, err := q.db.Query(ctx, ResolveMentionNames, names)
+// with the text's author). A user the author may not see (a block either way, a suspended
+// account: hidden_user, migration 00015) cannot be mentioned: the name stays plain text.
+func (q *Queries) ResolveMentionNames(ctx context.Context, arg ResolveMentionNamesParams) ([]ResolveMentionNamesRow, error) {
+	rows, err := q.db.Query(ctx, ResolveMentionNames, arg.Names, arg.AuthorID)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,12 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type Block struct {
+	BlockerID int64
+	BlockedID int64
+	CreatedAt time.Time
+}
+
 type Comment struct {
 	ID         int64
 	UserID     *int64
@@ -20,7 +26,7 @@ type Comment struct {
 	UpdatedAt  time.Time
 	ParentID   *int64
 	ReplyCount int64
-	DeletedAt  pgtype.Timestamptz
+	DeletedAt  *time.Time
 }
 
 type CommentFeed struct {
@@ -37,12 +43,21 @@ type CommentFeed struct {
 	ParentID       *int64
 	ReplyCount     int64
 	Deleted        bool
+	HiddenReason   *string
 }
 
 type CommentLike struct {
 	UserID    int64
 	CommentID int64
 	CreatedAt time.Time
+}
+
+type CommentModeration struct {
+	CommentID int64
+	Reason    string
+	Automatic bool
+	HiddenBy  *int64
+	HiddenAt  time.Time
 }
 
 type CreatorInterest struct {
@@ -110,6 +125,46 @@ type Mention struct {
 	CreatedAt   time.Time
 }
 
+type ModerationAudit struct {
+	ID         int64
+	ActorID    *int64
+	Source     string
+	Action     string
+	TargetType string
+	TargetID   int64
+	Reason     *string
+	CreatedAt  time.Time
+}
+
+type Report struct {
+	ID             int64
+	ReporterID     int64
+	VideoID        *int64
+	CommentID      *int64
+	UserID         *int64
+	TargetType     string
+	TargetID       int64
+	Reason         string
+	Details        *string
+	Status         string
+	Resolution     *string
+	ResolutionNote *string
+	ResolvedBy     *int64
+	ResolvedAt     *time.Time
+	CreatedAt      time.Time
+}
+
+type ReportTarget struct {
+	ID         int64
+	VideoID    *int64
+	CommentID  *int64
+	UserID     *int64
+	TargetType string
+	TargetID   int64
+	OpenCount  int64
+	QueuedAt   time.Time
+}
+
 type Sound struct {
 	ID         int64
 	Name       string
@@ -144,6 +199,8 @@ type User struct {
 	LikeCount      int64
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	Role           string
+	SuspendedAt    *time.Time
 }
 
 type UserFollow struct {
@@ -205,6 +262,7 @@ type VideoFeed struct {
 	HotRank              float64
 	BookmarkCount        int64
 	ShareCount           int64
+	HiddenReason         *string
 }
 
 type VideoFeedback struct {
@@ -229,6 +287,14 @@ type VideoLike struct {
 	UserID    int64
 	VideoID   int64
 	CreatedAt time.Time
+}
+
+type VideoModeration struct {
+	VideoID   int64
+	Reason    string
+	Automatic bool
+	HiddenBy  *int64
+	HiddenAt  time.Time
 }
 
 type VideoShare struct {

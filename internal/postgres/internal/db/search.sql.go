@@ -261,7 +261,7 @@ FROM (
      FROM users u
      WHERE $2::boolean
        AND lower(u.username) ~>=~ $1::text AND lower(u.username) ~<~ $3::text
-       AND search_visible('user', u.id, u.id, $4::bigint)
+       AND NOT EXISTS (SELECT FROM hidden_user($4::bigint, u.id))
      LIMIT $5::int)
     UNION
     (SELECT 'hashtag', h.name, h.id, h.video_count, h.name = $1::text
@@ -380,7 +380,7 @@ WITH pre AS MATERIALIZED (
 pre_scored AS MATERIALIZED (
     SELECT u.id, max(pre.closeness) + ln(1 + u.follower_count::float8) / ln(2::float8) AS score
     FROM pre JOIN users u ON u.id = pre.id
-    WHERE search_visible('user', u.id, u.id, $1::bigint)
+    WHERE NOT EXISTS (SELECT FROM hidden_user($1::bigint, u.id))
     GROUP BY u.id
 ),
 fuzzy AS MATERIALIZED (
@@ -401,7 +401,7 @@ fuzzy AS MATERIALIZED (
          LIMIT $10::int)
     ) f
     JOIN users u ON u.id = f.id
-    WHERE search_visible('user', u.id, u.id, $1::bigint)
+    WHERE NOT EXISTS (SELECT FROM hidden_user($1::bigint, u.id))
       AND NOT EXISTS (SELECT 1 FROM pre_scored p WHERE p.id = u.id)
     GROUP BY u.id
 ),
@@ -410,7 +410,7 @@ scored AS (
     UNION ALL
     SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following,
        p.score::float8 AS score
 FROM (SELECT s.id, s.score FROM scored s
@@ -494,6 +494,8 @@ func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedPa
 			&i.User.LikeCount,
 			&i.User.CreatedAt,
 			&i.User.UpdatedAt,
+			&i.User.Role,
+			&i.User.SuspendedAt,
 			&i.IsFollowing,
 			&i.Score,
 		); err != nil {
@@ -525,10 +527,10 @@ cand AS (
           ORDER BY w.hot_rank DESC, w.id DESC -- videos_hot_rank_id_idx
           LIMIT $7::int) v
     WHERE v.caption_search @@ q.match
-      AND search_visible('video', v.id, v.user_id, $1::bigint)
+      AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, v.id, v.user_id))
     LIMIT $8::int
 )
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked,
        p.score::float8 AS score
@@ -603,6 +605,7 @@ func (q *Queries) SearchVideosCommon(ctx context.Context, arg SearchVideosCommon
 			&i.VideoFeed.HotRank,
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 			&i.IsBookmarked,
 			&i.Score,
@@ -636,10 +639,10 @@ cand AS (
              + 16 * ts_rank_cd(m.caption_search, q.match, 1)
              + CASE WHEN m.caption_search @@ q.exact THEN 4 ELSE 0 END AS score
     FROM q, m
-    WHERE search_visible('video', m.id, m.user_id, $1::bigint)
+    WHERE NOT EXISTS (SELECT FROM hidden_video($1::bigint, m.id, m.user_id))
     LIMIT $7::int
 )
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked,
        p.score::float8 AS score
@@ -674,7 +677,8 @@ type SearchVideosSelectiveRow struct {
 // Every query bounds its work whatever the table sizes: candidates come from an index (a
 // range, a trigram or full-text match) and are capped *before* they are scored, and the
 // page is cut from the capped set by a keyset on (score, id). Every candidate passes
-// search_visible (migration 00008), the one seam for what search may not show.
+// the visibility rule: hidden_video and hidden_user (migration 00015) for videos and
+// users, search_visible (00008, constant true and inlined away) for hashtags and sounds.
 //
 // Scores are float8 throughout (a numeric literal such as 0.1 would make ln() numeric, 50x
 // slower). Popularity terms are log2(1 + count): one doubling of followers, videos or
@@ -724,6 +728,7 @@ func (q *Queries) SearchVideosSelective(ctx context.Context, arg SearchVideosSel
 			&i.VideoFeed.HotRank,
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 			&i.IsBookmarked,
 			&i.Score,

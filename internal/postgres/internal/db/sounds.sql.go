@@ -10,12 +10,13 @@ import (
 )
 
 const ListSoundVideos = `-- name: ListSoundVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.sound_id = $2::bigint
   AND (f.hot_rank, f.id) < ($3::float8, $4::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
 ORDER BY f.hot_rank DESC, f.id DESC
 LIMIT $5
 `
@@ -75,6 +76,7 @@ func (q *Queries) ListSoundVideos(ctx context.Context, arg ListSoundVideosParams
 			&i.VideoFeed.HotRank,
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 			&i.IsBookmarked,
 		); err != nil {

@@ -26,7 +26,7 @@ func (q *Queries) BumpTokenVersion(ctx context.Context, id int64) (int64, error)
 const CreateUser = `-- name: CreateUser :one
 INSERT INTO users (username, email, password_hash, name)
 VALUES ($1, $2, $3, $4)
-RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at
+RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at
 `
 
 type CreateUserParams struct {
@@ -60,6 +60,8 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.LikeCount,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
@@ -106,7 +108,7 @@ func (q *Queries) FollowerCount(ctx context.Context, id int64) (int64, error) {
 }
 
 const GetUserByID = `-- name: GetUserByID :one
-SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at FROM users WHERE id = $1
+SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
@@ -128,12 +130,14 @@ func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
 		&i.LikeCount,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
 
 const GetUserByLogin = `-- name: GetUserByLogin :one
-SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at FROM users
+SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at FROM users
 WHERE lower(email) = lower($1::text) OR lower(username) = lower($1::text)
 ORDER BY (lower(email) = lower($1::text)) DESC
 LIMIT 1
@@ -159,15 +163,18 @@ func (q *Queries) GetUserByLogin(ctx context.Context, login string) (User, error
 		&i.LikeCount,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
+		&i.SuspendedAt,
 	)
 	return i, err
 }
 
 const GetUserProfile = `-- name: GetUserProfile :one
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
 WHERE u.id = $2
+  AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, u.id))
 `
 
 type GetUserProfileParams struct {
@@ -180,6 +187,7 @@ type GetUserProfileRow struct {
 	IsFollowing bool
 }
 
+// A profile the viewer may not see (hidden_user, migration 00015) is no row.
 func (q *Queries) GetUserProfile(ctx context.Context, arg GetUserProfileParams) (GetUserProfileRow, error) {
 	row := q.db.QueryRow(ctx, GetUserProfile, arg.ViewerID, arg.ID)
 	var i GetUserProfileRow
@@ -199,6 +207,8 @@ func (q *Queries) GetUserProfile(ctx context.Context, arg GetUserProfileParams) 
 		&i.User.LikeCount,
 		&i.User.CreatedAt,
 		&i.User.UpdatedAt,
+		&i.User.Role,
+		&i.User.SuspendedAt,
 		&i.IsFollowing,
 	)
 	return i, err
@@ -223,6 +233,8 @@ FROM follows f
 JOIN users u ON u.id = f.follower_id
 WHERE f.following_id = $2
   AND (f.created_at, f.follower_id) < ($3::timestamptz, $4::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, u.id))
+  AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, $2::bigint))
 ORDER BY f.created_at DESC, f.follower_id DESC
 LIMIT $5
 `
@@ -244,7 +256,9 @@ type ListFollowersRow struct {
 	IsFollowing bool
 }
 
-// Who follows @user_id, most recent first: follows_following_id_created_at_idx.
+// Who follows @user_id, most recent first: follows_following_id_created_at_idx. Users the
+// viewer may not see are left out, and so is every row when @user_id is one (a check that
+// runs once: an empty page then, which the store answers with not_found).
 func (q *Queries) ListFollowers(ctx context.Context, arg ListFollowersParams) ([]ListFollowersRow, error) {
 	rows, err := q.db.Query(ctx, ListFollowers,
 		arg.ViewerID,
@@ -285,6 +299,8 @@ FROM follows f
 JOIN users u ON u.id = f.following_id
 WHERE f.follower_id = $2
   AND (f.created_at, f.following_id) < ($3::timestamptz, $4::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, u.id))
+  AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, $2::bigint))
 ORDER BY f.created_at DESC, f.following_id DESC
 LIMIT $5
 `
@@ -306,7 +322,8 @@ type ListFollowingRow struct {
 	IsFollowing bool
 }
 
-// Whom @user_id follows, most recent first: follows_follower_id_created_at_idx.
+// Whom @user_id follows, most recent first: follows_follower_id_created_at_idx; visibility
+// as ListFollowers.
 func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([]ListFollowingRow, error) {
 	rows, err := q.db.Query(ctx, ListFollowing,
 		arg.ViewerID,
@@ -341,10 +358,11 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 }
 
 const ListUsers = `-- name: ListUsers :many
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
 WHERE (u.created_at, u.id) < ($2::timestamptz, $3::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, u.id))
 ORDER BY u.created_at DESC, u.id DESC
 LIMIT $4
 `
@@ -392,6 +410,8 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 			&i.User.LikeCount,
 			&i.User.CreatedAt,
 			&i.User.UpdatedAt,
+			&i.User.Role,
+			&i.User.SuspendedAt,
 			&i.IsFollowing,
 		); err != nil {
 			return nil, err
@@ -405,12 +425,13 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 }
 
 const SearchUsers = `-- name: SearchUsers :many
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
 WHERE ((lower(u.username) ~>=~ $2::text AND lower(u.username) ~<~ $3::text)
     OR (lower(u.name) ~>=~ $2::text AND lower(u.name) ~<~ $3::text))
   AND (u.created_at, u.id) < ($4::timestamptz, $5::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, u.id))
 ORDER BY u.created_at DESC, u.id DESC
 LIMIT $6
 `
@@ -464,6 +485,8 @@ func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]Sea
 			&i.User.LikeCount,
 			&i.User.CreatedAt,
 			&i.User.UpdatedAt,
+			&i.User.Role,
+			&i.User.SuspendedAt,
 			&i.IsFollowing,
 		); err != nil {
 			return nil, err
@@ -517,7 +540,7 @@ SET name = CASE WHEN $1::boolean THEN $2 ELSE name END,
     avatar = CASE WHEN $5::boolean THEN $6 ELSE avatar END,
     avatar_media = CASE WHEN $5::boolean THEN $7 ELSE avatar_media END
 WHERE id = $8
-RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at
+RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at
 `
 
 type UpdateUserProfileParams struct {
@@ -559,6 +582,8 @@ func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfilePa
 		&i.LikeCount,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
+		&i.SuspendedAt,
 	)
 	return i, err
 }

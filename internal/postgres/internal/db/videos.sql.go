@@ -111,11 +111,12 @@ func (q *Queries) DeleteVideo(ctx context.Context, arg DeleteVideoParams) (Delet
 }
 
 const GetVideo = `-- name: GetVideo :one
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.id = $2
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
 `
 
 type GetVideoParams struct {
@@ -155,6 +156,7 @@ func (q *Queries) GetVideo(ctx context.Context, arg GetVideoParams) (GetVideoRow
 		&i.VideoFeed.HotRank,
 		&i.VideoFeed.BookmarkCount,
 		&i.VideoFeed.ShareCount,
+		&i.VideoFeed.HiddenReason,
 		&i.IsLiked,
 		&i.IsBookmarked,
 	)
@@ -180,7 +182,7 @@ func (q *Queries) LikeVideo(ctx context.Context, arg LikeVideoParams) (int64, er
 }
 
 const ListFollowingVideos = `-- name: ListFollowingVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
@@ -191,10 +193,12 @@ WHERE f.id IN (
         SELECT vv.id, vv.created_at FROM videos vv
         WHERE vv.user_id = fo.following_id
           AND (vv.created_at, vv.id) < ($2::timestamptz, $3::bigint)
+          AND NOT EXISTS (SELECT FROM moderated_video($1::bigint, vv.id, vv.user_id))
         ORDER BY vv.created_at DESC, vv.id DESC
         LIMIT $4
     ) v
     WHERE fo.follower_id = $1
+      AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, fo.following_id))
     ORDER BY v.created_at DESC, v.id DESC
     LIMIT $4
 )
@@ -216,7 +220,9 @@ type ListFollowingVideosRow struct {
 
 // Videos of the users the viewer follows: for each followed user, the newest @lim videos
 // before the cursor (videos_user_id_created_at_id_idx), merged; cost is bounded by
-// (followed users x page size), whatever the table size.
+// (followed users x page size), whatever the table size. hidden_video in two halves: the
+// owner once per followed user (hidden_user), each video for moderation (moderated_video);
+// per video, the whole rule cost 9 ms for 200 followed users against 1.5 ms without it.
 func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVideosParams) ([]ListFollowingVideosRow, error) {
 	rows, err := q.db.Query(ctx, ListFollowingVideos,
 		arg.ViewerID,
@@ -254,6 +260,7 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 			&i.VideoFeed.HotRank,
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 			&i.IsBookmarked,
 		); err != nil {
@@ -268,12 +275,13 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 }
 
 const ListUserVideos = `-- name: ListUserVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE f.user_id = $2
   AND (f.created_at, f.id) < ($3::timestamptz, $4::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $5
 `
@@ -331,6 +339,7 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 			&i.VideoFeed.HotRank,
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 			&i.IsBookmarked,
 		); err != nil {
@@ -346,11 +355,12 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 
 const ListVideos = `-- name: ListVideos :many
 
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
 WHERE (f.created_at, f.id) < ($2::timestamptz, $3::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
 ORDER BY f.created_at DESC, f.id DESC
 LIMIT $4
 `
@@ -375,6 +385,10 @@ type ListVideosRow struct {
 // The viewer's marks (is_liked, is_bookmarked) are scalar subqueries, one primary-key probe
 // per row of the page. Written as EXISTS, the generic plan hashes all of the viewer's likes
 // instead: 582 likes cost 1.4 ms a page at a million videos, and it grows with every like.
+//
+// Every read leaves out what the viewer may not see: NOT EXISTS (SELECT FROM
+// hidden_video(viewer, video, owner)), the rule of migration 00015 (a few index probes per
+// row, behind one-time filters; only the moderation check for an anonymous viewer).
 // For You feed, newest first: videos_created_at_id_idx.
 func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListVideosRow, error) {
 	rows, err := q.db.Query(ctx, ListVideos,
@@ -413,6 +427,7 @@ func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListV
 			&i.VideoFeed.HotRank,
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
+			&i.VideoFeed.HiddenReason,
 			&i.IsLiked,
 			&i.IsBookmarked,
 		); err != nil {
