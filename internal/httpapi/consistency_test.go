@@ -76,6 +76,7 @@ func TestConcurrentStorm(t *testing.T) {
 		t.Fatalf("%d failures", failures.Load())
 	}
 	checkCounters(t, e)
+	checkNotificationGroups(t, e) // notifications_test.go
 }
 
 // TestFeedWalkWhileInserting walks the feed page by page while other requests insert

@@ -71,6 +71,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	auth("POST /api/comments/{id}/like", s.handleCommentLike(true))
 	auth("DELETE /api/comments/{id}/like", s.handleCommentLike(false))
 
+	auth("GET /api/notifications", s.handleNotificationList)
+	auth("GET /api/notifications/unread-count", s.handleNotificationUnread)
+	auth("POST /api/notifications/read", s.handleNotificationRead)
+	auth("GET /api/notifications/stream", s.handleNotificationStream)
+
 	if s.cfg.StorageCompat { // off by default: the client authenticates only with a public key
 		public("POST /storage/v1/object/{bucket}/{path...}", s.handleStorageUpload)
 		public("GET /storage/v1/object/public/{bucket}/{path...}", s.handleStoragePublic)
