@@ -17,8 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/gotok/tiktok/internal/httpapi"
 	"github.com/gotok/tiktok/internal/notify"
+	"github.com/gotok/tiktok/internal/pgtest"
 )
 
 // nList returns u's notifications, newest first (one page of up to 100).
@@ -920,11 +923,17 @@ func TestNotificationStreamSlowClient(t *testing.T) {
 	defer slow.Body.Close() // never read
 	fast, _ := e.openStream(srv.Client(), srv.URL, "/api/notifications/stream", owner.token)
 
-	const n = 60 // ~25 kB of events: far more than the slow connection's buffers
+	// Events of ~2.5 kB (a long avatar URL): 60 of them are far more than the slow
+	// connection's buffers hold.
+	if _, err := e.pool.Exec(context.Background(), `UPDATE users SET avatar = $1 WHERE id = $2`,
+		"https://cdn.example.com/"+strings.Repeat("a", 2000)+".jpg", fan.id); err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
 	start := time.Now()
 	for i := range n {
 		if _, err := e.pool.Exec(context.Background(), `INSERT INTO comments (user_id, video_id, content) VALUES ($1, $2, $3)`,
-			fan.id, video, fmt.Sprintf("comment %d %s", i, strings.Repeat("x", 300))); err != nil {
+			fan.id, video, fmt.Sprintf("comment %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -948,5 +957,48 @@ func TestNotificationStreamSlowClient(t *testing.T) {
 			t.Fatalf("the stuck stream was never cut off: %s", res)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A page of notifications costs the same few queries however long it is: actors, videos
+// and comments come with it (no N+1).
+func TestNotificationListQueryCount(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &queryCounter{}
+	cfg.ConnConfig.Tracer = counter
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	e := newEnvWithPool(t, pool)
+	owner := e.register("counted")
+	var fans []registered
+	for i := range 4 {
+		fans = append(fans, e.register(fmt.Sprintf("counter%d", i)))
+		e.follow(fans[i], owner.id)
+	}
+	for i := range 30 {
+		v := e.video(owner, fmt.Sprintf("v%d", i))
+		e.comment(fans[i%4], v, "c")
+		for _, f := range fans {
+			e.nLike(f, v, true)
+		}
+	}
+	count := func(limit int) int64 {
+		before := counter.n.Load()
+		res := e.request("GET", fmt.Sprintf("/api/notifications?limit=%d", limit), nil, owner.token)
+		expect(t, res, 200, "")
+		if got := len(res.items("notifications")); got != limit {
+			t.Fatalf("%d items, want %d", got, limit)
+		}
+		return counter.n.Load() - before
+	}
+	if small, large := count(1), count(40); small != large || large > 3 {
+		t.Errorf("%d queries for 1 notification, %d for 40; want the same, at most 3 (token, page, actors)", small, large)
 	}
 }
