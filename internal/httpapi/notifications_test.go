@@ -360,6 +360,24 @@ func TestNotificationBurst(t *testing.T) {
 	if n == nil || nNum(n["actorCount"]) != 16 {
 		t.Errorf("after the burst: %v, want 16 likers (the odd fans, and the even ones that like at the end)", n)
 	}
+
+	// Everyone at once: all unlike (the group goes), then all like (one group of 24).
+	for _, like := range []bool{false, true} {
+		var wg sync.WaitGroup
+		for _, f := range fans {
+			wg.Add(1)
+			go func() { defer wg.Done(); e.nLike(f, video, like) }()
+		}
+		wg.Wait()
+		n := e.nOf(owner, "video_like", video, 0)
+		switch {
+		case !like && n != nil:
+			t.Errorf("everyone unliked at once, the group is left: %v", n)
+		case like && (n == nil || nNum(n["actorCount"]) != 24 || len(n["actors"].([]any)) != 3):
+			t.Errorf("everyone liked at once: %v, want 24 actors", n)
+		}
+		checkNotificationGroups(t, e)
+	}
 }
 
 func TestNotificationReadAndUnread(t *testing.T) {
@@ -1000,5 +1018,52 @@ func TestNotificationListQueryCount(t *testing.T) {
 	}
 	if small, large := count(1), count(40); small != large || large > 3 {
 		t.Errorf("%d queries for 1 notification, %d for 40; want the same, at most 3 (token, page, actors)", small, large)
+	}
+}
+
+// The last two actors of a group leave at the same moment, again and again: the group
+// goes every time (neither undo may leave it behind with no actor). The likes and follows
+// of today queue on their counters' rows before they reach notification_remove; the
+// functions are for any source (replies, mentions), so they are raced directly here.
+func TestNotificationLastActorsLeaveTogether(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	owner := e.register("pairowner")
+	video := e.video(owner, "v")
+	pair := []registered{e.register("pairone"), e.register("pairtwo")}
+	ctx := context.Background()
+	for i := range 40 {
+		for _, u := range pair {
+			if _, err := e.pool.Exec(ctx, `SELECT notification_add($1, $2, 'mention', $3, NULL)`, owner.id, u.id, video); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, u := range pair {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tx, err := e.pool.Begin(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer tx.Rollback(ctx)
+				<-start
+				if _, err := tx.Exec(ctx, `SELECT notification_remove($1, $2, 'mention', $3, NULL)`, owner.id, u.id, video); err != nil {
+					t.Error(err)
+				}
+				time.Sleep(time.Millisecond) // hold the row a moment, so that the other waits
+				if err := tx.Commit(ctx); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if n := e.nRows(owner.id); n != 0 {
+			t.Fatalf("round %d: both actors left at once, %d notification rows are left", i, n)
+		}
 	}
 }

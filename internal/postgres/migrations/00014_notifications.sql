@@ -120,10 +120,12 @@ $$;
 -- notification_announce tells the servers that recipient's notification id changed (op),
 -- on commit, if any server streams recipient's notifications.
 CREATE FUNCTION notification_announce(recipient bigint, id bigint, op text) RETURNS void
-LANGUAGE sql AS $$
-    SELECT pg_notify('notifications', recipient || ':' || id || ':' || op)
-    WHERE EXISTS (SELECT FROM notification_listeners l WHERE l.user_id = recipient)
-$$;
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT FROM notification_listeners l WHERE l.user_id = recipient) THEN
+        PERFORM pg_notify('notifications', recipient || ':' || id || ':' || op);
+    END IF;
+END $$;
 
 -- notification_add adds actor to recipient's group (what, video, comment): one upsert on
 -- notifications_group_key that creates the group or moves the actor to the front, counts
@@ -137,54 +139,77 @@ BEGIN
     IF NOT notification_wanted(recipient, actor, what, video, comment) THEN
         RETURN;
     END IF;
-    -- One recipient's seqs in commit order, and a stream registering waits for us (see the
-    -- top of this file). A recipient being deleted is not there any more: nothing to do.
-    PERFORM 1 FROM users WHERE id = recipient FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
+    -- The recipient's row is locked (FOR NO KEY UPDATE, until commit) before the new seq
+    -- is taken, so one recipient's seqs follow commit order and a stream registering waits
+    -- for us (see the top of this file). A recipient being deleted is not there any more:
+    -- nothing is inserted.
     INSERT INTO notifications AS n (recipient_id, kind, video_id, comment_id, actor_ids, actor_count, created_at, updated_at)
-    VALUES (recipient, what, video, comment, ARRAY[actor], 1, happened_at, happened_at)
+    SELECT u.id, what, video, comment, ARRAY[actor], 1, happened_at, happened_at
+    FROM users u WHERE u.id = recipient
+    FOR NO KEY UPDATE
     ON CONFLICT (video_id, comment_id, kind, recipient_id) DO UPDATE
     SET actor_ids   = (actor || array_remove(n.actor_ids, actor))[1:10],
         actor_count = n.actor_count + 1,
         seq         = nextval('notification_seq'),
         updated_at  = greatest(n.updated_at, excluded.updated_at)
     RETURNING n.id INTO nid;
-    PERFORM notification_announce(recipient, nid, 'a');
+    -- A statement of its own: its snapshot is taken after the lock above was granted, so
+    -- it sees a listener registered while we waited.
+    IF nid IS NOT NULL AND EXISTS (SELECT FROM notification_listeners l WHERE l.user_id = recipient) THEN
+        PERFORM pg_notify('notifications', recipient || ':' || nid || ':a');
+    END IF;
 END $$;
 
 -- notification_remove undoes one notification_add: the group counts one actor less, the
 -- actor leaves actor_ids, and a group left with no actor is deleted (notifications_deleted
--- announces it). It keeps the group's seq and read state. Nothing happens when the action
+-- announces every deleted row). It keeps the group's seq and read state. Nothing happens when the action
 -- never notified (notification_wanted) or the group is gone.
 CREATE FUNCTION notification_remove(recipient bigint, actor bigint, what text, video bigint, comment bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    nid    bigint;
-    actors bigint;
+    nid       bigint;
+    remaining bigint;
 BEGIN
     IF NOT notification_wanted(recipient, actor, what, video, comment) THEN
         RETURN;
     END IF;
-    -- Equality on every column of notifications_group_key (a NULL needs IS NULL to use it).
+    -- The last actor takes the group with it: one DELETE, the common case (most groups have
+    -- one actor). Otherwise one less, under the row's lock; concurrent undos queue there,
+    -- and the one that reaches 0 deletes the row. Each statement is equality on every
+    -- column of notifications_group_key (a NULL needs IS NULL to use it).
     IF video IS NULL THEN
-        SELECT id, actor_count INTO nid, actors FROM notifications
-        WHERE video_id IS NULL AND comment_id IS NULL AND kind = what AND recipient_id = recipient FOR UPDATE;
+        DELETE FROM notifications
+        WHERE video_id IS NULL AND comment_id IS NULL AND kind = what AND recipient_id = recipient AND actor_count <= 1;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        UPDATE notifications SET actor_count = actor_count - 1, actor_ids = array_remove(actor_ids, actor)
+        WHERE video_id IS NULL AND comment_id IS NULL AND kind = what AND recipient_id = recipient
+        RETURNING id, actor_count INTO nid, remaining;
     ELSIF comment IS NULL THEN
-        SELECT id, actor_count INTO nid, actors FROM notifications
-        WHERE video_id = video AND comment_id IS NULL AND kind = what AND recipient_id = recipient FOR UPDATE;
+        DELETE FROM notifications
+        WHERE video_id = video AND comment_id IS NULL AND kind = what AND recipient_id = recipient AND actor_count <= 1;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        UPDATE notifications SET actor_count = actor_count - 1, actor_ids = array_remove(actor_ids, actor)
+        WHERE video_id = video AND comment_id IS NULL AND kind = what AND recipient_id = recipient
+        RETURNING id, actor_count INTO nid, remaining;
     ELSE
-        SELECT id, actor_count INTO nid, actors FROM notifications
-        WHERE video_id = video AND comment_id = comment AND kind = what AND recipient_id = recipient FOR UPDATE;
+        DELETE FROM notifications
+        WHERE video_id = video AND comment_id = comment AND kind = what AND recipient_id = recipient AND actor_count <= 1;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        UPDATE notifications SET actor_count = actor_count - 1, actor_ids = array_remove(actor_ids, actor)
+        WHERE video_id = video AND comment_id = comment AND kind = what AND recipient_id = recipient
+        RETURNING id, actor_count INTO nid, remaining;
     END IF;
     IF nid IS NULL THEN
-        RETURN;
-    ELSIF actors <= 1 THEN
-        DELETE FROM notifications WHERE id = nid; -- announced by notifications_deleted
+        RETURN; -- no group
+    ELSIF remaining = 0 THEN
+        DELETE FROM notifications WHERE id = nid;
     ELSE
-        UPDATE notifications SET actor_count = actor_count - 1, actor_ids = array_remove(actor_ids, actor)
-        WHERE id = nid;
         PERFORM notification_announce(recipient, nid, 'u');
     END IF;
 END $$;
@@ -193,7 +218,9 @@ END $$;
 -- of its video or comment).
 CREATE FUNCTION notifications_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM notification_announce(OLD.recipient_id, OLD.id, 'd');
+    IF EXISTS (SELECT FROM notification_listeners l WHERE l.user_id = OLD.recipient_id) THEN
+        PERFORM pg_notify('notifications', OLD.recipient_id || ':' || OLD.id || ':d');
+    END IF;
     RETURN NULL;
 END $$;
 
