@@ -892,6 +892,38 @@ func TestNotificationStreamListenerReconnects(t *testing.T) {
 	}
 }
 
+// secondServer starts another server on e's database (as another process would be), with
+// cfg, after setup has adjusted the test server.
+func (e *env) secondServer(cfg httpapi.Config, setup func(*httptest.Server)) *httptest.Server {
+	e.t.Helper()
+	cfg.CORSOrigins = []string{"*"}
+	api := httpapi.NewServer(httpapi.Deps{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store: e.store, Tokens: e.tokens})
+	srv := httptest.NewUnstartedServer(api.Handler())
+	setup(srv)
+	srv.Start()
+	e.t.Cleanup(func() { srv.Close(); api.Close() })
+	return srv
+}
+
+// A stream outlives the server's read and write timeouts, which suit requests, not
+// streams: the handler lifts them for its response.
+func TestNotificationStreamOutlivesServerTimeouts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.secondServer(httpapi.Config{StreamHeartbeat: 150 * time.Millisecond}, func(s *httptest.Server) {
+		s.Config.ReadTimeout, s.Config.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond
+	})
+	owner, fan := e.register("patient"), e.register("patientfan")
+	video := e.video(owner, "v")
+	s, _ := e.openStream(srv.Client(), srv.URL, "/api/notifications/stream", owner.token)
+	time.Sleep(time.Second)
+	e.nLike(fan, video, true)
+	if ev := s.next(5 * time.Second); ev.Event != "notification" {
+		t.Fatalf("after the server's timeouts: %+v", ev)
+	}
+}
+
 // smallBuffers accepts connections whose send buffer is a few kilobytes, so that a client
 // that stops reading blocks the server's writes soon (instead of after megabytes).
 type smallBuffers struct{ net.Listener }
@@ -911,16 +943,8 @@ func TestNotificationStreamSlowClient(t *testing.T) {
 	e := newEnv(t)
 	// A second server on the same database (as another process would be), with small
 	// socket buffers and a short write timeout.
-	api := httpapi.NewServer(httpapi.Deps{
-		Config: httpapi.Config{CORSOrigins: []string{"*"}, StreamWriteTimeout: 300 * time.Millisecond,
-			Streams: notify.Config{PerUser: 2}},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Store:  e.store, Tokens: e.tokens,
-	})
-	srv := httptest.NewUnstartedServer(api.Handler())
-	srv.Listener = smallBuffers{srv.Listener}
-	srv.Start()
-	t.Cleanup(func() { srv.Close(); api.Close() })
+	srv := e.secondServer(httpapi.Config{StreamWriteTimeout: 300 * time.Millisecond, Streams: notify.Config{PerUser: 2}},
+		func(s *httptest.Server) { s.Listener = smallBuffers{s.Listener} })
 
 	owner, fan := e.register("slowowner"), e.register("slowfan")
 	video := e.video(owner, "v")

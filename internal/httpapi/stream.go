@@ -127,8 +127,9 @@ func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request
 		last = latest // a fresh stream starts now; an id from the future is not trusted
 	}
 
-	// The server's write (and read) deadlines suit requests, not a stream that lasts for
-	// hours: lift them for this response only; each write gets its own deadline instead.
+	// The server's write timeout suits requests, not a stream that lasts for hours: lift it
+	// for this response only; each write gets its own deadline instead. (net/http lifts
+	// the read deadline itself once a body-less request is read; so does this, explicitly.)
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	_ = rc.SetReadDeadline(time.Time{})
