@@ -751,6 +751,12 @@ func TestNotificationStream(t *testing.T) {
 
 	_, res := e.stream("")
 	expect(t, res, 401, "token_missing")
+	// A browser client on another origin may resume (fetch-based SSE, which can send the token).
+	pre := e.request("OPTIONS", "/api/notifications/stream", nil, "", "Origin", "https://app.example.com",
+		"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "authorization, last-event-id")
+	if pre.status != 204 || !strings.Contains(pre.header.Get("Access-Control-Allow-Headers"), "Last-Event-ID") {
+		t.Errorf("preflight: %d %v", pre.status, pre.header)
+	}
 	_, res = e.stream(owner.token) // revoked
 	expect(t, res, 401, "token_invalid")
 }
