@@ -42,9 +42,11 @@
 -- marked notifications read (id is the new read_seq). Servers LISTEN on one connection each
 -- and fan out to their streams. Only recipients with an open stream are announced
 -- (notification_listeners, kept by the servers): a transaction that notifies takes a
--- database-wide lock at commit and holds it through its WAL flush, so announcing every
--- like cost a third to half of the like path's throughput at concurrency 32 with
--- synchronous commit; checking one tiny primary key costs next to nothing. A server
+-- database-wide lock at commit and holds it through its WAL flush, so notifying commits
+-- queue one behind the other. Announcing every like cost another 8 % of the like path's
+-- throughput at concurrency 32 with synchronous commit, on top of the 8 % these triggers
+-- cost (docs/design.md, "Notifications"), and more under load; checking one small
+-- primary key costs next to nothing. A server
 -- registers a stream's user before the stream reads the table, and the registration
 -- waits for that user's notifications in flight (the lock above), so a notification either
 -- sees the listener or committed before the stream looked.
