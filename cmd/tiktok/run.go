@@ -23,6 +23,7 @@ import (
 	"github.com/gotok/tiktok/internal/httpapi"
 	"github.com/gotok/tiktok/internal/maintenance"
 	"github.com/gotok/tiktok/internal/media"
+	"github.com/gotok/tiktok/internal/notify"
 	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/seed"
 )
@@ -182,6 +183,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			StorageRateGrace: cfg.StorageUploadGrace,
 
 			ReportAutoHideThreshold: cfg.ReportAutoHideThreshold,
+			Streams:         notify.Config{PerUser: cfg.StreamsPerUser, Total: cfg.StreamsMax},
+			StreamHeartbeat: cfg.StreamHeartbeat,
 		},
 		Logger:    log,
 		Store:     store,
@@ -205,6 +208,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Notification streams never finish by themselves: end them when shutdown begins, so
+	// that it waits only for ordinary requests.
+	srv.RegisterOnShutdown(api.CloseStreams)
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

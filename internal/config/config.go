@@ -53,6 +53,12 @@ type Config struct {
 	// TrustedProxies lists the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix // TRUSTED_PROXIES
 	Limits         Limits
+	// Live notification streams, per server process: how many one user may open
+	// (NOTIFY_STREAMS_PER_USER), how many in all (NOTIFY_STREAMS_MAX), and how often a quiet
+	// stream sends a heartbeat and re-checks its token (NOTIFY_HEARTBEAT).
+	StreamsPerUser  int
+	StreamsMax      int
+	StreamHeartbeat time.Duration
 	// Ranking is the For You ranking: FEED_LIKE_WEIGHT, FEED_COMMENT_WEIGHT,
 	// FEED_VIEW_WEIGHT, FEED_SHARE_WEIGHT, FEED_HALF_LIFE, FEED_INTEREST_HALF_LIFE.
 	Ranking tiktok.Ranking
@@ -169,6 +175,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ShutdownTimeout = grace
 	c.StorageTTL = boundedDuration(str("STORAGE_UNCLAIMED_TTL", "1h"), "STORAGE_UNCLAIMED_TTL", time.Second, 365*24*time.Hour, &problems)
 	c.StorageUploadGrace = boundedDuration(str("STORAGE_UPLOAD_GRACE", "10s"), "STORAGE_UPLOAD_GRACE", time.Millisecond, 10*time.Minute, &problems)
+	c.StreamsPerUser = int(integer("NOTIFY_STREAMS_PER_USER", 5, 1, 1000))
+	c.StreamsMax = int(integer("NOTIFY_STREAMS_MAX", 10_000, 1, 1_000_000))
+	c.StreamHeartbeat = boundedDuration(str("NOTIFY_HEARTBEAT", "20s"), "NOTIFY_HEARTBEAT", 100*time.Millisecond, 5*time.Minute, &problems)
 
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		problems = append(problems, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", getenv("LOG_LEVEL")))

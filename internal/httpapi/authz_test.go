@@ -268,6 +268,10 @@ func matrixRows() map[string]struct {
 		"DELETE /api/videos/{id}/bookmark":     {video("/bookmark", nil), signedIn(200)},
 		"POST /api/videos/{id}/share":          {video("/share", map[string]string{"channel": "link"}), signedIn(200)},
 		"GET /api/comments/{id}/replies":       {comment("/replies", nil), everyone(200)},
+		"GET /api/notifications":               {fixed("/api/notifications"), signedIn(200)},
+		"GET /api/notifications/unread-count":  {fixed("/api/notifications/unread-count"), signedIn(200)},
+		"POST /api/notifications/read":         {fixed("/api/notifications/read"), signedIn(200)},
+		"GET /api/notifications/stream":        {fixed("/api/notifications/stream"), signedIn(200)},
 	}
 }
 
@@ -305,7 +309,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if pattern == "POST /api/videos" {
 					body = map[string]any{"caption": "new", "videoUrl": "https://cdn.example.com/n.mp4"}
 				}
-				res := m.e.request(method, path, body, m.users[c].token)
+				var res response
+				if pattern == "GET /api/notifications/stream" { // it never ends: its status is the answer
+					_, res = m.e.openStream(m.e.srv.Client(), m.e.srv.URL, path, m.users[c].token)
+				} else {
+					res = m.e.request(method, path, body, m.users[c].token)
+				}
 				if res.status != row.want[c] {
 					t.Errorf("%s %s as %s: status %d, want %d: %s", method, path, callerNames[c], res.status, row.want[c], res.raw)
 				}

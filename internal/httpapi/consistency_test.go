@@ -167,6 +167,7 @@ func TestConcurrentStorm(t *testing.T) {
 		t.Fatalf("%d failures", failures.Load())
 	}
 	checkCounters(t, e)
+	checkNotificationGroups(t, e) // notifications_test.go
 	checkThreads(t, e.pool)
 	var replies, tombstones int
 	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE parent_id IS NOT NULL), count(*) FILTER (WHERE deleted_at IS NOT NULL) FROM comments`).Scan(&replies, &tombstones); err != nil {

@@ -129,7 +129,7 @@ func securityHeaders(next http.Handler) http.Handler {
 
 const (
 	corsMethods = "GET, HEAD, POST, PUT, PATCH, DELETE"
-	corsHeaders = "Authorization, Content-Type, X-Request-ID"
+	corsHeaders = "Authorization, Content-Type, X-Request-ID, Last-Event-ID" // Last-Event-ID: resuming a notification stream
 )
 
 // cors answers preflight requests with 204 and adds the CORS headers to every response,

@@ -96,6 +96,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	moderator("POST /api/admin/users/{id}/unsuspend", s.handleSuspend(false))
 	admin("PUT /api/admin/users/{id}/role", s.handleSetRole)
 	moderator("GET /api/admin/audit", s.handleAudit)
+	auth("GET /api/notifications", s.handleNotificationList)
+	auth("GET /api/notifications/unread-count", s.handleNotificationUnread)
+	auth("POST /api/notifications/read", s.handleNotificationRead)
+	auth("GET /api/notifications/stream", s.handleNotificationStream)
 
 	if s.cfg.StorageCompat { // off by default: the client authenticates only with a public key
 		public("POST /storage/v1/object/{bucket}/{path...}", s.handleStorageUpload)

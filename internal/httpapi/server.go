@@ -13,6 +13,7 @@ import (
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/media"
+	"github.com/gotok/tiktok/internal/notify"
 	"github.com/gotok/tiktok/internal/ratelimit"
 )
 
@@ -36,6 +37,14 @@ type Config struct {
 	// ReportAutoHideThreshold hides a video pending review when this many users have open
 	// reports on it; 0 never does.
 	ReportAutoHideThreshold int
+	// Streams bounds the notification streams of this server (NOTIFY_STREAMS_PER_USER,
+	// NOTIFY_STREAMS_MAX); StreamHeartbeat is how often a quiet stream sends a heartbeat
+	// and re-checks its token (NOTIFY_HEARTBEAT; 0: 20 s).
+	// StreamWriteTimeout bounds each write to a stream (0: 10 s): a client that stops
+	// reading is cut off after it.
+	Streams            notify.Config
+	StreamHeartbeat    time.Duration
+	StreamWriteTimeout time.Duration
 }
 
 // Server holds the dependencies of every handler.
@@ -58,6 +67,7 @@ type Server struct {
 	ready      func() error
 	patterns   []string    // filled by routes
 	anonFirst  sharedPages // the anonymous For You first pages
+	streams    *notify.Hub // live notifications: one listening connection, fanned out
 }
 
 // Deps are the collaborators a Server is built from.
@@ -91,6 +101,10 @@ func NewServer(d Deps) *Server {
 		v := newViewCounter(d.Store, d.Logger, d.ViewFlushInterval)
 		d.Views, closeViews = v, v.Close
 	}
+	var streams *notify.Hub
+	if d.Store != nil {
+		streams = notify.NewHub(d.Store, d.Config.Streams, d.Logger)
+	}
 	return &Server{
 		cfg:        d.Config,
 		log:        d.Logger,
@@ -107,6 +121,7 @@ func NewServer(d Deps) *Server {
 		metrics:    newMetrics(d.PoolStats),
 		now:        time.Now,
 		ready:      d.Ready,
+		streams:    streams,
 	}
 }
 
@@ -124,7 +139,17 @@ func passwordTurns(p *auth.Passwords) int {
 // Close writes buffered view counts and stops background work. Call it after the HTTP
 // server has shut down.
 func (s *Server) Close() {
+	s.CloseStreams()
 	s.closeViews()
+}
+
+// CloseStreams ends every notification stream (each tells its client to reconnect) and
+// refuses new ones: streams never finish on their own, so a graceful shutdown calls this
+// when it begins (http.Server.RegisterOnShutdown) rather than wait for them.
+func (s *Server) CloseStreams() {
+	if s.streams != nil {
+		s.streams.Close()
+	}
 }
 
 // Handler returns the complete handler: routes wrapped in the middleware every request

@@ -113,6 +113,21 @@ type Search interface {
 	Suggest(ctx context.Context, query string, viewer int64, limit int) ([]tiktok.Suggestion, error)
 }
 
+// Notifications is what the notification routes and streams need. Notifications are
+// written by the database itself, in the transaction of the action that causes them.
+type Notifications interface {
+	ListNotifications(ctx context.Context, userID, before int64, limit int) ([]tiktok.Notification, error)
+	NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]tiktok.Notification, error)
+	Notification(ctx context.Context, userID, id int64) (tiktok.Notification, error)
+	LatestNotificationEvent(ctx context.Context, userID int64) (int64, error)
+	UnreadNotifications(ctx context.Context, userID int64) (tiktok.UnreadCount, error)
+	MarkNotificationsRead(ctx context.Context, userID, upTo int64) (int64, error)
+	// The live announcements (notify.Source).
+	ListenNotifications(ctx context.Context, connected func(), deliver func(tiktok.NotificationSignal)) error
+	AddNotificationListener(ctx context.Context, server string, userID int64) error
+	SyncNotificationListeners(ctx context.Context, server string, users []int64) error
+}
+
 // ViewRecorder adds counted views to videos (video id → views), as the view counter
 // flushes them.
 type ViewRecorder interface {
@@ -155,6 +170,7 @@ type Store interface {
 	Sounds
 	StorageObjects
 	Search
+	Notifications
 	ViewRecorder
 	Safety
 	// Ping reports whether the database answers (for /readyz).

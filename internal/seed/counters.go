@@ -33,6 +33,12 @@ var counterTriggers = []struct{ table, trigger string }{
 	// comments are history, not a viewer's taste.
 	{"video_likes", "video_likes_interest"},
 	{"comments", "comments_interest"},
+	// Notifications (migration 00014): row by row, a popular video's group row would be
+	// updated once per like; seedNotifications builds every group set-based instead.
+	{"video_likes", "video_likes_notify"},
+	{"comment_likes", "comment_likes_notify"},
+	{"comments", "comments_notify"},
+	{"follows", "follows_notify"},
 }
 
 // pauseCounters disables counterTriggers inside tx, so only this transaction's inserts

@@ -168,6 +168,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 	if err != nil {
 		return Summary{}, err
 	}
+	if err := seedNotifications(ctx, tx, out); err != nil {
+		return Summary{}, err
+	}
 	if paused {
 		t := time.Now()
 		fixed, err := resumeCounters(ctx, tx)

@@ -136,6 +136,31 @@ type ModerationAudit struct {
 	CreatedAt  time.Time
 }
 
+type Notification struct {
+	ID          int64
+	RecipientID int64
+	Kind        string
+	VideoID     *int64
+	CommentID   *int64
+	ActorIds    []int64
+	ActorCount  int64
+	Seq         int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type NotificationListener struct {
+	UserID   int64
+	ServerID string
+	SeenAt   time.Time
+}
+
+type NotificationRead struct {
+	UserID    int64
+	ReadSeq   int64
+	UpdatedAt time.Time
+}
+
 type Report struct {
 	ID             int64
 	ReporterID     int64

@@ -1,0 +1,26 @@
+package seed
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gotok/tiktok/internal/postgres"
+)
+
+// seedNotifications gives the seeded users their notifications: the groups the seeded
+// likes, comments and follows stand for, built in one statement (their triggers are paused
+// with the counters'; see counterTriggers), in the order of their latest activity. When
+// the triggers could not be paused they made the groups already, and nothing is added.
+func seedNotifications(ctx context.Context, tx pgx.Tx, out io.Writer) error {
+	start := time.Now()
+	n, err := postgres.BuildNotificationsTx(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Fprintf(out, "seed: %d notifications (%s)\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
