@@ -103,7 +103,14 @@ func checkNotificationGroups(t *testing.T, e *env) {
 			FROM follows f GROUP BY f.following_id
 			UNION ALL
 			SELECT v.user_id, 'comment', v.id, c.id, 1, ARRAY[c.user_id]
-			FROM comments c JOIN videos v ON v.id = c.video_id WHERE c.user_id <> v.user_id
+			FROM comments c JOIN videos v ON v.id = c.video_id LEFT JOIN comments p ON p.id = c.parent_id
+			WHERE c.user_id <> v.user_id AND (c.parent_id IS NULL OR p.user_id IS DISTINCT FROM v.user_id)
+			UNION ALL
+			SELECT p.user_id, 'reply', c.video_id, c.id, 1, ARRAY[c.user_id]
+			FROM comments c JOIN comments p ON p.id = c.parent_id WHERE c.user_id <> p.user_id
+			UNION ALL
+			SELECT m.mentioned_id, 'mention', m.video_id, m.comment_id, 1, ARRAY[m.author_id]
+			FROM mentions m WHERE m.mentioned_id <> m.author_id
 		)
 		SELECT coalesce(e.kind, n.kind), coalesce(e.recipient, n.recipient_id), coalesce(e.video_id, n.video_id),
 		       coalesce(e.comment_id, n.comment_id), coalesce(e.actors, 0), coalesce(n.actor_count, 0),
@@ -1096,4 +1103,74 @@ func TestNotificationLastActorsLeaveTogether(t *testing.T) {
 			t.Fatalf("round %d: both actors left at once, %d notification rows are left", i, n)
 		}
 	}
+}
+
+// TestReplyMentionAndBlockNotifications: a reply notifies the author answered (and the
+// video's owner once, as a comment, unless they are that author); a mention notifies the
+// user named, and an edit that drops the name takes it back; a comment that becomes a
+// tombstone takes its notifications and its replies' with it; blocked users notify each
+// other of nothing, and an undo after the block still shrinks what was there before.
+func TestReplyMentionAndBlockNotifications(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	owner, alice, bob, carol := e.register("sn_owner"), e.register("sn_alice"), e.register("sn_bob"), e.register("sn_carol")
+	v := e.video(owner, "a video")
+	top := e.comment(alice, v, "top-level by alice")
+	r := e.replyID(bob, v, top, "bob answers")
+	if e.nOf(alice, "reply", v, r) == nil {
+		t.Error("alice was not told of bob's reply")
+	}
+	if e.nOf(owner, "comment", v, r) == nil {
+		t.Error("the video's owner was not told of the reply to someone else's comment")
+	}
+	ownTop := e.comment(owner, v, "the owner's own comment")
+	r2 := e.replyID(alice, v, ownTop, "alice answers the owner")
+	if e.nOf(owner, "reply", v, r2) == nil || e.nOf(owner, "comment", v, r2) != nil {
+		t.Error("a reply to the owner's comment must notify the owner once, as a reply")
+	}
+
+	// Mentions, in a comment and in a caption; an edit without the name takes it back.
+	c := e.comment(bob, v, "hey @sn_carol look")
+	if e.nOf(carol, "mention", v, c) == nil {
+		t.Error("carol was not told of her mention in a comment")
+	}
+	expect(t, e.request("PUT", fmt.Sprintf("/api/comments/%d", c), map[string]any{"content": "never mind"}, bob.token), 200, "")
+	if e.nOf(carol, "mention", v, c) != nil {
+		t.Error("the mention's notification stayed after the edit removed the name")
+	}
+	v2 := e.video(bob, "with @sn_carol in the caption")
+	if e.nOf(carol, "mention", v2, 0) == nil {
+		t.Error("carol was not told of her mention in a caption")
+	}
+
+	// Alice deletes her comment, which has replies: it becomes a tombstone, and her
+	// notifications about it and its replies go.
+	e.request("POST", fmt.Sprintf("/api/comments/%d/like", top), nil, carol.token)
+	expect(t, e.request("DELETE", fmt.Sprintf("/api/comments/%d", top), nil, alice.token), 200, "")
+	if e.nOf(alice, "reply", v, r) != nil || e.nOf(alice, "comment_like", v, top) != nil {
+		t.Error("notifications about a tombstone (its likes, its replies) stayed")
+	}
+
+	// Blocks: nothing notifies across one, either way; an undo after the block still
+	// takes back what was there before it.
+	e.nLike(carol, v, true)
+	expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/block", carol.id), nil, owner.token), 200, "")
+	mallory := e.register("sn_mallory")
+	e.nLike(mallory, v, true)
+	if n := e.nOf(owner, "video_like", v, 0); n == nil || nNum(n["actorCount"]) != 2 {
+		t.Fatalf("video_like group before the blocked user's undo: %v", n)
+	}
+	expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", carol.id), nil, carol.token), 200, "") // her like cascades
+	if n := e.nOf(owner, "video_like", v, 0); n == nil || nNum(n["actorCount"]) != 1 {
+		t.Errorf("after the blocked user's like went with her account the group counts %v, want 1", n["actorCount"])
+	}
+	dave := e.register("sn_dave")
+	expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/block", owner.id), nil, dave.token), 200, "")
+	e.comment(owner, v2, "@sn_dave you there?") // a blocked user cannot be mentioned
+	v3 := e.video(dave, "dave's video")
+	expect(t, e.request("POST", fmt.Sprintf("/api/videos/%d/like", v3), nil, owner.token), 404, "not_found")
+	for _, n := range e.nList(dave) {
+		t.Errorf("dave, who blocks the owner, got a notification: %v", n)
+	}
+	checkNotificationGroups(t, e)
 }

@@ -125,6 +125,7 @@ FROM (
     FROM comments c
     JOIN videos v ON v.id = c.video_id
     WHERE notification_wanted(v.user_id, c.user_id, 'comment', v.id, c.id)
+      AND c.parent_id IS NULL -- replies are loaded through the store, with the triggers on
     UNION ALL
     SELECT f.following_id, 'follow', NULL, NULL,
            (array_agg(f.follower_id ORDER BY f.created_at DESC, f.follower_id DESC))[1:10],
