@@ -183,8 +183,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			StorageRateGrace: cfg.StorageUploadGrace,
 
 			ReportAutoHideThreshold: cfg.ReportAutoHideThreshold,
-			Streams:         notify.Config{PerUser: cfg.StreamsPerUser, Total: cfg.StreamsMax},
-			StreamHeartbeat: cfg.StreamHeartbeat,
+			Streams:                 notify.Config{PerUser: cfg.StreamsPerUser, Total: cfg.StreamsMax},
+			StreamHeartbeat:         cfg.StreamHeartbeat,
 		},
 		Logger:    log,
 		Store:     store,
