@@ -29,6 +29,7 @@ var exportSections = []struct{ name, sql, key string }{
 	{"impressions", `SELECT video_id::text FROM video_impressions WHERE user_id = $1`, "videoId"},
 	{"notInterested", `SELECT video_id::text FROM video_feedback WHERE user_id = $1`, "videoId"},
 	{"hiddenCreators", `SELECT creator_id::text FROM hidden_creators WHERE user_id = $1`, "userId"},
+	{"blocks", `SELECT blocked_id::text FROM blocks WHERE blocker_id = $1`, "userId"},
 	{"creatorInterests", `SELECT creator_id::text FROM creator_interests WHERE user_id = $1`, "userId"},
 	{"hashtagInterests", `SELECT hashtag_id::text FROM hashtag_interests WHERE user_id = $1`, "hashtagId"},
 }
@@ -71,6 +72,7 @@ func TestExportHoldsExactlyTheCallersRows(t *testing.T) {
 		do("POST", fmt.Sprintf("/api/videos/%d/view", a.liked), nil, a.who, 204)
 		do("POST", fmt.Sprintf("/api/videos/%d/not-interested", a.skip), nil, a.who, 204)
 		do("POST", fmt.Sprintf("/api/users/%d/hide", a.hide.id), nil, a.who, 204)
+		do("POST", fmt.Sprintf("/api/users/%d/block", e.register(fmt.Sprintf("exp_blocked%d", a.who.id)).id), nil, a.who, 200)
 	}
 	do("POST", fmt.Sprintf("/api/users/%d/follow", u.id), nil, p, 200)
 	// More than a batch (500) of videos, many posted at the same instant, and of

@@ -149,6 +149,9 @@ func (s *Server) exportSections(rd renderer) []exportSection {
 		s.markSection("hiddenCreators", tiktok.MarkHiddenCreators, func(m tiktok.Mark) any {
 			return exportUserRefJSON{UserID: m.ID, CreatedAt: jsonTime(m.At)}
 		}),
+		s.markSection("blocks", tiktok.MarkBlocks, func(m tiktok.Mark) any {
+			return exportUserRefJSON{UserID: m.ID, CreatedAt: jsonTime(m.At)}
+		}),
 		s.interestSection("creatorInterests", tiktok.CreatorInterests, func(i tiktok.Interest) any {
 			return exportCreatorInterestJSON{UserID: i.ID, Weight: i.Weight, UpdatedAt: jsonTime(i.UpdatedAt)}
 		}),

@@ -45,6 +45,8 @@ func (s *Store) ExportMarks(ctx context.Context, kind tiktok.MarkKind, userID in
 		out, err = marks(s.q.ExportImpressions(ctx, db.ExportImpressionsParams{UserID: userID, AfterID: after.ID, Lim: lim}))
 	case tiktok.MarkNotInterested:
 		out, err = marks(s.q.ExportNotInterested(ctx, db.ExportNotInterestedParams{UserID: userID, AfterID: after.ID, Lim: lim}))
+	case tiktok.MarkBlocks:
+		out, err = marks(s.q.ExportBlocks(ctx, db.ExportBlocksParams{UserID: userID, AfterID: after.ID, Lim: lim}))
 	case tiktok.MarkHiddenCreators:
 		out, err = marks(s.q.ExportHiddenCreators(ctx, db.ExportHiddenCreatorsParams{UserID: userID, AfterID: after.ID, Lim: lim}))
 	default:

@@ -55,6 +55,7 @@ const (
 	MarkImpressions    MarkKind = "video_impressions"
 	MarkNotInterested  MarkKind = "video_feedback"
 	MarkHiddenCreators MarkKind = "hidden_creators"
+	MarkBlocks         MarkKind = "blocks"
 )
 
 // ShareRecord is one row of video_shares: the user shared VideoID on Day (UTC midnight)

@@ -44,6 +44,12 @@ SELECT video_id AS id, created_at AS at FROM video_feedback
 WHERE user_id = @user_id AND video_id > @after_id
 ORDER BY video_id LIMIT @lim;
 
+-- name: ExportBlocks :many
+-- blocks_pkey
+SELECT blocked_id AS id, created_at AS at FROM blocks
+WHERE blocker_id = @user_id AND blocked_id > @after_id
+ORDER BY blocked_id LIMIT @lim;
+
 -- name: ExportHiddenCreators :many
 -- hidden_creators_pkey
 SELECT creator_id AS id, created_at AS at FROM hidden_creators

@@ -10,6 +10,44 @@ import (
 	"time"
 )
 
+const ExportBlocks = `-- name: ExportBlocks :many
+SELECT blocked_id AS id, created_at AS at FROM blocks
+WHERE blocker_id = $1 AND blocked_id > $2
+ORDER BY blocked_id LIMIT $3
+`
+
+type ExportBlocksParams struct {
+	UserID  int64
+	AfterID int64
+	Lim     int32
+}
+
+type ExportBlocksRow struct {
+	ID int64
+	At time.Time
+}
+
+// blocks_pkey
+func (q *Queries) ExportBlocks(ctx context.Context, arg ExportBlocksParams) ([]ExportBlocksRow, error) {
+	rows, err := q.db.Query(ctx, ExportBlocks, arg.UserID, arg.AfterID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ExportBlocksRow{}
+	for rows.Next() {
+		var i ExportBlocksRow
+		if err := rows.Scan(&i.ID, &i.At); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ExportBookmarks = `-- name: ExportBookmarks :many
 SELECT video_id AS id, created_at AS at FROM video_bookmarks
 WHERE user_id = $1 AND video_id > $2
