@@ -182,6 +182,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 	if err := seedThreads(ctx, tx, out); err != nil { // replies and mentions (threads.go)
 		return Summary{}, err
 	}
+	if err := orderNotifications(ctx, tx); err != nil { // after the replies' and mentions'
+		return Summary{}, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return Summary{}, fmt.Errorf("seed: commit: %w", err)
 	}
