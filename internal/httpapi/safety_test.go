@@ -19,6 +19,7 @@ type scene struct {
 	subject, third, fan registered
 	video, comment      int64
 	thirdVideo          int64
+	thirdTop, reply     int64 // the third user's comment and the subject's reply to it
 	sound               int64
 	word, tag           string
 }
@@ -34,6 +35,8 @@ func newScene(e *env, name string) scene {
 	s.video, s.sound = res.num("id"), res.num("soundId")
 	s.thirdVideo = e.video(s.third, "third party video")
 	s.comment = e.comment(s.subject, s.thirdVideo, "subject's comment")
+	s.thirdTop = e.comment(s.third, s.thirdVideo, "third party comment")
+	s.reply = e.replyID(s.subject, s.thirdVideo, s.thirdTop, "subject's reply")
 	for _, f := range [][2]registered{{s.subject, s.third}, {s.third, s.subject}, {s.fan, s.subject}} {
 		expect(e.t, e.request("POST", fmt.Sprintf("/api/users/%d/follow", f[1].id), nil, f[0].token), 200, "")
 	}
@@ -72,6 +75,10 @@ func listCases() []listCase {
 		{"followers", tiktok.TargetUser, func(s scene, _ int) string { return fmt.Sprintf("/api/users/%d/followers", s.third.id) }, false},
 		{"following", tiktok.TargetUser, func(s scene, _ int) string { return fmt.Sprintf("/api/users/%d/following", s.third.id) }, false},
 		{"profile", tiktok.TargetUser, func(s scene, _ int) string { return fmt.Sprintf("/api/users/%d", s.subject.id) }, true},
+		// Block-only cases (TestModerationVisibility skips them): the subject's reply in a
+		// third user's thread, and the subject's video in the viewer's own bookmarks.
+		{"replies", tiktok.TargetComment, func(s scene, _ int) string { return fmt.Sprintf("/api/comments/%d/replies", s.thirdTop) }, false},
+		{"bookmarks", tiktok.TargetVideo, func(s scene, _ int) string { return "/api/users/me/bookmarks?limit=100" }, false},
 	}
 }
 
@@ -79,11 +86,14 @@ func listCases() []listCase {
 // subject thing of c's kind, and returns that item.
 func (s scene) shows(t *testing.T, e *env, c listCase, token string, n int) (bool, map[string]any) {
 	t.Helper()
-	if token == "" && c.name == "following feed" {
+	if token == "" && (c.name == "following feed" || c.name == "bookmarks") {
 		return false, nil // signed-in viewers only
 	}
 	res := e.request("GET", c.path(s, n), nil, token)
 	want := map[tiktok.TargetType]int64{tiktok.TargetVideo: s.video, tiktok.TargetComment: s.comment, tiktok.TargetUser: s.subject.id}[c.kind]
+	if c.name == "replies" {
+		want = s.reply
+	}
 	if c.single {
 		if res.status == 404 {
 			return false, nil
@@ -133,6 +143,7 @@ func TestBlockVisibility(t *testing.T) {
 			viewer, bystander := e.register("viewer"), e.register("bystander")
 			for _, u := range []registered{viewer, bystander} {
 				expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/follow", s.subject.id), nil, u.token), 200, "")
+				expect(t, e.request("POST", fmt.Sprintf("/api/videos/%d/bookmark", s.video), nil, u.token), 200, "")
 			}
 			cases := listCases()
 			for i, c := range cases {
@@ -209,7 +220,7 @@ func TestModerationVisibility(t *testing.T) {
 	cases := listCases()
 	n := 0
 	for _, c := range cases {
-		if c.kind == tiktok.TargetUser {
+		if c.kind == tiktok.TargetUser || c.name == "replies" || c.name == "bookmarks" {
 			continue
 		}
 		for _, viewer := range []registered{{}, bystander, mod, s.third} {
