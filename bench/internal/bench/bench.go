@@ -685,7 +685,7 @@ func (t *targets) explainQueries(like []string) []explainQuery {
 		{name: "LikeVideo", what: "POST /api/videos/{id}/like", args: l("2", midVideo), write: true},
 		{name: "UnlikeVideo", what: "DELETE /api/videos/{id}/like (an existing like on the most liked video)", args: like, write: true},
 		{name: "VideoLikeCount", what: "POST/DELETE /api/videos/{id}/like", args: l(midVideo)},
-		{name: "CreateComment", what: "POST /api/comments", args: l("2", midVideo, "'bench comment'"), write: true},
+		{name: "CreateComment", what: "POST /api/comments", args: l("2", midVideo, "NULL", "'bench comment'"), write: true},
 		{name: "GetComment", what: "POST /api/comments (the created comment is read back)", args: l("0", n(int64(max(1, s.Comments/2)), 10))},
 		{name: "AddVideoViews", what: "view counting, flushed once a second", args: l("'{1,2,3}'", "'{1,1,1}'"), write: true},
 	}
