@@ -25,6 +25,7 @@ import (
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/seed"
+	"github.com/gotok/tiktok/internal/webapp"
 )
 
 const usage = `usage: tiktok <command> [arguments]
@@ -165,6 +166,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		maintenance.FeedEvery(sweepCtx, store, cfg.Ranking, 10*time.Minute, migrations.ready, log)
 	}()
 	defer func() { stopSweep(); <-feedDone }()
+	web, err := webapp.New(webapp.Options{MediaOrigins: []string{cfg.PublicURL}})
+	if err != nil {
+		return err
+	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
 			PublicURL:       cfg.PublicURL,
@@ -185,6 +190,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Tokens:    auth.NewTokens(cfg.JWTSecret, cfg.JWTExpire, time.Now),
 		Media:     storage,
 		Ready:     migrations.ready,
+		Web:       web,
 	})
 	defer api.Close()
 	var inflight requestTracker

@@ -75,6 +75,20 @@ func (s *Server) routes(mux *http.ServeMux) {
 		public("POST /storage/v1/object/{bucket}/{path...}", s.handleStorageUpload)
 		public("GET /storage/v1/object/public/{bucket}/{path...}", s.handleStoragePublic)
 	}
+
+	// The browser client (internal/webapp): its deep links load the app. Pages, not API
+	// routes: they are left out of s.patterns and the OpenAPI document.
+	if web := s.web; web != nil {
+		page := func(pattern string, h http.HandlerFunc) {
+			mux.Handle(pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error { h(w, r); return nil }))
+		}
+		page("GET /{$}", web.Page)
+		page("GET /{handle}", web.Profile) // /@{username}; any other single segment is 404
+		for _, p := range []string{"/video/{id}", "/tag/{name}", "/sound/{id}", "/search", "/notifications", "/upload", "/settings", "/admin"} {
+			page("GET "+p, web.Page)
+		}
+		page("GET /assets/{file}", web.Asset)
+	}
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {
