@@ -3,7 +3,7 @@
 // the audit log. Every action asks for the reason the API records.
 
 import { session, get, post } from './api.js';
-import { h, clear, state, errorText, toast, ago, avatar } from './dom.js';
+import { h, add, clear, state, errorText, toast, ago, avatar } from './dom.js';
 import { pagedList } from './grid.js';
 import { requireLogin } from './auth.js';
 
@@ -108,7 +108,7 @@ function reportCard(t) {
   }
   const resolve = (resolution) => act('/api/admin/reports/resolve', { targetType: t.targetType, targetId: t.targetId, resolution, note: reason.value.trim() || undefined }, () => li.classList.add('resolved'));
   buttons.append(h('button.btn', { type: 'button', onclick: () => resolve('dismissed') }, 'Dismiss reports'));
-  li.append(
+  add(li,
     h('div.report-head', h('span.pill', t.targetType), h('strong', `${t.openCount} open report${t.openCount === 1 ? '' : 's'}`),
       hidden ? h('span.pill.pill-warn', 'hidden') : null, t.ownerSuspended ? h('span.pill.pill-warn', 'owner suspended') : null),
     t.owner ? h('p', avatar(t.owner, 'sm'), ' ', h('a', { href: `/@${t.owner.username}` }, `@${t.owner.username}`)) : null,

@@ -103,15 +103,19 @@ function render(path, query) {
   return out;
 }
 
-// The navigation bar.
+// The navigation bar, rebuilt only when what it shows changes.
+let navKey = '';
 function buildNav() {
+  const key = JSON.stringify([session.signedIn, session.user?.username, session.isModerator]);
+  if (key === navKey) return;
+  navKey = key;
   const link = (href, label, name, extra) => h('a.nav-link', { href, dataset: { path: href } }, icon(name), h('span.nav-label', label), extra || null);
   const badge = h('span.badge', { hidden: true });
   const inboxLink = link('/notifications', 'Inbox', 'inbox', badge);
   const me = session.user;
   const profile = session.signedIn
     ? link(me?.username ? `/@${me.username}` : '/settings', 'Profile', 'user')
-    : h('button.nav-link', { type: 'button', onclick: () => authDialog('login') }, icon('user'), h('span.nav-label', 'Log in'));
+    : h('button.nav-link', { type: 'button', id: 'nav-login', onclick: () => authDialog('login') }, icon('user'), h('span.nav-label', 'Log in'));
   clear(nav,
     h('a.brand', { href: '/', 'aria-label': 'gotok home' }, 'gotok'),
     link('/', 'Home', 'home'),
@@ -121,7 +125,7 @@ function buildNav() {
     profile,
     session.signedIn ? link('/settings', 'Settings', 'gear') : null,
     session.isModerator ? link('/admin', 'Moderation', 'shield') : null,
-    session.signedIn ? null : h('button.nav-link.nav-signup', { type: 'button', onclick: () => authDialog('signup') }, h('span.nav-label', 'Sign up')));
+    session.signedIn ? null : h('button.nav-link.nav-signup', { type: 'button', id: 'nav-signup', onclick: () => authDialog('signup') }, h('span.nav-label', 'Sign up')));
   bindBadge(badge, inboxLink);
   markNav(location.pathname);
 }

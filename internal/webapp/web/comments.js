@@ -196,7 +196,7 @@ export function openComments(video) {
     }
   });
   input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && input.getAttribute('aria-expanded') !== 'true') {
+    if (e.key === 'Enter' && !e.shiftKey && !e.defaultPrevented) { // the autocomplete takes an Enter that picks a suggestion
       e.preventDefault();
       form.requestSubmit();
     }

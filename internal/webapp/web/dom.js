@@ -26,6 +26,12 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** add appends children to el, skipping null, undefined and false. */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;

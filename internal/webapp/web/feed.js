@@ -4,7 +4,7 @@
 // whether it was watched to the end) to POST /api/videos/{id}/view when the viewer moves on.
 
 import { session, post, request } from './api.js';
-import { h, clear, icon, count, avatar, state, errorText, reducedMotion, announce } from './dom.js';
+import { h, add, clear, icon, count, avatar, state, errorText, reducedMotion, announce } from './dom.js';
 import { richText } from './text.js';
 import { toggleLike, toggleBookmark, hasBookmarks, share, moreSheet, follow } from './actions.js';
 import { openComments } from './comments.js';
@@ -317,7 +317,7 @@ export function renderSlide(v, position) {
   // One tap unmutes (or pauses once unmuted); two quick taps like, with a heart where tapped.
   let tapTimer = 0;
   tap.addEventListener('click', (e) => {
-    if (tapTimer) {
+    if (tapTimer || e.detail >= 2) { // a second tap soon after the first (detail counts clicks)
       clearTimeout(tapTimer);
       tapTimer = 0;
       burst(heartLayer, e);
@@ -343,7 +343,7 @@ export function renderSlide(v, position) {
     onclick: async () => { if (await follow(v.user, true)) slide.update(); },
   }, icon('plus'));
   const who = h('div.rail-author', h('a.rail-avatar', { href: `/@${v.user.username}`, 'aria-label': `@${v.user.username}'s profile` }, avatar(v.user)), followBtn);
-  rail.append(who, likeBtn, commentBtn, bookmarkBtn, shareBtn, moreBtn);
+  add(rail, who, likeBtn, commentBtn, bookmarkBtn, shareBtn, moreBtn);
 
   slide.update = () => {
     likeBtn.setAttribute('aria-pressed', String(v.isLiked));

@@ -2,7 +2,7 @@
 // and sound pages (/sound/{id}).
 
 import { get, session } from './api.js';
-import { h, clear, count, icon, state, errorText, debounce } from './dom.js';
+import { h, add, clear, count, icon, state, errorText, debounce } from './dom.js';
 import { navigate } from './router.js';
 import { pagedList, videoCard, userRow } from './grid.js';
 import { followButton } from './profile.js';
@@ -123,7 +123,7 @@ function topResults(host, q) {
       if (first) {
         first = false;
         const part = (title, items, render) => (items?.length ? h('section.result-section', h('h2', title), h('ul.user-list', items.map(render))) : null);
-        sections.append(
+        add(sections,
           part('Users', res.users, (u) => userRow(u, session.user?.id === u.id ? null : followButton(u))),
           part('Hashtags', res.hashtags, tagRow),
           part('Sounds', res.sounds, soundRow),
