@@ -113,6 +113,22 @@ func browser(t *testing.T) context.Context {
 	return chrome.ctx
 }
 
+// sharedApp is the web client every test server of this binary serves: its files are
+// compressed once, on their first request (brotli at level 11 costs seconds under -race).
+var sharedApp = func() func(t *testing.T) *webapp.App {
+	var once sync.Once
+	var app *webapp.App
+	var err error
+	return func(t *testing.T) *webapp.App {
+		t.Helper()
+		once.Do(func() { app, err = webapp.New(webapp.Options{MediaOrigins: []string{"https://media.example.com"}}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
+}()
+
 // testApp is a server for one test: the API and the web client on a fresh database.
 type testApp struct {
 	t    *testing.T
@@ -135,10 +151,7 @@ func startApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := webapp.New(webapp.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	web := sharedApp(t)
 	api := httpapi.NewServer(httpapi.Deps{
 		Config:            httpapi.Config{CORSOrigins: []string{"*"}, MaxVideoBytes: 10 << 20},
 		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -49,6 +49,7 @@ type App struct {
 	assets   map[string]*file // by hashed name, e.g. "feed.3f2a9c1b0d.js"
 	names    map[string]string
 	csp      string
+	warm     sync.Once // compresses every asset in the background on the first page view
 }
 
 // file is one response body in its encodings.
@@ -348,6 +349,13 @@ func (a *App) NotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) page(w http.ResponseWriter, r *http.Request, status int, f *file) {
+	// A browser is here: compress the assets it is about to ask for while it parses the
+	// page, on every core, rather than one by one as the requests arrive.
+	a.warm.Do(func() {
+		for _, asset := range a.assets {
+			go asset.encoded()
+		}
+	})
 	h := w.Header()
 	h.Set("Content-Security-Policy", a.csp)
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")

@@ -21,10 +21,7 @@ import (
 // and assets never reach the store.
 func newHandler(t *testing.T) (http.Handler, *webapp.App) {
 	t.Helper()
-	app, err := webapp.New(webapp.Options{MediaOrigins: []string{"https://media.example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := sharedApp(t)
 	srv := httpapi.NewServer(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Web: app})
 	t.Cleanup(srv.Close)
 	return srv.Handler(), app
