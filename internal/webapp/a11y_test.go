@@ -101,7 +101,7 @@ func TestAccessibility(t *testing.T) {
 	tb.waitFor("back to the first video", playing(0)+` && document.activeElement === document.querySelectorAll('.slide')[0]`)
 	// Tab from the first slide reaches its controls, each with a visible focus ring.
 	seen := map[string]bool{}
-	for range 10 {
+	for i := 0; i < 14 && !seen["More options"]; i++ {
 		tb.do("press Tab", chromedp.KeyEvent(kb.Tab))
 		label := eval[string](tb, "focused control", `(() => { const e = document.activeElement; const s = getComputedStyle(e); return (e.getAttribute('aria-label') || e.textContent.trim()) + '|' + s.outlineStyle + '|' + s.outlineWidth; })()`)
 		parts := strings.Split(label, "|")

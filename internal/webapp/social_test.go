@@ -155,3 +155,37 @@ func TestJourneyModeratorHides(t *testing.T) {
 	v.goTo("/")
 	v.waitFor("gone from For You", `!document.querySelector('`+slide+`') && document.querySelector('.feed-status .state-empty')`)
 }
+
+// TestJourneyBookmarkAndShare: a viewer bookmarks a video from the feed and finds it in the
+// Bookmarks tab of their profile, then shares it with "Copy link", which the share count
+// records.
+func TestJourneyBookmarkAndShare(t *testing.T) {
+	app := startApp(t)
+	requireRoutes(t, app, "bookmarks and shares", "/api/users/me/bookmarks", "/api/videos/1/bookmark", "/api/videos/1/share")
+	browser(t)
+	creator, viewer := app.register("creator"), app.register("viewer")
+	id := app.upload(creator, 0, "save me for later")
+	slide := fmt.Sprintf(`.slide[data-video-id="%d"]`, id)
+
+	v := newTab(t, app, "viewer", mobile)
+	v.signIn(viewer)
+	v.goTo("/?feed=latest")
+	v.waitFor("the video", `document.querySelector('`+slide+` .bookmark-btn')`)
+	v.do("bookmark it", chromedp.Click(chromedp.CSS(slide+` .bookmark-btn`)))
+	v.waitFor("bookmarked", `document.querySelector('`+slide+` .bookmark-btn[aria-pressed="true"]')`)
+	app.eventually("the bookmark is stored", func() bool {
+		return app.call("GET", fmt.Sprintf("/api/videos/%d", id), nil, viewer.token, 200)["isBookmarked"] == true
+	})
+	v.do("share it", chromedp.Click(chromedp.CSS(slide+` .share-btn`)))
+	v.waitFor("the share sheet", `document.querySelector('dialog[open] .share-url')?.value.endsWith('/video/`+fmt.Sprint(id)+`')`)
+	v.do("copy the link", chromedp.Click(`//dialog[@open]//button[text()="Copy link"]`))
+	app.eventually("the share is counted", func() bool {
+		return app.call("GET", fmt.Sprintf("/api/videos/%d", id), nil, "", 200)["shareCount"] == 1.0
+	})
+	v.waitFor("the count shows it", `document.querySelector('`+slide+` .share-btn')?.getAttribute('aria-label') === 'Share (1)'`)
+	v.do("close the sheet", chromedp.Click(chromedp.CSS(`dialog[open] .sheet-close`)))
+	v.goTo("/@viewer")
+	v.waitFor("a Bookmarks tab", `document.querySelector('#tab-bookmarks')`)
+	v.do("open it", chromedp.Click(chromedp.CSS(`#tab-bookmarks`)))
+	v.waitFor("the video is bookmarked", fmt.Sprintf(`document.querySelector('.tab-panel .card-link[href="/video/%d"]')`, id))
+}

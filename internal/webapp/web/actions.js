@@ -82,10 +82,9 @@ export function share(video) {
       try {
         await navigator.clipboard.writeText(url);
         out.textContent = 'Link copied';
-      } catch {
+      } catch { // no clipboard access: the link is selected for the user to copy
         input.select();
         out.textContent = 'Press Ctrl+C (⌘C) to copy the selected link';
-        return;
       }
       recordShare(video, 'copy');
     },
