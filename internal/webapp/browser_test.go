@@ -221,13 +221,15 @@ func (a *testApp) register(username string) user {
 	return user{id: int64(apitest.Lookup(body, "user.id").(float64)), username: username, email: email, token: body["token"].(string)}
 }
 
-// upload posts one of the embedded sample clips, with its thumbnail, as u.
+// upload posts one of the embedded sample clips, with its thumbnail and the audio name
+// "original sound - <username>", as u.
 func (a *testApp) upload(u user, sample int, caption string) int64 {
 	a.t.Helper()
 	s := media.Samples()[sample%len(media.Samples())]
 	var buf strings.Builder
 	boundary := "webtestboundary"
 	fmt.Fprintf(&buf, "--%s\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n%s\r\n", boundary, caption)
+	fmt.Fprintf(&buf, "--%s\r\nContent-Disposition: form-data; name=\"audioName\"\r\n\r\noriginal sound - %s\r\n", boundary, u.username)
 	fmt.Fprintf(&buf, "--%s\r\nContent-Disposition: form-data; name=\"video\"; filename=\"v.mp4\"\r\nContent-Type: video/mp4\r\n\r\n%s\r\n", boundary, s.Video)
 	fmt.Fprintf(&buf, "--%s\r\nContent-Disposition: form-data; name=\"thumbnail\"; filename=\"t.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n%s\r\n", boundary, s.Thumbnail)
 	fmt.Fprintf(&buf, "--%s--\r\n", boundary)
