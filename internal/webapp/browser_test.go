@@ -36,6 +36,7 @@ import (
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/pgtest"
 	"github.com/gotok/tiktok/internal/postgres"
+	"github.com/gotok/tiktok/internal/seed"
 	"github.com/gotok/tiktok/internal/webapp"
 )
 
@@ -131,10 +132,12 @@ var sharedApp = func() func(t *testing.T) *webapp.App {
 
 // testApp is a server for one test: the API and the web client on a fresh database.
 type testApp struct {
-	t    *testing.T
-	URL  string
-	api  apitest.Client
-	pool *pgxpool.Pool
+	t         *testing.T
+	URL       string
+	api       apitest.Client
+	pool      *pgxpool.Pool
+	media     *media.Local
+	passwords *auth.Passwords
 }
 
 var testSecret = []byte("web-test-secret-web-test-secret!!")
@@ -168,7 +171,20 @@ func startApp(t *testing.T) *testApp {
 		srv.Close()
 		api.Close()
 	})
-	return &testApp{t: t, URL: srv.URL, api: apitest.Client{URL: srv.URL, HTTP: srv.Client()}, pool: pool}
+	return &testApp{t: t, URL: srv.URL, api: apitest.Client{URL: srv.URL, HTTP: srv.Client()}, pool: pool, media: storage, passwords: passwords}
+}
+
+// seed fills the database with the demo data of `make run` (tiktok seed's defaults:
+// user1 … user10 with the password password123, 50 videos of the sample clips, …).
+func (a *testApp) seed() {
+	a.t.Helper()
+	hash, err := a.passwords.Hash("password123")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if _, err := seed.Run(context.Background(), a.pool, a.media, hash, seed.DefaultOptions(), io.Discard); err != nil {
+		a.t.Fatalf("seed: %v", err)
+	}
 }
 
 // call sends an API request (JSON body) and decodes the answer; it fails the test on a
