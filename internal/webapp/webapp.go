@@ -13,6 +13,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -343,9 +344,17 @@ func (a *App) Profile(w http.ResponseWriter, r *http.Request) {
 	a.page(w, r, http.StatusOK, a.index)
 }
 
-// NotFound answers 404 with a small HTML page that links back to the app.
+// NotFound answers 404: a small HTML page that links back to the app for a browser (a
+// request that accepts text/html), else the API's JSON error body, so that API clients
+// get the same answer for every unknown path.
 func (a *App) NotFound(w http.ResponseWriter, r *http.Request) {
-	a.page(w, r, http.StatusNotFound, a.notFound)
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		a.page(w, r, http.StatusNotFound, a.notFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNotFound)
+	io.WriteString(w, `{"message":"Route not found","code":"not_found"}`+"\n")
 }
 
 func (a *App) page(w http.ResponseWriter, r *http.Request, status int, f *file) {

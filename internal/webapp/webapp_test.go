@@ -67,6 +67,16 @@ func TestDeepLinks(t *testing.T) {
 			t.Errorf("GET %s: %d, want 404", p, rec.Code)
 		}
 	}
+	// Clients that do not ask for HTML get the API's JSON 404 there too.
+	for _, p := range []string{"/nope", "/video/abc", "/assets/nope.js"} {
+		rec := get(t, h, p)
+		if rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") || !strings.Contains(rec.Body.String(), `"code":"not_found"`) {
+			t.Errorf("GET %s without Accept: text/html: %d %q %s, want the JSON 404", p, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+		}
+	}
+	if rec := get(t, h, "/nope", "Accept", "text/html"); !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), "Page not found") {
+		t.Errorf("GET /nope from a browser: %q, want the HTML 404 page", rec.Header().Get("Content-Type"))
+	}
 	// The API is untouched: JSON errors with the API's own policy.
 	rec := get(t, h, "/api/nope")
 	if rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") || rec.Header().Get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'" {
