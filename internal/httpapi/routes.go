@@ -76,18 +76,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 		public("GET /storage/v1/object/public/{bucket}/{path...}", s.handleStoragePublic)
 	}
 
-	// The browser client (internal/webapp): its deep links load the app. Pages, not API
-	// routes: they are left out of s.patterns and the OpenAPI document.
+	// The browser client (internal/webapp), when Deps.Web is set: its deep links load the
+	// app. Pages, not API routes: not in s.patterns nor in the OpenAPI document (pages.go).
 	if web := s.web; web != nil {
-		page := func(pattern string, h http.HandlerFunc) {
-			mux.Handle(pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error { h(w, r); return nil }))
-		}
-		page("GET /{$}", web.Page)
-		page("GET /{handle}", web.Profile) // /@{username}; any other single segment is 404
+		s.page(mux, "GET /{$}", web.Page)
+		s.page(mux, "GET /{handle}", web.Profile) // /@{username}; any other segment is not found
 		for _, p := range []string{"/video/{id}", "/tag/{name}", "/sound/{id}", "/search", "/notifications", "/upload", "/settings", "/admin"} {
-			page("GET "+p, web.Page)
+			s.page(mux, "GET "+p, web.Page)
 		}
-		page("GET /assets/{file}", web.Asset)
+		s.page(mux, "GET /assets/{file}", web.Asset)
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -43,7 +42,8 @@ type Options struct {
 }
 
 // App serves the client: the HTML shell for the deep links, the hashed assets, and the
-// 404 page for other paths. It is immutable after New and safe for concurrent use.
+// 404 page for browsers. It is immutable after New (but for the compressed bodies it adds
+// once) and safe for concurrent use.
 type App struct {
 	index    *file            // the HTML shell
 	notFound *file            // the 404 page
@@ -324,37 +324,32 @@ func (a *App) AssetURL(name string) string {
 	return ""
 }
 
-// Page serves the HTML shell: the app reads the location and renders the page. Paths with
-// an {id} that is not a positive decimal integer get the 404 page.
-func (a *App) Page(w http.ResponseWriter, r *http.Request) {
+// Page serves the HTML shell (the app reads the location and renders the page) and
+// reports true, or reports false and writes nothing when the path's {id} is not a positive
+// decimal integer: then the caller answers 404.
+func (a *App) Page(w http.ResponseWriter, r *http.Request) bool {
 	if id := r.PathValue("id"); id != "" && !positiveDecimal(id) {
-		a.NotFound(w, r)
-		return
+		return false
 	}
 	a.page(w, r, http.StatusOK, a.index)
+	return true
 }
 
-// Profile serves the shell for /@{username}; any other single-segment path is not found.
-func (a *App) Profile(w http.ResponseWriter, r *http.Request) {
+// Profile serves the shell for /@{username}, the pattern's {handle}; for any other single
+// path segment it reports false and writes nothing.
+func (a *App) Profile(w http.ResponseWriter, r *http.Request) bool {
 	name, ok := strings.CutPrefix(r.PathValue("handle"), "@")
 	if !ok || !validUsername(name) {
-		a.NotFound(w, r)
-		return
+		return false
 	}
 	a.page(w, r, http.StatusOK, a.index)
+	return true
 }
 
-// NotFound answers 404: a small HTML page that links back to the app for a browser (a
-// request that accepts text/html), else the API's JSON error body, so that API clients
-// get the same answer for every unknown path.
+// NotFound answers 404 with a small HTML page that links back to the app (for browsers;
+// the API's clients get its JSON 404).
 func (a *App) NotFound(w http.ResponseWriter, r *http.Request) {
-	if strings.Contains(r.Header.Get("Accept"), "text/html") {
-		a.page(w, r, http.StatusNotFound, a.notFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusNotFound)
-	io.WriteString(w, `{"message":"Route not found","code":"not_found"}`+"\n")
+	a.page(w, r, http.StatusNotFound, a.notFound)
 }
 
 func (a *App) page(w http.ResponseWriter, r *http.Request, status int, f *file) {
@@ -372,15 +367,16 @@ func (a *App) page(w http.ResponseWriter, r *http.Request, status int, f *file) 
 	serve(w, r, status, f)
 }
 
-// Asset serves /assets/{file}: a hashed name is cached for a year; anything else is 404.
-func (a *App) Asset(w http.ResponseWriter, r *http.Request) {
+// Asset serves /assets/{file}, cached for a year (its name changes with its content), and
+// reports true; for a name it does not know it reports false and writes nothing.
+func (a *App) Asset(w http.ResponseWriter, r *http.Request) bool {
 	f, ok := a.assets[r.PathValue("file")]
 	if !ok {
-		a.NotFound(w, r)
-		return
+		return false
 	}
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	serve(w, r, http.StatusOK, f)
+	return true
 }
 
 // serve writes f in the best encoding the request accepts, or 304 when the client's copy

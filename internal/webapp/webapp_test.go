@@ -82,6 +82,17 @@ func TestDeepLinks(t *testing.T) {
 	if rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") || rec.Header().Get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'" {
 		t.Errorf("GET /api/nope: %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Content-Security-Policy"))
 	}
+	// Pages are counted by their pattern; what no page serves is counted as unmatched, like
+	// every unknown path.
+	metrics := get(t, h, "/metrics").Body.String()
+	for _, want := range []string{`route="GET /{handle}",status="200"`, `route="GET /video/{id}",status="200"`, `route="unmatched",status="404"`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("the metrics lack %s", want)
+		}
+	}
+	if strings.Contains(metrics, `route="GET /{handle}",status="404"`) {
+		t.Error("a path no page serves is counted under the page's pattern")
+	}
 	// The web routes are pages, not API routes: the OpenAPI route list does not see them.
 	srv := httpapi.NewServer(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Web: app})
 	defer srv.Close()

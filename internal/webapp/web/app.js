@@ -99,7 +99,9 @@ function render(path, query) {
     window.scrollTo(0, 0);
   }
   first = false;
-  if (path !== '/' && !path.startsWith('/video/')) setTimeout(boot, 0);
+  // Feeds start the background work after their first screen; other pages (and a feed that
+  // failed to load) right away or soon.
+  setTimeout(boot, path === '/' || path.startsWith('/video/') ? 10000 : 0);
   return out;
 }
 
