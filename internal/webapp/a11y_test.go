@@ -139,7 +139,7 @@ func TestAccessibility(t *testing.T) {
 		return err
 	}))
 	rm.goTo("/?feed=latest")
-	rm.waitFor("the feed is shown", `document.querySelector('.slide video[src]')`)
+	rm.waitFor("the feed is shown, paused, with the play button in the middle", `document.querySelector('.slide.paused video[src]')`)
 	if eval[bool](rm, "autoplay", `!document.querySelector('.slide video').paused`) {
 		t.Error("with prefers-reduced-motion the first video started by itself")
 	}

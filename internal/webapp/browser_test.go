@@ -383,7 +383,7 @@ func (tb *tab) watch(ev any) {
 // fails the test with its path.
 func (tb *tab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
 	err := chromedp.Do(ctx, actions...)
 	tb.mu.Lock()
@@ -398,7 +398,7 @@ func (tb *tab) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 // eval evaluates a JavaScript expression (awaiting a promise) and decodes its value into T.
 func eval[T any](tb *tab, step, expr string) T {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
