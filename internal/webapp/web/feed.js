@@ -280,7 +280,8 @@ export function renderSlide(v, position) {
   const playBtn = h('button.icon-btn.play-toggle', { type: 'button' });
   const muteBtn = h('button.icon-btn.mute-toggle', { type: 'button' });
   const processing = processed(v) ? null : h('div.processing', { role: 'status' }, h('span.spinner', { 'aria-hidden': 'true' }), h('p', v.status === 'failed' ? 'This video could not be processed.' : 'Processing…'));
-  const player = h('div.player', vid, tap, heartLayer, processing, h('div.player-controls', playBtn, muteBtn));
+  const pausedMark = h('div.paused-mark', { 'aria-hidden': 'true' }, icon('play'));
+  const player = h('div.player', vid, tap, pausedMark, heartLayer, processing, h('div.player-controls', playBtn, muteBtn));
 
   const authorLink = h('a.author', { href: `/@${v.user.username}`, id: `${id}-author` }, `@${v.user.username}`);
   const caption = h('p.caption', { id: `${id}-caption` }, richText(v.caption, v.mentions));
@@ -314,7 +315,8 @@ export function renderSlide(v, position) {
   vid.addEventListener('play', () => slide.update());
   vid.addEventListener('pause', () => slide.update());
 
-  // One tap unmutes (or pauses once unmuted); two quick taps like, with a heart where tapped.
+  // One tap plays a paused video, unmutes a muted one, pauses one with sound; two quick
+  // taps like, with a heart where tapped.
   let tapTimer = 0;
   tap.addEventListener('click', (e) => {
     if (tapTimer || e.detail >= 2) { // a second tap soon after the first (detail counts clicks)
@@ -326,8 +328,8 @@ export function renderSlide(v, position) {
     }
     tapTimer = setTimeout(() => {
       tapTimer = 0;
-      if (prefs.muted) toggleMute(slide);
-      else togglePlay(slide);
+      if (vid.paused || !prefs.muted) togglePlay(slide); // play a paused video; pause one with sound
+      else toggleMute(slide); // the first tap on a muted video turns the sound on
     }, 260);
   });
   playBtn.addEventListener('click', () => togglePlay(slide));
