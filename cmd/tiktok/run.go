@@ -26,6 +26,7 @@ import (
 	"github.com/gotok/tiktok/internal/notify"
 	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/seed"
+	"github.com/gotok/tiktok/internal/webapp"
 )
 
 const usage = `usage: tiktok <command> [arguments]
@@ -169,6 +170,10 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		maintenance.FeedEvery(sweepCtx, store, cfg.Ranking, 10*time.Minute, migrations.ready, log)
 	}()
 	defer func() { stopSweep(); <-feedDone }()
+	web, err := webapp.New(webapp.Options{MediaOrigins: []string{cfg.PublicURL}})
+	if err != nil {
+		return err
+	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
 			PublicURL:       cfg.PublicURL,
@@ -193,6 +198,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Tokens:    auth.NewTokens(cfg.JWTSecret, cfg.JWTExpire, time.Now),
 		Media:     storage,
 		Ready:     migrations.ready,
+		Web:       web,
 	})
 	defer api.Close()
 	var inflight requestTracker

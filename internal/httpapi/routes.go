@@ -105,6 +105,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 		public("POST /storage/v1/object/{bucket}/{path...}", s.handleStorageUpload)
 		public("GET /storage/v1/object/public/{bucket}/{path...}", s.handleStoragePublic)
 	}
+
+	// The browser client (internal/webapp), when Deps.Web is set: its deep links load the
+	// app. Pages, not API routes: not in s.patterns nor in the OpenAPI document (pages.go).
+	if web := s.web; web != nil {
+		s.page(mux, "GET /{$}", web.Page)
+		s.page(mux, "GET /{handle}", web.Profile) // /@{username}; any other segment is not found
+		for _, p := range []string{"/video/{id}", "/tag/{name}", "/sound/{id}", "/search", "/notifications", "/upload", "/settings", "/admin"} {
+			s.page(mux, "GET "+p, web.Page)
+		}
+		s.page(mux, "GET /assets/{file}", web.Asset)
+	}
 }
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) error {

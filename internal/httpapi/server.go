@@ -15,6 +15,7 @@ import (
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/notify"
 	"github.com/gotok/tiktok/internal/ratelimit"
+	"github.com/gotok/tiktok/internal/webapp"
 )
 
 // Config is the part of the configuration the HTTP layer needs.
@@ -68,6 +69,7 @@ type Server struct {
 	patterns   []string    // filled by routes
 	anonFirst  sharedPages // the anonymous For You first pages
 	streams    *notify.Hub // live notifications: one listening connection, fanned out
+	web        *webapp.App // the browser client, or nil
 }
 
 // Deps are the collaborators a Server is built from.
@@ -89,6 +91,8 @@ type Deps struct {
 	// Ready, when set, is asked by /readyz before the database is pinged; an error (such as
 	// an unavailable *tiktok.Error while migrations are pending) makes the server not ready.
 	Ready func() error
+	// Web, when set, is the browser client served at / and its deep links (routes.go).
+	Web *webapp.App
 }
 
 // NewServer returns a Server; call Handler for its http.Handler and Close when done.
@@ -122,6 +126,7 @@ func NewServer(d Deps) *Server {
 		now:        time.Now,
 		ready:      d.Ready,
 		streams:    streams,
+		web:        d.Web,
 	}
 }
 

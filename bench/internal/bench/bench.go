@@ -158,7 +158,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	fmt.Fprintln(out)
 	fmt.Fprint(out, b.r.text())
 	if o.Out != "" {
-		if err := writeAtomically(o.Out, b.r.markdown()); err != nil {
+		if err := writeAtomically(o.Out, b.r.markdown()+keptSections(o.Out)); err != nil {
 			return err
 		}
 		b.logf("wrote %s", o.Out)
@@ -715,3 +715,19 @@ func writeAtomically(path, s string) error {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// keptMarker starts the sections of the report that other tools measure (the web client's
+// browser test): make bench carries them over from the file it replaces.
+const keptMarker = "<!-- kept by make bench:"
+
+// keptSections returns the part of the report at path that starts with keptMarker, or "".
+func keptSections(path string) string {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if i := strings.Index(string(old), keptMarker); i >= 0 {
+		return "\n" + string(old[i:])
+	}
+	return ""
+}

@@ -210,9 +210,11 @@ func explainAll(ctx context.Context, url string, qs []explainQuery) ([]explained
 		}
 		return lines, nil
 	}
-	// The server's session setting (postgres.Open), so the plans shown are the ones it runs.
-	if _, err := exec("SET plan_cache_mode = force_generic_plan"); err != nil {
-		return nil, fmt.Errorf("explain: %w", err)
+	// The server's session settings (postgres.Open), so the plans shown are the ones it runs.
+	for _, set := range []string{"SET plan_cache_mode = force_generic_plan", "SET jit = off"} {
+		if _, err := exec(set); err != nil {
+			return nil, fmt.Errorf("explain: %w", err)
+		}
 	}
 	var out []explained
 	for _, q := range qs {
