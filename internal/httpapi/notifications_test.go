@@ -1109,7 +1109,8 @@ func TestNotificationLastActorsLeaveTogether(t *testing.T) {
 // video's owner once, as a comment, unless they are that author); a mention notifies the
 // user named, and an edit that drops the name takes it back; a comment that becomes a
 // tombstone takes its notifications and its replies' with it; blocked users notify each
-// other of nothing, and an undo after the block still shrinks what was there before.
+// other of nothing (their actions are refused), and an undo after the block still shrinks
+// what was there before.
 func TestReplyMentionAndBlockNotifications(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -12,39 +12,15 @@
 --     the account went) takes its notifications with it: the rows about it (its `comment`,
 --     `reply` and `mention` notifications and its likes' group) and the `reply`
 --     notifications of its replies, which were its author's, are deleted;
---   * notification_add does nothing when either side may not see the other (hidden_user:
---     a block either way, or a suspended actor), so blocked users never notify each other.
---     notification_remove keeps the plain rule, so an undo always finds what its action
---     added, also when the two blocked each other since.
+--   * blocks need no rule here: every action between a blocked pair is refused before it
+--     writes anything (404, and ResolveMentionNames does not resolve a user the author may
+--     not see), so no source row, and no notification, crosses a block. A check inside
+--     notification_add was tried and removed: an action racing a block could then insert
+--     its row without its notification, and its undo would take from the group an actor
+--     it never added (TestConcurrentStorm caught a comment-like group one short).
 
 -- +goose Up
 -- +goose StatementBegin
-CREATE OR REPLACE FUNCTION notification_add(recipient bigint, actor bigint, what text, video bigint, comment bigint,
-                                            happened_at timestamptz DEFAULT now())
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    nid bigint;
-BEGIN
-    IF NOT notification_wanted(recipient, actor, what, video, comment)
-       OR EXISTS (SELECT FROM hidden_user(recipient, actor)) THEN
-        RETURN;
-    END IF;
-    -- As in 00014: the recipient's row is locked before the new seq is taken.
-    INSERT INTO notifications AS n (recipient_id, kind, video_id, comment_id, actor_ids, actor_count, created_at, updated_at)
-    SELECT u.id, what, video, comment, ARRAY[actor], 1, happened_at, happened_at
-    FROM users u WHERE u.id = recipient
-    FOR NO KEY UPDATE
-    ON CONFLICT (video_id, comment_id, kind, recipient_id) DO UPDATE
-    SET actor_ids   = (actor || array_remove(n.actor_ids, actor))[1:10],
-        actor_count = n.actor_count + 1,
-        seq         = nextval('notification_seq'),
-        updated_at  = greatest(n.updated_at, excluded.updated_at)
-    RETURNING n.id INTO nid;
-    IF nid IS NOT NULL AND EXISTS (SELECT FROM notification_listeners l WHERE l.user_id = recipient) THEN
-        PERFORM pg_notify('notifications', recipient || ':' || nid || ':a');
-    END IF;
-END $$;
-
 CREATE OR REPLACE FUNCTION notify_comment() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     video_owner   bigint;
@@ -102,27 +78,4 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE FUNCTION notification_add(recipient bigint, actor bigint, what text, video bigint, comment bigint,
-                                            happened_at timestamptz DEFAULT now())
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    nid bigint;
-BEGIN
-    IF NOT notification_wanted(recipient, actor, what, video, comment) THEN
-        RETURN;
-    END IF;
-    INSERT INTO notifications AS n (recipient_id, kind, video_id, comment_id, actor_ids, actor_count, created_at, updated_at)
-    SELECT u.id, what, video, comment, ARRAY[actor], 1, happened_at, happened_at
-    FROM users u WHERE u.id = recipient
-    FOR NO KEY UPDATE
-    ON CONFLICT (video_id, comment_id, kind, recipient_id) DO UPDATE
-    SET actor_ids   = (actor || array_remove(n.actor_ids, actor))[1:10],
-        actor_count = n.actor_count + 1,
-        seq         = nextval('notification_seq'),
-        updated_at  = greatest(n.updated_at, excluded.updated_at)
-    RETURNING n.id INTO nid;
-    IF nid IS NOT NULL AND EXISTS (SELECT FROM notification_listeners l WHERE l.user_id = recipient) THEN
-        PERFORM pg_notify('notifications', recipient || ':' || nid || ':a');
-    END IF;
-END $$;
 -- +goose StatementEnd
