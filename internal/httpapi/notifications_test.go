@@ -104,7 +104,7 @@ func checkNotificationGroups(t *testing.T, e *env) {
 			UNION ALL
 			SELECT v.user_id, 'comment', v.id, c.id, 1, ARRAY[c.user_id]
 			FROM comments c JOIN videos v ON v.id = c.video_id LEFT JOIN comments p ON p.id = c.parent_id
-			WHERE c.user_id <> v.user_id AND (c.parent_id IS NULL OR p.user_id IS DISTINCT FROM v.user_id)
+			WHERE c.user_id <> v.user_id AND (c.parent_id IS NULL OR p.user_id <> v.user_id)
 			UNION ALL
 			SELECT p.user_id, 'reply', c.video_id, c.id, 1, ARRAY[c.user_id]
 			FROM comments c JOIN comments p ON p.id = c.parent_id WHERE c.user_id <> p.user_id
