@@ -30,6 +30,9 @@ var exportSections = []struct{ name, sql, key string }{
 	{"notInterested", `SELECT video_id::text FROM video_feedback WHERE user_id = $1`, "videoId"},
 	{"hiddenCreators", `SELECT creator_id::text FROM hidden_creators WHERE user_id = $1`, "userId"},
 	{"blocks", `SELECT blocked_id::text FROM blocks WHERE blocker_id = $1`, "userId"},
+	{"notifications", `SELECT id::text FROM notifications WHERE recipient_id = $1`, "id"},
+	{"mentions", `SELECT id::text FROM mentions WHERE mentioned_id = $1`, "id"},
+	{"reports", `SELECT id::text FROM reports WHERE reporter_id = $1`, "id"},
 	{"creatorInterests", `SELECT creator_id::text FROM creator_interests WHERE user_id = $1`, "userId"},
 	{"hashtagInterests", `SELECT hashtag_id::text FROM hashtag_interests WHERE user_id = $1`, "hashtagId"},
 }
@@ -73,6 +76,9 @@ func TestExportHoldsExactlyTheCallersRows(t *testing.T) {
 		do("POST", fmt.Sprintf("/api/videos/%d/not-interested", a.skip), nil, a.who, 204)
 		do("POST", fmt.Sprintf("/api/users/%d/hide", a.hide.id), nil, a.who, 204)
 		do("POST", fmt.Sprintf("/api/users/%d/block", e.register(fmt.Sprintf("exp_blocked%d", a.who.id)).id), nil, a.who, 200)
+		e.comment(a.who, a.bookmark, "hello @"+a.other.username)
+		do("POST", "/api/reports", map[string]any{"targetType": "video", "targetId": a.skip, "reason": "spam"}, a.who, 201)
+		do("POST", "/api/reports", map[string]any{"targetType": "user", "targetId": a.hide.id, "reason": "other", "details": "why"}, a.who, 201)
 	}
 	do("POST", fmt.Sprintf("/api/users/%d/follow", u.id), nil, p, 200)
 	// More than a batch (500) of videos, many posted at the same instant, and of
@@ -91,6 +97,12 @@ func TestExportHoldsExactlyTheCallersRows(t *testing.T) {
 	if _, err := e.pool.Exec(ctx, `
 		INSERT INTO video_shares (user_id, video_id, channel, created_at, day)
 		SELECT $1, $2, 'copy', t, (t AT TIME ZONE 'UTC')::date FROM (SELECT now() - interval '1 day' AS t) y`, u.id, pv[2]); err != nil {
+		t.Fatal(err)
+	}
+	// One of the caller's reports resolved: the export says how.
+	if _, err := e.pool.Exec(ctx, `
+		UPDATE reports SET status = 'resolved', resolution = 'dismissed', resolved_at = now()
+		WHERE reporter_id = $1 AND target_type = 'user'`, u.id); err != nil {
 		t.Fatal(err)
 	}
 
@@ -146,6 +158,24 @@ func TestExportHoldsExactlyTheCallersRows(t *testing.T) {
 	}
 	if n := len(res.items("impressions")); n != 701 {
 		t.Errorf("%d impressions exported, want 701", n)
+	}
+	for _, r := range res.items("reports") {
+		resolution, _ := r["resolution"].(map[string]any)
+		switch {
+		case r["targetType"] == "user" && (resolution == nil || resolution["outcome"] != "dismissed" || resolution["resolvedAt"] == nil):
+			t.Errorf("the resolved report: %v", r)
+		case r["targetType"] == "video" && r["resolution"] != nil:
+			t.Errorf("an open report has a resolution: %v", r)
+		}
+	}
+	kinds := map[any]bool{}
+	for _, n := range res.items("notifications") {
+		kinds[n["kind"]] = true
+	}
+	for _, k := range []string{"video_like", "comment_like", "follow", "mention"} {
+		if !kinds[k] {
+			t.Errorf("no %s notification exported: %v", k, res.items("notifications"))
+		}
 	}
 	if n := len(res.items("shares")); n != 2 {
 		t.Errorf("%d shares exported, want 2", n)

@@ -22,7 +22,7 @@ import (
 // an old snapshot — which stops vacuum — for as long as the slowest client takes to
 // download.)
 //
-// Adding a table (notifications, blocks, reports, …) is one entry in exportSections: a
+// Adding a table is one entry in exportSections: a
 // store method that returns the caller's rows after a tiktok.PageKey, the key of a row, and
 // its JSON shape; and its schema in openapi.json (ExportDocument).
 
@@ -113,6 +113,33 @@ type (
 		Weight    float64 `json:"weight"`
 		UpdatedAt string  `json:"updatedAt"`
 	}
+	exportNotificationJSON struct {
+		ID         int64   `json:"id"`
+		EventID    int64   `json:"eventId"`
+		Kind       string  `json:"kind"`
+		VideoID    *int64  `json:"videoId"`
+		CommentID  *int64  `json:"commentId"`
+		ActorIDs   []int64 `json:"actorIds"`
+		ActorCount int64   `json:"actorCount"`
+		Read       bool    `json:"read"`
+		CreatedAt  string  `json:"createdAt"`
+		UpdatedAt  string  `json:"updatedAt"`
+	}
+	exportReportJSON struct {
+		reportJSON
+		Resolution *exportResolutionJSON `json:"resolution"` // null while open
+	}
+	exportResolutionJSON struct {
+		Outcome    string `json:"outcome"`
+		ResolvedAt string `json:"resolvedAt"`
+	}
+	exportMentionJSON struct {
+		ID        int64  `json:"id"`
+		AuthorID  int64  `json:"authorId"`
+		VideoID   int64  `json:"videoId"`
+		CommentID *int64 `json:"commentId"`
+		CreatedAt string `json:"createdAt"`
+	}
 	exportHashtagInterestJSON struct {
 		HashtagID int64   `json:"hashtagId"`
 		Hashtag   string  `json:"hashtag"`
@@ -152,6 +179,26 @@ func (s *Server) exportSections(rd renderer) []exportSection {
 		s.markSection("blocks", tiktok.MarkBlocks, func(m tiktok.Mark) any {
 			return exportUserRefJSON{UserID: m.ID, CreatedAt: jsonTime(m.At)}
 		}),
+		section("notifications", s.store.ExportNotifications,
+			func(n tiktok.NotificationRecord) tiktok.PageKey { return tiktok.PageKey{ID: n.EventID} },
+			func(n tiktok.NotificationRecord) any {
+				return exportNotificationJSON{ID: n.ID, EventID: n.EventID, Kind: string(n.Kind), VideoID: n.VideoID, CommentID: n.CommentID,
+					ActorIDs: n.ActorIDs, ActorCount: n.ActorCount, Read: n.Read, CreatedAt: jsonTime(n.CreatedAt), UpdatedAt: jsonTime(n.UpdatedAt)}
+			}),
+		section("mentions", s.store.ExportMentions,
+			func(m tiktok.MentionRecord) tiktok.PageKey { return tiktok.PageKey{ID: m.ID, Time: m.CreatedAt} },
+			func(m tiktok.MentionRecord) any {
+				return exportMentionJSON{ID: m.ID, AuthorID: m.AuthorID, VideoID: m.VideoID, CommentID: m.CommentID, CreatedAt: jsonTime(m.CreatedAt)}
+			}),
+		section("reports", s.store.ExportReports,
+			func(r tiktok.Report) tiktok.PageKey { return tiktok.PageKey{ID: r.ID} },
+			func(r tiktok.Report) any {
+				out := exportReportJSON{reportJSON: rd.report(r)}
+				if r.Resolution != nil && r.ResolvedAt != nil {
+					out.Resolution = &exportResolutionJSON{Outcome: *r.Resolution, ResolvedAt: jsonTime(*r.ResolvedAt)}
+				}
+				return out
+			}),
 		s.interestSection("creatorInterests", tiktok.CreatorInterests, func(i tiktok.Interest) any {
 			return exportCreatorInterestJSON{UserID: i.ID, Weight: i.Weight, UpdatedAt: jsonTime(i.UpdatedAt)}
 		}),

@@ -78,6 +78,9 @@ type Export interface {
 	ListUserComments(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Comment, error)
 	ExportMarks(ctx context.Context, kind tiktok.MarkKind, userID int64, after tiktok.PageKey, limit int) ([]tiktok.Mark, error)
 	ExportShares(ctx context.Context, userID int64, after tiktok.PageKey, limit int) ([]tiktok.ShareRecord, error)
+	ExportNotifications(ctx context.Context, userID int64, after tiktok.PageKey, limit int) ([]tiktok.NotificationRecord, error)
+	ExportMentions(ctx context.Context, userID int64, after tiktok.PageKey, limit int) ([]tiktok.MentionRecord, error)
+	ExportReports(ctx context.Context, userID int64, after tiktok.PageKey, limit int) ([]tiktok.Report, error)
 	ExportInterests(ctx context.Context, kind tiktok.InterestKind, userID int64, after tiktok.PageKey, limit int) ([]tiktok.Interest, error)
 }
 

@@ -114,3 +114,48 @@ func (s *Store) ExportInterests(ctx context.Context, kind tiktok.InterestKind, u
 	}
 	return out, nil
 }
+
+// ExportNotifications returns up to limit of the notifications userID received, by event id
+// upwards from after.ID (0: from the first).
+func (s *Store) ExportNotifications(ctx context.Context, userID int64, after tiktok.PageKey, limit int) ([]tiktok.NotificationRecord, error) {
+	rows, err := s.q.ExportNotifications(ctx, db.ExportNotificationsParams{RecipientID: userID, AfterSeq: after.ID, Lim: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("export notifications: %w", translate(err))
+	}
+	out := make([]tiktok.NotificationRecord, len(rows))
+	for i, r := range rows {
+		out[i] = tiktok.NotificationRecord{ID: r.ID, EventID: r.Seq, Kind: tiktok.NotificationKind(r.Kind), VideoID: r.VideoID,
+			CommentID: r.CommentID, ActorIDs: r.ActorIds, ActorCount: r.ActorCount, Read: r.Read, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	}
+	return out, nil
+}
+
+// ExportReports returns up to limit of the reports userID filed, open or resolved, by id
+// after after.ID (0: from the first).
+func (s *Store) ExportReports(ctx context.Context, userID int64, after tiktok.PageKey, limit int) ([]tiktok.Report, error) {
+	rows, err := s.q.ExportReports(ctx, db.ExportReportsParams{UserID: userID, AfterID: after.ID, Lim: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("export reports: %w", translate(err))
+	}
+	out := make([]tiktok.Report, len(rows))
+	for i, r := range rows {
+		out[i] = tiktok.Report{ID: r.ID, ReporterID: userID, Target: tiktok.Target{Type: tiktok.TargetType(r.TargetType), ID: r.TargetID},
+			Reason: r.Reason, Details: r.Details, Status: r.Status, Resolution: r.Resolution, CreatedAt: r.CreatedAt, ResolvedAt: r.ResolvedAt}
+	}
+	return out, nil
+}
+
+// ExportMentions returns up to limit of the mentions of userID (by anyone), newest first
+// from the key after (the zero key: from the newest).
+func (s *Store) ExportMentions(ctx context.Context, userID int64, after tiktok.PageKey, limit int) ([]tiktok.MentionRecord, error) {
+	t, id := keyset(tiktok.Page{After: after})
+	rows, err := s.q.ExportMentions(ctx, db.ExportMentionsParams{UserID: userID, BeforeTime: t, BeforeID: id, Lim: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("export mentions: %w", translate(err))
+	}
+	out := make([]tiktok.MentionRecord, len(rows))
+	for i, r := range rows {
+		out[i] = tiktok.MentionRecord(r)
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package tiktok
 import (
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -196,4 +197,14 @@ func WithMention(text, username string) string {
 		}
 	}
 	return "@" + username + " " + text
+}
+
+// MentionRecord is one mention of a user, for the data export: AuthorID named the user in
+// the caption of VideoID (CommentID nil) or in comment CommentID.
+type MentionRecord struct {
+	ID        int64
+	AuthorID  int64
+	VideoID   int64
+	CommentID *int64
+	CreatedAt time.Time
 }

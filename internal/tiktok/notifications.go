@@ -70,3 +70,18 @@ type NotificationSignal struct {
 	ID        int64
 	Op        NotificationOp
 }
+
+// NotificationRecord is a notification as stored, for the data export: the ids it points
+// at rather than their summaries.
+type NotificationRecord struct {
+	ID         int64
+	EventID    int64
+	Kind       NotificationKind
+	VideoID    *int64
+	CommentID  *int64
+	ActorIDs   []int64 // the most recent actors still in the group, newest first
+	ActorCount int64
+	Read       bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}

@@ -72,8 +72,10 @@ type Report struct {
 	Target     Target
 	Reason     string
 	Details    *string
-	Status     string // open | resolved
+	Status     string  // open | resolved
+	Resolution *string // actioned | dismissed, once resolved (set in the data export)
 	CreatedAt  time.Time
+	ResolvedAt *time.Time // set in the data export
 }
 
 // ReportGroup is one entry of the moderators' queue: a target with open reports, how many,

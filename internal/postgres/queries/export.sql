@@ -76,3 +76,28 @@ SELECT hi.hashtag_id AS id, h.name, hi.weight, hi.updated_at FROM hashtag_intere
 JOIN hashtags h ON h.id = hi.hashtag_id
 WHERE hi.user_id = @user_id AND hi.hashtag_id > @after_id
 ORDER BY hi.hashtag_id LIMIT @lim;
+
+-- name: ExportNotifications :many
+-- The notifications one received, by event id upwards from @after_seq (0: from the first):
+-- the stream's query (NotificationsAfter) without the video and comment snippets, since
+-- the export holds the ids.
+SELECT n.id, n.kind, n.video_id, n.comment_id, n.actor_ids, n.actor_count, n.seq, n.created_at, n.updated_at,
+       n.seq <= coalesce((SELECT r.read_seq FROM notification_reads r WHERE r.user_id = @recipient_id), 0)::bigint AS read
+FROM notifications n
+WHERE n.recipient_id = @recipient_id AND n.seq > @after_seq
+ORDER BY n.seq
+LIMIT @lim;
+
+-- name: ExportReports :many
+-- The reports one filed, open or resolved: reports_reporter_id_id_idx.
+SELECT id, target_type, target_id, reason, details, status, resolution, created_at, resolved_at FROM reports
+WHERE reporter_id = @user_id AND id > @after_id
+ORDER BY id LIMIT @lim;
+
+-- name: ExportMentions :many
+-- Where others mentioned one (the mentions one made are spans of one's own videos and
+-- comments): mentions_mentioned_id_idx, newest first from (@before_time, @before_id).
+SELECT id, author_id, video_id, comment_id, created_at FROM mentions
+WHERE mentioned_id = @user_id
+  AND (created_at, id) < (@before_time::timestamptz, @before_id::bigint)
+ORDER BY created_at DESC, id DESC LIMIT @lim;

@@ -285,6 +285,61 @@ func (q *Queries) ExportImpressions(ctx context.Context, arg ExportImpressionsPa
 	return items, nil
 }
 
+const ExportMentions = `-- name: ExportMentions :many
+SELECT id, author_id, video_id, comment_id, created_at FROM mentions
+WHERE mentioned_id = $1
+  AND (created_at, id) < ($2::timestamptz, $3::bigint)
+ORDER BY created_at DESC, id DESC LIMIT $4
+`
+
+type ExportMentionsParams struct {
+	UserID     int64
+	BeforeTime time.Time
+	BeforeID   int64
+	Lim        int32
+}
+
+type ExportMentionsRow struct {
+	ID        int64
+	AuthorID  int64
+	VideoID   int64
+	CommentID *int64
+	CreatedAt time.Time
+}
+
+// Where others mentioned one (the mentions one made are spans of one's own videos and
+// comments): mentions_mentioned_id_idx, newest first from (@before_time, @before_id).
+func (q *Queries) ExportMentions(ctx context.Context, arg ExportMentionsParams) ([]ExportMentionsRow, error) {
+	rows, err := q.db.Query(ctx, ExportMentions,
+		arg.UserID,
+		arg.BeforeTime,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ExportMentionsRow{}
+	for rows.Next() {
+		var i ExportMentionsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.AuthorID,
+			&i.VideoID,
+			&i.CommentID,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ExportNotInterested = `-- name: ExportNotInterested :many
 SELECT video_id AS id, created_at AS at FROM video_feedback
 WHERE user_id = $1 AND video_id > $2
@@ -313,6 +368,123 @@ func (q *Queries) ExportNotInterested(ctx context.Context, arg ExportNotInterest
 	for rows.Next() {
 		var i ExportNotInterestedRow
 		if err := rows.Scan(&i.ID, &i.At); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ExportNotifications = `-- name: ExportNotifications :many
+SELECT n.id, n.kind, n.video_id, n.comment_id, n.actor_ids, n.actor_count, n.seq, n.created_at, n.updated_at,
+       n.seq <= coalesce((SELECT r.read_seq FROM notification_reads r WHERE r.user_id = $1), 0)::bigint AS read
+FROM notifications n
+WHERE n.recipient_id = $1 AND n.seq > $2
+ORDER BY n.seq
+LIMIT $3
+`
+
+type ExportNotificationsParams struct {
+	RecipientID int64
+	AfterSeq    int64
+	Lim         int32
+}
+
+type ExportNotificationsRow struct {
+	ID         int64
+	Kind       string
+	VideoID    *int64
+	CommentID  *int64
+	ActorIds   []int64
+	ActorCount int64
+	Seq        int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Read       bool
+}
+
+// The notifications one received, by event id upwards from @after_seq (0: from the first):
+// the stream's query (NotificationsAfter) without the video and comment snippets, since
+// the export holds the ids.
+func (q *Queries) ExportNotifications(ctx context.Context, arg ExportNotificationsParams) ([]ExportNotificationsRow, error) {
+	rows, err := q.db.Query(ctx, ExportNotifications, arg.RecipientID, arg.AfterSeq, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ExportNotificationsRow{}
+	for rows.Next() {
+		var i ExportNotificationsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.VideoID,
+			&i.CommentID,
+			&i.ActorIds,
+			&i.ActorCount,
+			&i.Seq,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Read,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const ExportReports = `-- name: ExportReports :many
+SELECT id, target_type, target_id, reason, details, status, resolution, created_at, resolved_at FROM reports
+WHERE reporter_id = $1 AND id > $2
+ORDER BY id LIMIT $3
+`
+
+type ExportReportsParams struct {
+	UserID  int64
+	AfterID int64
+	Lim     int32
+}
+
+type ExportReportsRow struct {
+	ID         int64
+	TargetType string
+	TargetID   int64
+	Reason     string
+	Details    *string
+	Status     string
+	Resolution *string
+	CreatedAt  time.Time
+	ResolvedAt *time.Time
+}
+
+// The reports one filed, open or resolved: reports_reporter_id_id_idx.
+func (q *Queries) ExportReports(ctx context.Context, arg ExportReportsParams) ([]ExportReportsRow, error) {
+	rows, err := q.db.Query(ctx, ExportReports, arg.UserID, arg.AfterID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ExportReportsRow{}
+	for rows.Next() {
+		var i ExportReportsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.TargetType,
+			&i.TargetID,
+			&i.Reason,
+			&i.Details,
+			&i.Status,
+			&i.Resolution,
+			&i.CreatedAt,
+			&i.ResolvedAt,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
