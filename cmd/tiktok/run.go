@@ -38,6 +38,8 @@ commands:
   recount                  set every like, comment, follower and video counter to its COUNT(*)
   orphans [flags]          remove media files no row refers to (tiktok orphans -h for flags)
   user role <email> <role> give an account a role: user, moderator or admin
+  worker                   run the media pipeline's workers only (serve runs them too)
+  jobs [flags]             list background jobs, by default the failed ones (tiktok jobs -h)
 
 Configuration comes from the environment and an optional .env file; see .env.example.
 `
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return orphans(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return userCommand(ctx, args[1:], getenv, stdout)
+	case "worker":
+		return worker(ctx, getenv, stderr)
+	case "jobs":
+		return jobsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -170,6 +176,21 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		maintenance.FeedEvery(sweepCtx, store, cfg.Ranking, 10*time.Minute, migrations.ready, log)
 	}()
 	defer func() { stopSweep(); <-feedDone }()
+	// The media pipeline: uploads are processed when ffmpeg is here (or MEDIA_PROCESSING
+	// says otherwise); this server works the jobs unless MEDIA_WORKERS=0 (then `tiktok
+	// worker` processes elsewhere do).
+	tools := processingTools(cfg, log)
+	if tools != nil && cfg.Pipeline.Workers > 0 {
+		w, err := startMediaWorkers(ctx, cfg, pool, store, storage, tools, migrations.ready, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			w.stop(stopCtx)
+		}()
+	}
 	web, err := webapp.New(webapp.Options{MediaOrigins: []string{cfg.PublicURL}})
 	if err != nil {
 		return err
@@ -190,6 +211,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			ReportAutoHideThreshold: cfg.ReportAutoHideThreshold,
 			Streams:                 notify.Config{PerUser: cfg.StreamsPerUser, Total: cfg.StreamsMax},
 			StreamHeartbeat:         cfg.StreamHeartbeat,
+			Processing:              tools != nil,
 		},
 		Logger:    log,
 		Store:     store,

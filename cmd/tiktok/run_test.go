@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -280,7 +279,7 @@ func TestServeFinishesInFlightRequest(t *testing.T) {
 // migrationFiles lists the embedded migrations in order.
 func migrationFiles(t *testing.T) []string {
 	t.Helper()
-	names, err := fs.Glob(postgres.Migrations(), "*.sql")
+	names, err := postgres.MigrationNames()
 	if err != nil {
 		t.Fatal(err)
 	}

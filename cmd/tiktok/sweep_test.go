@@ -22,6 +22,7 @@ func TestServeSweepsUnclaimedUploads(t *testing.T) {
 	vars["DATABASE_URL"] = pgtest.URL(t)
 	vars["STORAGE_COMPAT"] = "true"
 	vars["STORAGE_UNCLAIMED_TTL"] = "1s" // swept every second
+	vars["MEDIA_PROCESSING"] = "off"     // no poster beside the claimed upload
 	s := startServe(t, vars)
 	mediaDir := filepath.Join(vars["DATA_DIR"], "media")
 

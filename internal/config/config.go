@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,17 @@ type Config struct {
 	// ReportAutoHideThreshold hides a video pending review once this many users have open
 	// reports on it; 0 (the default) never does.
 	ReportAutoHideThreshold int // REPORT_AUTO_HIDE_THRESHOLD
+	Pipeline                Pipeline
+}
+
+// Pipeline configures the media pipeline (package pipeline).
+type Pipeline struct {
+	// Processing is "auto" (uploads are processed when ffmpeg and ffprobe are installed,
+	// and served as uploaded otherwise) or "off" (never processed).
+	Processing string        // MEDIA_PROCESSING
+	MaxSeconds int           // MAX_VIDEO_SECONDS: longest video accepted
+	Workers    int           // MEDIA_WORKERS: processing jobs serve runs at once (0: none; run `tiktok worker`)
+	Timeout    time.Duration // FFMPEG_TIMEOUT: of one ffprobe or ffmpeg run
 }
 
 // Limits are the rate limits; a zero count disables that limit.
@@ -80,6 +92,22 @@ type Limits struct {
 	// hour; StorageUploadsPerIP how many of them one client IP may run at once.
 	StorageBytesPerIP   int // RATE_LIMIT_STORAGE_BYTES_IP
 	StorageUploadsPerIP int // RATE_LIMIT_STORAGE_UPLOADS_IP
+}
+
+// DefaultMediaWorkers is the default of MEDIA_WORKERS: one ffmpeg per core but one, at
+// least one.
+func DefaultMediaWorkers() int { return max(1, runtime.NumCPU()-1) }
+
+func (c *Config) pipeline(str func(string, string) string, integer func(string, int64, int64, int64) int64, problems *[]string) {
+	c.Pipeline = Pipeline{
+		Processing: str("MEDIA_PROCESSING", "auto"),
+		MaxSeconds: int(integer("MAX_VIDEO_SECONDS", 600, 1, 24*3600)),
+		Workers:    int(integer("MEDIA_WORKERS", int64(DefaultMediaWorkers()), 0, 256)),
+		Timeout:    boundedDuration(str("FFMPEG_TIMEOUT", "10m"), "FFMPEG_TIMEOUT", time.Second, 24*time.Hour, problems),
+	}
+	if c.Pipeline.Processing != "auto" && c.Pipeline.Processing != "off" {
+		*problems = append(*problems, fmt.Sprintf("MEDIA_PROCESSING=%q: want auto or off", c.Pipeline.Processing))
+	}
 }
 
 // Production reports whether the server runs in production mode.
@@ -155,6 +183,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.ReportAutoHideThreshold = int(integer("REPORT_AUTO_HIDE_THRESHOLD", 0, 0, 1_000_000))
 	c.storageLimits(integer, &problems)
+	c.pipeline(str, integer, &problems)
 	c.ranking(str, &problems)
 	switch c.AppEnv {
 	case "development", "production", "test":

@@ -46,6 +46,9 @@ type Config struct {
 	Streams            notify.Config
 	StreamHeartbeat    time.Duration
 	StreamWriteTimeout time.Duration
+	// Processing sends uploaded videos through the media pipeline (they are "processing"
+	// until its job has run); false serves them as uploaded (no ffmpeg on this machine).
+	Processing bool
 }
 
 // Server holds the dependencies of every handler.

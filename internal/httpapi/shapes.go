@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -146,6 +147,13 @@ type videoJSON struct {
 	IsBookmarked         bool          `json:"isBookmarked"`
 	Mentions             []mentionJSON `json:"mentions"`
 	moderationJSON
+	// The media pipeline's: where it stands with the video (only its owner sees one that
+	// is not ready), why it failed, and what probing found.
+	Status        tiktok.VideoStatus `json:"status"`
+	FailureReason *string            `json:"failureReason"`
+	DurationMs    *int32             `json:"durationMs"`
+	Width         *int32             `json:"width"`
+	Height        *int32             `json:"height"`
 }
 
 // moderationJSON tells the owner of a hidden video or comment that it is hidden and why;
@@ -182,6 +190,9 @@ func (rd renderer) video(v tiktok.Video) videoJSON {
 		Mentions: mentions(v.Mentions),
 
 		moderationJSON: rd.moderation(v.UserID, v.HiddenReason),
+
+		Status: cmp.Or(v.Status, tiktok.VideoReady), FailureReason: v.FailureReason,
+		DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
 	}
 }
 

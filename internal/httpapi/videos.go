@@ -208,7 +208,7 @@ func (s *Server) handleVideoCreate(w http.ResponseWriter, r *http.Request) error
 // of the form's URLs and belong to the video.
 func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, f videoForm, video, thumbnail *media.Saved) error {
 	fields := map[string]string{}
-	nv := tiktok.NewVideo{UserID: viewerID(r)}
+	nv := tiktok.NewVideo{UserID: viewerID(r), Process: s.cfg.Processing}
 	if c := optionalText(fields, "caption", f.Caption, maxCaptionRunes); c != nil {
 		nv.Caption = *c
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/url"
@@ -36,6 +37,7 @@ func (migrator) Hash() (string, error) {
 		h.Write(b)
 		return err
 	})
+	fmt.Fprintf(h, "river %d", postgres.RiverVersion) // migration 00018 is River's, in Go
 	return hex.EncodeToString(h.Sum(nil))[:16], err
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"slices"
 	"syscall"
 	"time"
 
@@ -80,7 +81,8 @@ func newProvider(pool *pgxpool.Pool) (*goose.Provider, func() error, error) {
 		return nil, nil, fmt.Errorf("goose locker: %w", err)
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations(), goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations(), goose.WithSessionLocker(locker),
+		goose.WithGoMigrations(riverMigration()))
 	if err != nil {
 		sqlDB.Close()
 		return nil, nil, fmt.Errorf("goose: %w", err)
@@ -97,7 +99,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
 	defer closeDB()
 	results, err := p.Up(ctx)
 	for _, r := range results {
-		fmt.Fprintf(out, "migrated %s (%s)\n", r.Source.Path, r.Duration.Round(time.Millisecond))
+		fmt.Fprintf(out, "migrated %s (%s)\n", migrationName(r.Source), r.Duration.Round(time.Millisecond))
 	}
 	if err != nil {
 		return fmt.Errorf("migrate up: %w", translate(err))
@@ -114,7 +116,7 @@ func MigrateDown(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
 	defer closeDB()
 	r, err := p.Down(ctx)
 	if r != nil {
-		fmt.Fprintf(out, "rolled back %s\n", r.Source.Path)
+		fmt.Fprintf(out, "rolled back %s\n", migrationName(r.Source))
 	}
 	if err != nil {
 		return fmt.Errorf("migrate down: %w", err)
@@ -138,9 +140,29 @@ func MigrationStatus(ctx context.Context, pool *pgxpool.Pool, out io.Writer) err
 		if s.State == goose.StateApplied {
 			applied = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(out, "%-40s %s\n", s.Source.Path, applied)
+		fmt.Fprintf(out, "%-40s %s\n", migrationName(s.Source), applied)
 	}
 	return nil
+}
+
+// migrationName names a migration in the output of the migrate commands: its file, or
+// "00018_river.go" for River's, which is Go (river.go).
+func migrationName(s *goose.Source) string {
+	if s.Path != "" {
+		return s.Path
+	}
+	return fmt.Sprintf("%05d_river.go", s.Version)
+}
+
+// MigrationNames lists every migration in order, as the migrate commands name them.
+func MigrationNames() ([]string, error) {
+	names, err := fs.Glob(Migrations(), "*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	names = append(names, migrationName(&goose.Source{Version: riverMigrationVersion}))
+	slices.Sort(names)
+	return names, nil
 }
 
 // Store runs the service's queries. It is safe for concurrent use.
@@ -148,6 +170,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	q      *db.Queries
 	search searchState // search.go
+	jobs   jobQueue    // jobs.go
 }
 
 // NewStore returns a Store using pool.
@@ -166,9 +189,15 @@ func (s *Store) Ping(ctx context.Context) error {
 // inTx runs fn in a transaction, committing when fn returns nil. A transaction that fails
 // with a deadlock or serialization failure is retried a few times.
 func (s *Store) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	return s.inRawTx(ctx, func(_ pgx.Tx, q *db.Queries) error { return fn(q) })
+}
+
+// inRawTx is inTx for a function that also needs the transaction itself (to enqueue a job
+// in it).
+func (s *Store) inRawTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(s.q.WithTx(tx)) })
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(tx, s.q.WithTx(tx)) })
 		if !retryable(err) {
 			break
 		}

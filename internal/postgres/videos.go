@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/gotok/tiktok/internal/jobs"
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
@@ -101,7 +102,7 @@ func (s *Store) CreateVideo(ctx context.Context, v tiktok.NewVideo) (tiktok.Vide
 	}
 	tags := captionHashtags(v.Caption)
 	var id int64
-	err := s.inTx(ctx, func(q *db.Queries) error {
+	err := s.inRawTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
 		// The tag and sound rows first, while holding no other lock (queries/hashtags.sql).
 		tagIDs, err := upsertHashtags(ctx, q, tags)
 		if err != nil {
@@ -114,11 +115,22 @@ func (s *Store) CreateVideo(ctx context.Context, v tiktok.NewVideo) (tiktok.Vide
 		if err := claimObjects(ctx, q, v.UserID, claim{v.VideoObject, &a.VideoMedia}, claim{v.ThumbnailObject, &a.ThumbnailMedia}); err != nil {
 			return err
 		}
+		// A file of ours goes through the pipeline; the row and its job commit together.
+		process := v.Process && a.VideoMedia != nil
+		a.Status = string(tiktok.VideoReady)
+		if process {
+			a.Status = string(tiktok.VideoProcessing)
+		}
 		if id, err = q.CreateVideo(ctx, a); err != nil {
 			if isForeignKeyViolation(err) {
 				return &tiktok.Error{Code: tiktok.CodeTokenInvalid, Message: "Not authorized, user no longer exists", Cause: err}
 			}
 			return err
+		}
+		if process {
+			if err := s.enqueueTx(ctx, tx, jobs.ProcessVideo{VideoID: id}); err != nil {
+				return err
+			}
 		}
 		if len(tagIDs) > 0 {
 			if err := q.TagVideo(ctx, db.TagVideoParams{VideoID: id, Ids: tagIDs}); err != nil {
@@ -346,6 +358,8 @@ func videoFromFeed(f db.VideoFeed, liked, bookmarked bool) tiktok.Video {
 		SoundID: f.SoundID, HotRank: f.HotRank,
 		BookmarkCount: f.BookmarkCount, ShareCount: f.ShareCount, IsBookmarked: bookmarked,
 		HiddenReason: f.HiddenReason,
+		Status:       tiktok.VideoStatus(f.Status), FailureReason: f.FailureReason,
+		DurationMs: f.DurationMs, Width: f.Width, Height: f.Height,
 	}
 }
 

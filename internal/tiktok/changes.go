@@ -33,6 +33,10 @@ type NewVideo struct {
 	// VideoObject and ThumbnailObject, when set, are storage-compatible objects the video
 	// claims: their files become its VideoMedia and ThumbnailMedia.
 	VideoObject, ThumbnailObject *StorageRef
+	// Process sends a video whose file the server stores (VideoMedia, or a claimed
+	// VideoObject) through the media pipeline: it is created processing, and the job that
+	// processes it is enqueued in the same transaction.
+	Process bool
 }
 
 // VideoUpdate holds the fields to change; nil fields stay as they are. SetAudio

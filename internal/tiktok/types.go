@@ -79,7 +79,40 @@ type Video struct {
 	// HiddenReason is set while a moderator (or the report threshold) hides the video;
 	// only its owner is ever shown a hidden video.
 	HiddenReason *string
+	// Status is where the media pipeline stands with the video; only its owner is shown a
+	// video that is not ready. FailureReason says why it failed.
+	Status        VideoStatus
+	FailureReason *string
+	// DurationMs, Width and Height are what probing the served file found (nil until it
+	// is probed, and for videos stored elsewhere).
+	DurationMs    *int32
+	Width, Height *int32
 }
+
+// ProcessingVideo is what the media pipeline reads of a video it processes.
+type ProcessingVideo struct {
+	ID, UserID     int64
+	Status         VideoStatus
+	VideoMedia     *string // the uploaded file (nil: nothing of ours to process)
+	ThumbnailMedia *string // the uploader's thumbnail, if any
+}
+
+// ProcessingResult is what processing a video found and made: the probe of the file
+// served, and the files that replace the upload (a transcode) and stand for the missing
+// thumbnail (a poster); nil when not made.
+type ProcessingResult struct {
+	DurationMs, Width, Height  *int32
+	VideoMedia, ThumbnailMedia *string
+}
+
+// VideoStatus is where the media pipeline stands with a video.
+type VideoStatus string
+
+const (
+	VideoProcessing VideoStatus = "processing" // uploaded; being probed and transcoded
+	VideoReady      VideoStatus = "ready"      // served, listed and searchable
+	VideoFailed     VideoStatus = "failed"     // not playable (FailureReason says why)
+)
 
 // Comment is a comment on a video with its author, like count and the viewer's like.
 type Comment struct {

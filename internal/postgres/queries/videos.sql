@@ -74,10 +74,10 @@ SELECT user_id FROM videos WHERE id = @id;
 
 -- name: CreateVideo :one
 INSERT INTO videos (user_id, caption, video_url, thumbnail_url, audio_name, sound_id,
-                    video_storage_path, thumbnail_storage_path, video_media, thumbnail_media)
+                    video_storage_path, thumbnail_storage_path, video_media, thumbnail_media, status)
 VALUES (@user_id, @caption, @video_url, sqlc.narg(thumbnail_url), sqlc.narg(audio_name), sqlc.narg(sound_id),
         sqlc.narg(video_storage_path), sqlc.narg(thumbnail_storage_path),
-        sqlc.narg(video_media), sqlc.narg(thumbnail_media))
+        sqlc.narg(video_media), sqlc.narg(thumbnail_media), @status)
 RETURNING id;
 
 -- name: UpdateVideo :execrows

@@ -32,7 +32,7 @@ func (q *Queries) BookmarkVideo(ctx context.Context, arg BookmarkVideoParams) (i
 }
 
 const ListBookmarks = `-- name: ListBookmarks :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, b.created_at AS bookmarked_at,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height, b.created_at AS bookmarked_at,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked
 FROM video_bookmarks b
 JOIN video_feed f ON f.id = b.video_id
@@ -98,6 +98,11 @@ func (q *Queries) ListBookmarks(ctx context.Context, arg ListBookmarksParams) ([
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
 			&i.VideoFeed.HiddenReason,
+			&i.VideoFeed.Status,
+			&i.VideoFeed.FailureReason,
+			&i.VideoFeed.DurationMs,
+			&i.VideoFeed.Width,
+			&i.VideoFeed.Height,
 			&i.BookmarkedAt,
 			&i.IsLiked,
 		); err != nil {

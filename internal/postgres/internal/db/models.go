@@ -256,6 +256,11 @@ type Video struct {
 	ThreadCount          int64
 	BookmarkCount        int64
 	ShareCount           int64
+	Status               string
+	FailureReason        *string
+	DurationMs           *int32
+	Width                *int32
+	Height               *int32
 }
 
 type VideoBookmark struct {
@@ -288,6 +293,11 @@ type VideoFeed struct {
 	BookmarkCount        int64
 	ShareCount           int64
 	HiddenReason         *string
+	Status               string
+	FailureReason        *string
+	DurationMs           *int32
+	Width                *int32
+	Height               *int32
 }
 
 type VideoFeedback struct {

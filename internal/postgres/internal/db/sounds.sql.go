@@ -10,7 +10,7 @@ import (
 )
 
 const ListSoundVideos = `-- name: ListSoundVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
@@ -77,6 +77,11 @@ func (q *Queries) ListSoundVideos(ctx context.Context, arg ListSoundVideosParams
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
 			&i.VideoFeed.HiddenReason,
+			&i.VideoFeed.Status,
+			&i.VideoFeed.FailureReason,
+			&i.VideoFeed.DurationMs,
+			&i.VideoFeed.Width,
+			&i.VideoFeed.Height,
 			&i.IsLiked,
 			&i.IsBookmarked,
 		); err != nil {

@@ -50,10 +50,10 @@ func (q *Queries) AddVideoViews(ctx context.Context, arg AddVideoViewsParams) er
 
 const CreateVideo = `-- name: CreateVideo :one
 INSERT INTO videos (user_id, caption, video_url, thumbnail_url, audio_name, sound_id,
-                    video_storage_path, thumbnail_storage_path, video_media, thumbnail_media)
+                    video_storage_path, thumbnail_storage_path, video_media, thumbnail_media, status)
 VALUES ($1, $2, $3, $4, $5, $6,
         $7, $8,
-        $9, $10)
+        $9, $10, $11)
 RETURNING id
 `
 
@@ -68,6 +68,7 @@ type CreateVideoParams struct {
 	ThumbnailStoragePath *string
 	VideoMedia           *string
 	ThumbnailMedia       *string
+	Status               string
 }
 
 func (q *Queries) CreateVideo(ctx context.Context, arg CreateVideoParams) (int64, error) {
@@ -82,6 +83,7 @@ func (q *Queries) CreateVideo(ctx context.Context, arg CreateVideoParams) (int64
 		arg.ThumbnailStoragePath,
 		arg.VideoMedia,
 		arg.ThumbnailMedia,
+		arg.Status,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -111,7 +113,7 @@ func (q *Queries) DeleteVideo(ctx context.Context, arg DeleteVideoParams) (Delet
 }
 
 const GetVideo = `-- name: GetVideo :one
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
@@ -157,6 +159,11 @@ func (q *Queries) GetVideo(ctx context.Context, arg GetVideoParams) (GetVideoRow
 		&i.VideoFeed.BookmarkCount,
 		&i.VideoFeed.ShareCount,
 		&i.VideoFeed.HiddenReason,
+		&i.VideoFeed.Status,
+		&i.VideoFeed.FailureReason,
+		&i.VideoFeed.DurationMs,
+		&i.VideoFeed.Width,
+		&i.VideoFeed.Height,
 		&i.IsLiked,
 		&i.IsBookmarked,
 	)
@@ -182,7 +189,7 @@ func (q *Queries) LikeVideo(ctx context.Context, arg LikeVideoParams) (int64, er
 }
 
 const ListFollowingVideos = `-- name: ListFollowingVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
@@ -261,6 +268,11 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
 			&i.VideoFeed.HiddenReason,
+			&i.VideoFeed.Status,
+			&i.VideoFeed.FailureReason,
+			&i.VideoFeed.DurationMs,
+			&i.VideoFeed.Width,
+			&i.VideoFeed.Height,
 			&i.IsLiked,
 			&i.IsBookmarked,
 		); err != nil {
@@ -275,7 +287,7 @@ func (q *Queries) ListFollowingVideos(ctx context.Context, arg ListFollowingVide
 }
 
 const ListUserVideos = `-- name: ListUserVideos :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
@@ -340,6 +352,11 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
 			&i.VideoFeed.HiddenReason,
+			&i.VideoFeed.Status,
+			&i.VideoFeed.FailureReason,
+			&i.VideoFeed.DurationMs,
+			&i.VideoFeed.Width,
+			&i.VideoFeed.Height,
 			&i.IsLiked,
 			&i.IsBookmarked,
 		); err != nil {
@@ -355,7 +372,7 @@ func (q *Queries) ListUserVideos(ctx context.Context, arg ListUserVideosParams) 
 
 const ListVideos = `-- name: ListVideos :many
 
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason,
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height,
        coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
        coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
 FROM video_feed f
@@ -428,6 +445,11 @@ func (q *Queries) ListVideos(ctx context.Context, arg ListVideosParams) ([]ListV
 			&i.VideoFeed.BookmarkCount,
 			&i.VideoFeed.ShareCount,
 			&i.VideoFeed.HiddenReason,
+			&i.VideoFeed.Status,
+			&i.VideoFeed.FailureReason,
+			&i.VideoFeed.DurationMs,
+			&i.VideoFeed.Width,
+			&i.VideoFeed.Height,
 			&i.IsLiked,
 			&i.IsBookmarked,
 		); err != nil {
