@@ -239,8 +239,12 @@ func deleteFiles(ctx context.Context, store media.Storage, names []string) (int,
 	return failed, first
 }
 
-// sampleFiles are the stored names of one media copy.
-type sampleFiles struct{ video, thumbnail string }
+// sampleFiles are the stored names of one media copy, and what probing its clip found (nil
+// without ffprobe).
+type sampleFiles struct {
+	video, thumbnail          string
+	durationMs, width, height *int32
+}
 
 // storeSamples stores n copies of the sample clips and their thumbnails, cycling through
 // the samples, and appends every stored name to *stored as soon as it exists (also when
@@ -276,16 +280,18 @@ func storeSamples(ctx context.Context, store media.Storage, n int, stored *[]str
 		*stored = append(*stored, s.Name)
 		return s.Name
 	}
+	probes := probeSamples(ctx, samples, out)
 	next := make(chan int)
 	for range min(mediaWorkers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				s := samples[i%len(samples)]
+				s, p := samples[i%len(samples)], probes[i%len(samples)]
 				files[i] = sampleFiles{
-					video:     save(media.Video, s.Video, int64(len(s.Video))),
-					thumbnail: save(media.Image, s.Thumbnail, media.MaxImageBytes),
+					video:      save(media.Video, s.Video, int64(len(s.Video))),
+					thumbnail:  save(media.Image, s.Thumbnail, media.MaxImageBytes),
+					durationMs: p.durationMs, width: p.width, height: p.height,
 				}
 			}
 		}()
@@ -346,7 +352,7 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 	}
 
 	err = copyRows(ctx, tx, out, "videos", []string{"user_id", "caption", "video_url", "thumbnail_url", "audio_name", "sound_id", "video_media", "thumbnail_media",
-		"views", "like_count", "comment_count", "thread_count", "created_at", "updated_at"},
+		"views", "like_count", "comment_count", "thread_count", "created_at", "updated_at", "duration_ms", "width", "height"},
 		len(d.videos), func(i int) []any {
 			v := d.videos[i]
 			f := files[i%len(files)]
@@ -355,7 +361,8 @@ func insert(ctx context.Context, tx pgx.Tx, d *dataset, files []sampleFiles, pas
 				owned, ownedThumb = f.video, f.thumbnail
 			}
 			return []any{userIDs[v.owner], v.caption, f.video, f.thumbnail, v.audio, soundIDs[v.sound], owned, ownedThumb,
-				v.views, c.videoLikes[i], c.videoComments[i], c.videoComments[i], v.at, v.at} // comments here are top-level
+				v.views, c.videoLikes[i], c.videoComments[i], c.videoComments[i], v.at, v.at, // comments here are top-level
+				f.durationMs, f.width, f.height}
 		})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/pgtest"
+	"github.com/gotok/tiktok/internal/pipeline"
 	"github.com/gotok/tiktok/internal/seed"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
@@ -111,6 +112,14 @@ func checkMedia(t *testing.T, pool *pgxpool.Pool, store media.Storage) []string 
 			owned = append(owned, *v.Media, *v.ThumbMedia)
 		} else if v.ThumbMedia != nil {
 			t.Errorf("video %d owns its thumbnail but not its clip", i)
+		}
+	}
+	// Probed by the pipeline's ffprobe (when installed): the sample clips are 360x640.
+	if _, err := pipeline.FindTools(); err == nil {
+		var unprobed int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM videos
+			WHERE duration_ms IS NULL OR duration_ms < 500 OR width IS DISTINCT FROM 360 OR height IS DISTINCT FROM 640`).Scan(&unprobed); err != nil || unprobed != 0 {
+			t.Errorf("%d seeded videos without their probed duration and size (%v)", unprobed, err)
 		}
 	}
 	return owned
