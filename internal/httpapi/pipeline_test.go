@@ -245,8 +245,30 @@ func TestMediaPipeline(t *testing.T) {
 		expect(t, e.request("GET", fmt.Sprintf("/api/videos/%d", ids[k]), nil, other.token), http.StatusNotFound, "not_found")
 	}
 
-	// Nothing is left behind: every stored file belongs to a video.
+	// The uploader is notified of each outcome, once per video, by no one.
 	waitJobsDone(t, e)
+	res = e.request("GET", "/api/notifications", nil, owner.token)
+	expect(t, res, http.StatusOK, "")
+	got := map[string]string{}
+	for _, n := range res.get("notifications").([]any) {
+		n := n.(map[string]any)
+		video, _ := n["video"].(map[string]any)
+		if video == nil || n["actorCount"] != 0.0 || len(n["actors"].([]any)) != 0 {
+			t.Errorf("processing notification %v", n)
+			continue
+		}
+		got[fmt.Sprint(video["id"])] += n["kind"].(string)
+	}
+	for k, want := range map[string]string{"websafe": "video_ready", "hevc": "video_ready", "rotated": "video_ready", "long": "video_failed", "broken": "video_failed"} {
+		if got[fmt.Sprint(ids[k])] != want {
+			t.Errorf("%s: notified %q, want %q", k, got[fmt.Sprint(ids[k])], want)
+		}
+	}
+	if len(got) != 5 {
+		t.Errorf("notifications of %d videos, want 5: %v", len(got), got)
+	}
+
+	// Nothing is left behind: every stored file belongs to a video.
 	var names []string
 	if err := e.media.Walk(context.Background(), func(name string, _ int64, _ time.Time) error {
 		names = append(names, name)

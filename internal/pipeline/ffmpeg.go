@@ -14,7 +14,11 @@ import (
 	"time"
 )
 
-// Tools runs ffprobe and ffmpeg (Debian's ffmpeg package) as child processes: each at the
+// Tools runs ffprobe and ffmpeg (Debian's ffmpeg package) as child processes on files that
+// uploaders control, so defensively: inputs may only be read from local files
+// (-protocol_whitelist file: no playlist or reference inside a file can make ffmpeg fetch
+// a URL), the files were sniffed as MP4, QuickTime or WebM before they were stored, and
+// each process runs at the
 // lowest CPU priority (nice 19) so that serving stays fast while a transcode runs, in a
 // process group of its own that is killed whole when its context ends (a timeout, or the
 // worker shutting down), and with at most a bounded tail of its error output kept.
@@ -84,7 +88,7 @@ func (e *NotVideoError) Error() string { return e.Reason }
 // Probe runs ffprobe on path. A file ffprobe cannot read, or without a video stream, is a
 // *NotVideoError.
 func (t *Tools) Probe(ctx context.Context, path string) (Probe, error) {
-	out, err := t.run(ctx, t.FFprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", path)
+	out, err := t.run(ctx, t.FFprobe, "-v", "error", "-protocol_whitelist", "file", "-print_format", "json", "-show_format", "-show_streams", "--", path)
 	if err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && ctx.Err() == nil {
@@ -136,7 +140,7 @@ const scale720 = "scale=w='if(lte(iw,ih),min(720,trunc(iw/2)*2),-2)':h='if(lte(i
 // on the short side, AAC audio when there is audio, and the index at the front
 // (+faststart) so playback starts before the whole file has arrived.
 func (t *Tools) Transcode(ctx context.Context, in, out string) error {
-	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", in,
+	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-protocol_whitelist", "file", "-i", in,
 		"-map", "0:v:0", "-map", "0:a:0?", "-vf", scale720,
 		"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "128k", "-ac", "2",
@@ -157,7 +161,7 @@ func (t *Tools) Poster(ctx context.Context, in string, duration float64, out str
 		at = duration / 2
 	}
 	_, err := t.run(ctx, t.FFmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-		"-ss", strconv.FormatFloat(at, 'f', 3, 64), "-i", in,
+		"-ss", strconv.FormatFloat(at, 'f', 3, 64), "-protocol_whitelist", "file", "-i", in,
 		"-frames:v", "1", "-vf", scale720, "-q:v", "3", "-map_metadata", "-1", "-f", "image2", "-c:v", "mjpeg", out)
 	return err
 }

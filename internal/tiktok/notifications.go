@@ -15,6 +15,8 @@ const (
 	NotifyReply       NotificationKind = "reply"        // someone replied to your comment
 	NotifyMention     NotificationKind = "mention"      // someone mentioned you
 	NotifyFollow      NotificationKind = "follow"       // someone followed you
+	NotifyVideoReady  NotificationKind = "video_ready"  // your upload is processed and public (no actor)
+	NotifyVideoFailed NotificationKind = "video_failed" // your upload could not be processed (no actor)
 )
 
 // NotificationActors is how many of a group's most recent actors a Notification carries.

@@ -70,8 +70,14 @@ const VERBS = {
   follow: 'started following you',
 };
 
+const SYSTEM = {
+  video_ready: 'Your video is ready: it is public now',
+  video_failed: 'Your video could not be processed',
+};
+
 /** notificationText is "alice and 12 others liked your video". */
 export function notificationText(n) {
+  if (SYSTEM[n.kind]) return SYSTEM[n.kind];
   const actors = n.actors || [];
   const first = actors[0] ? `@${actors[0].username}` : 'Someone';
   const others = Math.max(0, (n.actorCount || actors.length) - 1);
