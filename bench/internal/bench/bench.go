@@ -431,6 +431,11 @@ func (b *run) endpoints(ctx context.Context) error {
 	b.logf("%s", b.r.readsWith.line())
 	b.logf("%s", b.r.loginsWith.line())
 
+	// Reads while the media pipeline transcodes an upload, at the same concurrency.
+	if b.r.transcode, err = b.readsWhileTranscoding(ctx, srv, half); err != nil {
+		return err
+	}
+
 	if b.r.peakRSS, err = load.ProcStatus(srv.pid(), "VmHWM"); err != nil {
 		return err
 	}

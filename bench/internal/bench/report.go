@@ -136,6 +136,7 @@ type results struct {
 	poolMax, serverProcs              int // the server's database pool size and GOMAXPROCS
 	statsBefore, statsAfter           map[string]tableStat
 	readsAlone, readsWith, loginsWith row
+	transcode                         transcodeResult
 }
 
 func (r *results) row(name string) row {
@@ -165,7 +166,7 @@ const (
 func (r *results) evaluate() {
 	var errs int64
 	var errRows []string
-	for _, x := range append(append([]row{}, r.rows...), r.small, r.readsAlone, r.readsWith, r.loginsWith) {
+	for _, x := range append(append([]row{}, r.rows...), r.small, r.readsAlone, r.readsWith, r.loginsWith, r.transcode.reads) {
 		errs += x.errors + x.dbFailed
 		if x.errors+x.dbFailed > 0 {
 			errRows = append(errRows, fmt.Sprintf("%s: %d", x.name, x.errors+x.dbFailed))
@@ -233,6 +234,20 @@ func (r *results) evaluate() {
 			load.FormatDuration(r.readsWith.p99), load.FormatDuration(r.readsAlone.p99), stallFactor, load.FormatDuration(stallFloor),
 			load.FormatDuration(limit), r.readsWith.rps, r.readsAlone.rps),
 		r.readsWith.p99 <= limit && r.readsWith.requests > 0})
+
+	if t := r.transcode; t.skipped != "" {
+		r.goals = append(r.goals, goal{"a transcode does not stall reads", "not measured: " + t.skipped, false})
+	} else {
+		covered := "the transcode ran throughout the read measurement"
+		if !t.coveredReads {
+			covered = "the transcode ended before the read measurement did"
+		}
+		r.goals = append(r.goals, goal{"a transcode does not stall reads",
+			fmt.Sprintf("read p99 %s while transcoding vs %s without (limit %s); read throughput %.0f vs %.0f req/s; %s (%s, ready after %s)",
+				load.FormatDuration(t.reads.p99), load.FormatDuration(r.readsAlone.p99), load.FormatDuration(limit),
+				t.reads.rps, r.readsAlone.rps, covered, t.clip, t.took.Round(100*time.Millisecond)),
+			t.reads.p99 <= limit && t.reads.requests > 0 && t.coveredReads})
+	}
 
 	r.goals = append(r.goals, goal{fmt.Sprintf("a %d MiB upload raises RSS by < %d MiB", r.opts.UploadMiB, maxUploadGrowth>>20),
 		fmt.Sprintf("+%.1f MiB (%.1f → %.1f MiB), status %d, %s", mib(r.upload.delta()), mib(r.upload.BaseRSS), mib(r.upload.MaxRSS),
@@ -364,6 +379,9 @@ func (r *results) text() string {
 	line(r.readsAlone)
 	line(r.readsWith)
 	line(r.loginsWith)
+	if r.transcode.skipped == "" {
+		line(r.transcode.reads)
+	}
 	fmt.Fprintf(&b, "%-52s %9.1f\n", fmt.Sprintf("bcrypt alone (cost %d, %d goroutines)", r.opts.BcryptCost, r.bcryptProcs), r.bcrypt)
 	fmt.Fprintf(&b, "server peak RSS (VmHWM) over the load tests: %.1f MiB\n", mib(r.peakRSS))
 	fmt.Fprintf(&b, "dataset: %s; loaded in %s\n\n", r.opts.Sizes, (r.load.Total + r.load.Generate).Round(time.Millisecond))
@@ -485,6 +503,15 @@ func (r *results) markdown() string {
 	p("| run | req/s | p50 | p99 | errors | other CPU |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, x := range []row{r.readsAlone, r.readsWith, r.loginsWith} {
 		p("| %s | %.1f | %s | %s | %d | %s |\n", x.name, x.rps, load.FormatDuration(x.p50), load.FormatDuration(x.p99), x.errors, otherText(x.other()))
+	}
+	if t := r.transcode; t.skipped == "" {
+		p("\nReads while the media pipeline transcodes an upload (%s, to 720p H.264 by the server's worker: ffmpeg at nice 19; ready %s after the upload):\n\n", t.clip, t.took.Round(100*time.Millisecond))
+		p("| run | req/s | p50 | p99 | errors | other CPU |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, x := range []row{r.readsAlone, t.reads} {
+			p("| %s | %.1f | %s | %s | %d | %s |\n", x.name, x.rps, load.FormatDuration(x.p50), load.FormatDuration(x.p99), x.errors, otherText(x.other()))
+		}
+	} else {
+		p("\nReads while transcoding: not measured (%s).\n", t.skipped)
 	}
 	p("\nTable activity during the load tests (pg_stat_user_tables; the view counter's batched UPDATEs and the counter triggers are the updates):\n\n")
 	p("| table | inserted | updated | of which HOT | deleted | dead rows at the end | autovacuums |\n|---|---:|---:|---:|---:|---:|---:|\n")
