@@ -15,12 +15,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gotok/tiktok/internal/httpapi"
 	"github.com/gotok/tiktok/internal/jobs"
 	"github.com/gotok/tiktok/internal/pipeline"
+	"github.com/gotok/tiktok/internal/pipeline/pipelinetest"
 )
 
 // The media pipeline through the real router, River and ffmpeg: uploads are processing
@@ -29,17 +29,6 @@ import (
 
 func withProcessing() option {
 	return func(d *httpapi.Deps) { d.Config.Processing = true }
-}
-
-// needTools skips the test when ffmpeg is not installed (scripts/install-deps.sh installs
-// it; make test runs that first).
-func needTools(t *testing.T) *pipeline.Tools {
-	t.Helper()
-	tools, err := pipeline.FindTools()
-	if err != nil {
-		t.Skipf("media pipeline tests need ffmpeg: %v", err)
-	}
-	return tools
 }
 
 // clip makes a test clip with ffmpeg's test sources: args go between the inputs and the
@@ -76,38 +65,6 @@ func rotate90(t *testing.T, mp4 []byte) []byte {
 	return b
 }
 
-// startMediaWorker runs the pipeline's River worker on e's database and storage until the
-// test ends.
-func startMediaWorker(t *testing.T, e *env, tools *pipeline.Tools, cfg pipeline.Config) *pipeline.Processor {
-	t.Helper()
-	cfg.TempDir = t.TempDir()
-	proc, err := pipeline.New(e.store, e.media, tools, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &pipeline.Worker{P: proc})
-	client, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{
-		Queues:            map[string]river.QueueConfig{jobs.MediaQueue: {MaxWorkers: 1}},
-		Workers:           workers,
-		FetchCooldown:     20 * time.Millisecond,
-		FetchPollInterval: 100 * time.Millisecond,
-		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := client.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		client.Stop(ctx)
-	})
-	return proc
-}
-
 // waitStatus polls the owner's view of video id until its status is no longer processing.
 func waitStatus(t *testing.T, e *env, id int64, token string) response {
 	t.Helper()
@@ -139,7 +96,7 @@ func fetchMedia(t *testing.T, e *env, url string) []byte {
 
 func TestMediaPipeline(t *testing.T) {
 	t.Parallel()
-	tools := needTools(t)
+	tools := pipelinetest.Tools(t)
 	e := newEnv(t, withProcessing())
 	owner, other := e.register("creator"), e.register("viewer")
 
@@ -196,7 +153,7 @@ func TestMediaPipeline(t *testing.T) {
 	}
 	expect(t, e.request("DELETE", fmt.Sprintf("/api/videos/%d", ids["deleted"]), nil, owner.token), http.StatusOK, "")
 
-	startMediaWorker(t, e, tools, pipeline.Config{MaxSeconds: 3, MaxVideoBytes: 10 << 20, Timeout: time.Minute, Concurrency: 1})
+	pipelinetest.StartWorker(t, e.pool, e.store, e.media, pipeline.Config{MaxSeconds: 3})
 
 	// A small H.264 MP4 is served as uploaded, with a poster made for it.
 	res := waitStatus(t, e, ids["websafe"], owner.token)
@@ -308,7 +265,7 @@ func waitJobsDone(t *testing.T, e *env) {
 // attempt, so no video stays processing for ever.
 func TestMediaPipelineLastAttemptFails(t *testing.T) {
 	t.Parallel()
-	tools := needTools(t)
+	tools := pipelinetest.Tools(t)
 	e := newEnv(t, withProcessing())
 	owner := e.register("creator")
 	res := e.upload("POST", "/api/videos", owner.token, nil, map[string]fileUpload{"video": {"v.mp4", clip(t, "160x120", 1, ".mp4", "-c:v", "libx264", "-an")}})

@@ -35,6 +35,8 @@ import (
 	"github.com/gotok/tiktok/internal/httpapi"
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/pgtest"
+	"github.com/gotok/tiktok/internal/pipeline"
+	"github.com/gotok/tiktok/internal/pipeline/pipelinetest"
 	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/seed"
 	"github.com/gotok/tiktok/internal/webapp"
@@ -138,12 +140,25 @@ type testApp struct {
 	pool      *pgxpool.Pool
 	media     *media.Local
 	passwords *auth.Passwords
+	pipeline  bool // uploads are processed (withPipeline)
 }
 
 var testSecret = []byte("web-test-secret-web-test-secret!!")
 
+// appOption changes the server a test starts.
+type appOption func(*httpapi.Deps, *testApp)
+
+// withPipeline sends uploads through the media pipeline, with a River worker on the test's
+// database (ffmpeg: the test skips without it).
+func withPipeline() appOption {
+	return func(d *httpapi.Deps, a *testApp) {
+		d.Config.Processing = true
+		a.pipeline = true
+	}
+}
+
 // startApp starts the real router with the web client on a fresh database.
-func startApp(t *testing.T) *testApp {
+func startApp(t *testing.T, opts ...appOption) *testApp {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	storage, err := media.NewLocal(t.TempDir())
@@ -155,23 +170,33 @@ func startApp(t *testing.T) *testApp {
 		t.Fatal(err)
 	}
 	web := sharedApp(t)
-	api := httpapi.NewServer(httpapi.Deps{
+	store := postgres.NewStore(pool)
+	deps := httpapi.Deps{
 		Config:            httpapi.Config{CORSOrigins: []string{"*"}, MaxVideoBytes: 10 << 20},
 		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Store:             postgres.NewStore(pool),
+		Store:             store,
 		Passwords:         passwords,
 		Tokens:            auth.NewTokens(testSecret, time.Hour, time.Now),
 		Media:             storage,
 		ViewFlushInterval: 20 * time.Millisecond,
 		Web:               web,
-	})
+	}
+	var a testApp
+	for _, o := range opts {
+		o(&deps, &a)
+	}
+	if a.pipeline {
+		pipelinetest.StartWorker(t, pool, store, storage, pipeline.Config{})
+	}
+	api := httpapi.NewServer(deps)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()
 		api.Close()
 	})
-	return &testApp{t: t, URL: srv.URL, api: apitest.Client{URL: srv.URL, HTTP: srv.Client()}, pool: pool, media: storage, passwords: passwords}
+	a.t, a.URL, a.api, a.pool, a.media, a.passwords = t, srv.URL, apitest.Client{URL: srv.URL, HTTP: srv.Client()}, pool, storage, passwords
+	return &a
 }
 
 // seed fills the database with the demo data of `make run` (tiktok seed's defaults:

@@ -65,12 +65,13 @@ const countHearts = `(() => {
 })()`
 
 // TestJourneyUploadAndDiscover: a creator signs up on a phone, uploads a clip watching the
-// progress bar, finds it on their profile and in Latest; a second user on a desktop finds
+// progress bar, sees it processing (the media pipeline: River and ffmpeg) until it is
+// ready, finds it on their profile and in Latest; a second user on a desktop finds
 // it by search and by its hashtag, likes it with a double tap, comments (with @mention
 // autocomplete) and follows the creator.
 func TestJourneyUploadAndDiscover(t *testing.T) {
 	browser(t)
-	app := startApp(t)
+	app := startApp(t, withPipeline())
 	clip := filepath.Join(t.TempDir(), "clip.mp4")
 	if err := os.WriteFile(clip, media.Samples()[1].Video, 0o644); err != nil {
 		t.Fatal(err)
@@ -88,8 +89,9 @@ func TestJourneyUploadAndDiscover(t *testing.T) {
 	c.do("write the caption", chromedp.SendKeys(chromedp.CSS(`textarea[name=caption]`), "my first clip #gotoktest"))
 	eval[chromedp.Void](c, "watch the progress bar", recordProgress)
 	c.do("post it slowly", c.throttleUploads(40_000), chromedp.Click(chromedp.CSS(`.upload-form button[type=submit]`)))
-	c.waitFor("the upload finishes", `document.querySelector('.upload-done')`)
+	c.waitFor("the upload is processing", `document.querySelector('.upload-result .spinner')`)
 	c.do("lift the throttle", c.throttleUploads(-1))
+	c.waitFor("it becomes ready", `document.querySelector('.upload-done')`)
 	progress := eval[[]float64](c, "read the progress", `window.__progress`)
 	between := false
 	for _, p := range progress {

@@ -146,7 +146,7 @@ function showResult(host, video) {
     const failed = v.status === 'failed';
     clear(host,
       h('div.state', { role: 'status' },
-        ready ? h('p.upload-done', 'Your video is live!') : failed ? h('p', 'Processing failed: the video could not be converted.') : h('p', h('span.spinner', { 'aria-hidden': 'true' }), ` Processing… (${v.status})`),
+        ready ? h('p.upload-done', 'Your video is live!') : failed ? h('p.upload-failed', `Processing failed: ${v.failureReason || 'the video could not be converted'}.`) : h('p', h('span.spinner', { 'aria-hidden': 'true' }), ' Processing… it appears in feeds once it is ready.'),
         h('div.row', h('a.btn.primary', { href: `/video/${v.id}` }, 'View video'), h('a.btn', { href: `/@${v.user.username}` }, 'Go to profile'), h('button.btn', { type: 'button', onclick: refresh }, 'Upload another'))));
     announce(ready ? 'Your video is live' : failed ? 'Processing failed' : 'Processing');
     if (!ready && !failed && host.isConnected) {
