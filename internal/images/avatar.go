@@ -9,6 +9,7 @@ package images
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -134,7 +135,9 @@ func checkConfig(c image.Config, err error) error {
 
 // notAnImage is the error for bytes that look like an image but do not decode.
 func notAnImage(err error) error {
-	return &tiktok.Error{Code: tiktok.CodeUnsupportedMediaType, Message: "File is not a valid image", Cause: err}
+	// The cause is kept as text: a decoder's io.ErrUnexpectedEOF means a truncated image
+	// here, not a request body cut short.
+	return &tiktok.Error{Code: tiktok.CodeUnsupportedMediaType, Message: "File is not a valid image", Cause: errors.New(err.Error())}
 }
 
 // squareScale crops the centred square of img and scales it to a size × size RGBA image,
