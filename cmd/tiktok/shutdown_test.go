@@ -128,6 +128,7 @@ func checkMediaMatchesRows(t *testing.T, pool *pgxpool.Pool, dir string) {
 SELECT video_media FROM videos WHERE video_media IS NOT NULL
 UNION SELECT thumbnail_media FROM videos WHERE thumbnail_media IS NOT NULL
 UNION SELECT avatar_media FROM users WHERE avatar_media IS NOT NULL
+UNION SELECT avatar_small FROM users WHERE avatar_small IS NOT NULL
 UNION SELECT media_name FROM storage_objects`)
 	if err != nil {
 		t.Fatal(err)

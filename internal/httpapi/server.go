@@ -12,6 +12,7 @@ import (
 
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/config"
+	"github.com/gotok/tiktok/internal/images"
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/notify"
 	"github.com/gotok/tiktok/internal/ratelimit"
@@ -69,10 +70,11 @@ type Server struct {
 	metrics    *metrics
 	now        func() time.Time
 	ready      func() error
-	patterns   []string    // filled by routes
-	anonFirst  sharedPages // the anonymous For You first pages
-	streams    *notify.Hub // live notifications: one listening connection, fanned out
-	web        *webapp.App // the browser client, or nil
+	patterns   []string          // filled by routes
+	anonFirst  sharedPages       // the anonymous For You first pages
+	streams    *notify.Hub       // live notifications: one listening connection, fanned out
+	web        *webapp.App       // the browser client, or nil
+	images     *images.Processor // decodes uploaded avatars, one at a time
 }
 
 // Deps are the collaborators a Server is built from.
@@ -129,6 +131,7 @@ func NewServer(d Deps) *Server {
 		now:        time.Now,
 		ready:      d.Ready,
 		streams:    streams,
+		images:     images.NewProcessor(1),
 		web:        d.Web,
 	}
 }

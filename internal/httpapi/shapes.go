@@ -34,6 +34,7 @@ type userJSON struct {
 	Name           *string    `json:"name"`
 	Bio            *string    `json:"bio"`
 	Avatar         *string    `json:"avatar"`
+	AvatarSmall    *string    `json:"avatarSmall"` // the 64 px variant, null when there is none
 	CreatedAt      string     `json:"createdAt"`
 	UpdatedAt      *string    `json:"updatedAt,omitempty"`
 	Role           *string    `json:"role,omitempty"` // like email: only one's own
@@ -95,6 +96,7 @@ func (rd renderer) user(u tiktok.User) userJSON {
 	out := userJSON{
 		ID: u.ID, Username: u.Username, Name: u.Name, Bio: u.Bio,
 		Avatar:         rd.mediaURL(u.Avatar),
+		AvatarSmall:    rd.mediaURL(u.AvatarSmall),
 		CreatedAt:      jsonTime(u.CreatedAt),
 		IsFollowing:    u.IsFollowing,
 		FollowerCount:  u.FollowerCount,

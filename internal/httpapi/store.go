@@ -22,7 +22,7 @@ type Users interface {
 	ListFollowers(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Follow, error)
 	ListFollowing(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Follow, error)
 	SetFollow(ctx context.Context, follower, following int64, follow bool) (int64, error)
-	UpdateProfile(ctx context.Context, id int64, u tiktok.ProfileUpdate) (tiktok.User, *string, error)
+	UpdateProfile(ctx context.Context, id int64, u tiktok.ProfileUpdate) (tiktok.User, []string, error)
 	DeleteUser(ctx context.Context, id int64) ([]string, error)
 	RevokeTokens(ctx context.Context, id int64) (int64, error)
 	SetPassword(ctx context.Context, id int64, hash string) (int64, error)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gotok/tiktok/internal/images"
 	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
@@ -95,12 +96,12 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	}
 	var (
 		req    profileRequest
-		avatar *media.Saved
+		avatar *images.StoredAvatar
 	)
 	committed := false
 	defer func() {
 		if !committed {
-			s.deleteMedia(savedNames(avatar)...)
+			s.deleteMedia(avatarNames(avatar)...)
 		}
 	}()
 	switch {
@@ -122,7 +123,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 		SetBio: req.Bio != nil, Bio: optionalText(fields, "bio", req.Bio, maxBioRunes),
 	}
 	if avatar != nil {
-		u.SetAvatar, u.Avatar, u.AvatarMedia = true, &avatar.Name, &avatar.Name
+		u.SetAvatar, u.Avatar, u.AvatarMedia, u.AvatarSmall = true, &avatar.Name, &avatar.Name, &avatar.Small
 	}
 	if err := tiktok.Invalid(fields); err != nil {
 		return err
@@ -132,19 +133,27 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	committed = true
-	if replaced != nil {
-		s.deleteMedia(*replaced)
-	}
+	s.deleteMedia(replaced...)
 	writeJSON(w, http.StatusOK, s.renderer(r).user(user))
 	return nil
 }
 
-func (s *Server) readProfileForm(r *http.Request, req *profileRequest) (*media.Saved, error) {
+// avatarNames returns the stored names of a (nil: none).
+func avatarNames(a *images.StoredAvatar) []string {
+	if a == nil {
+		return nil
+	}
+	return a.Names()
+}
+
+// readProfileForm reads the multipart profile form; an avatar is processed (square,
+// 256 and 64 px JPEGs without metadata, see package images) and stored.
+func (s *Server) readProfileForm(r *http.Request, req *profileRequest) (*images.StoredAvatar, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, multipartError(err)
 	}
-	var avatar *media.Saved
+	var avatar *images.StoredAvatar
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -158,7 +167,7 @@ func (s *Server) readProfileForm(r *http.Request, req *profileRequest) (*media.S
 			if avatar != nil {
 				return avatar, tiktok.Invalid(map[string]string{"avatar": "must be sent once"})
 			}
-			saved, err := media.Save(r.Context(), s.media, media.Image, part, media.MaxImageBytes)
+			saved, err := s.images.SaveAvatar(r.Context(), s.media, part, media.MaxImageBytes)
 			if err != nil {
 				return avatar, fileError("avatar", err)
 			}

@@ -67,14 +67,14 @@ func TestUserProfiles(t *testing.T) {
 	}
 	res = e.upload("PUT", path, alice.token, nil, map[string]fileUpload{"avatar": {"me2.jpg", sampleImage(t)}})
 	expect(t, res, 200, "")
-	if files := e.mediaFiles(); len(files) != 1 {
+	if files := e.mediaFiles(); len(files) != 2 { // the avatar and its 64 px variant
 		t.Fatalf("old avatar not deleted: %v", files)
 	}
 	expect(t, e.upload("PUT", path, alice.token, nil, map[string]fileUpload{"avatar": {"a.jpg", []byte("not an image")}}), 415, "unsupported_media_type")
 	expect(t, e.upload("PUT", path, alice.token, nil, map[string]fileUpload{"avatar": {"a.jpg", make([]byte, 6<<20)}}), 415, "unsupported_media_type")
 	big := append(append([]byte{}, sampleImage(t)...), make([]byte, 6<<20)...)
 	expect(t, e.upload("PUT", path, alice.token, nil, map[string]fileUpload{"avatar": {"a.jpg", big}}), 413, "too_large")
-	if files := e.mediaFiles(); len(files) != 1 {
+	if files := e.mediaFiles(); len(files) != 2 {
 		t.Fatalf("failed uploads left files: %v", files)
 	}
 }

@@ -138,8 +138,19 @@ func TestDeleteUserReturnsOwnedFiles(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
 	u, other := addUser(t, s, "leaver"), addUser(t, s, "stayer")
-	if _, _, err := s.UpdateProfile(ctx, u.ID, tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("av.jpg"), AvatarMedia: ptr("av.jpg")}); err != nil {
+	if _, _, err := s.UpdateProfile(ctx, u.ID, tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("av.jpg"), AvatarMedia: ptr("av.jpg"), AvatarSmall: ptr("av-64.jpg")}); err != nil {
 		t.Fatal(err)
+	}
+	// A shared (seeded) avatar is referenced by its users but owned by none of them.
+	sharer := addUser(t, s, "sharer")
+	shared := tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("shared.jpg"), AvatarSmall: ptr("shared-64.jpg")}
+	for _, id := range []int64{sharer.ID, other.ID} {
+		if _, _, err := s.UpdateProfile(ctx, id, shared); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if files, err := s.DeleteUser(ctx, sharer.ID); err != nil || len(files) != 0 {
+		t.Fatalf("deleting a user with a shared avatar returned %q, %v; want no files", files, err)
 	}
 	dir := fmt.Sprintf("user-%d/", u.ID)
 	addVideoWith(t, s, tiktok.NewVideo{UserID: u.ID, VideoURL: "https://api.example/uploads/v.mp4", VideoMedia: ptr("v.mp4"), ThumbnailMedia: ptr("t.jpg")})
@@ -155,14 +166,14 @@ func TestDeleteUserReturnsOwnedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(files)
-	if want := []string{"av.jpg", "loose.mp4", "obj.mp4", "t.jpg", "v.mp4"}; !slices.Equal(files, want) {
+	if want := []string{"av-64.jpg", "av.jpg", "loose.mp4", "obj.mp4", "t.jpg", "v.mp4"}; !slices.Equal(files, want) {
 		t.Errorf("files %q, want %q", files, want)
 	}
 	refs, err := s.ReferencedMedia(ctx, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := slices.Sorted(maps.Keys(refs)), []string{"other.mp4", "theirs.mp4"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(refs)), []string{"other.mp4", "shared-64.jpg", "shared.jpg", "theirs.mp4"}; !slices.Equal(got, want) {
 		t.Errorf("files still referenced %q, want %q", got, want)
 	}
 	if _, err := s.StorageObject(ctx, "videos", dir+"theirs.mp4"); err != nil {
@@ -179,30 +190,34 @@ func TestUpdateProfileReturnsReplacedAvatar(t *testing.T) {
 	s, _ := newStore(t)
 	u := addUser(t, s, "vain")
 	stored := func(name string) tiktok.ProfileUpdate {
-		return tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr(name), AvatarMedia: ptr(name)}
+		return tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr(name), AvatarMedia: ptr(name), AvatarSmall: ptr("s-" + name)}
 	}
+	// shared: a file others use too (as the seeded avatars are): referenced, not owned.
+	shared := tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("shared.jpg"), AvatarSmall: ptr("s-shared.jpg")}
 	steps := []struct {
 		name       string
 		update     tiktok.ProfileUpdate
 		wantAvatar *string
-		replaced   *string
+		replaced   []string
 	}{
 		{"first avatar", stored("a.jpg"), ptr("a.jpg"), nil},
 		{"name only", tiktok.ProfileUpdate{SetName: true, Name: ptr("Vain")}, ptr("a.jpg"), nil},
-		{"new avatar", stored("b.jpg"), ptr("b.jpg"), ptr("a.jpg")},
+		{"new avatar", stored("b.jpg"), ptr("b.jpg"), []string{"a.jpg", "s-a.jpg"}},
 		{"same avatar again", stored("b.jpg"), ptr("b.jpg"), nil},
-		{"avatar stored elsewhere", tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("https://cdn.example.com/c.jpg")}, ptr("https://cdn.example.com/c.jpg"), ptr("b.jpg")},
+		{"avatar stored elsewhere", tiktok.ProfileUpdate{SetAvatar: true, Avatar: ptr("https://cdn.example.com/c.jpg")}, ptr("https://cdn.example.com/c.jpg"), []string{"b.jpg", "s-b.jpg"}},
 		{"stored again", stored("d.jpg"), ptr("d.jpg"), nil},
-		{"cleared", tiktok.ProfileUpdate{SetAvatar: true}, nil, ptr("d.jpg")},
+		{"cleared", tiktok.ProfileUpdate{SetAvatar: true}, nil, []string{"d.jpg", "s-d.jpg"}},
 		{"cleared again", tiktok.ProfileUpdate{SetAvatar: true}, nil, nil},
+		{"shared avatar", shared, ptr("shared.jpg"), nil},
+		{"own avatar over a shared one", stored("e.jpg"), ptr("e.jpg"), nil},
 	}
 	for i, st := range steps {
 		user, replaced, err := s.UpdateProfile(ctx, u.ID, st.update)
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		if show(replaced) != show(st.replaced) {
-			t.Errorf("%s: replaced %s, want %s", st.name, show(replaced), show(st.replaced))
+		if fmt.Sprint(replaced) != fmt.Sprint(st.replaced) {
+			t.Errorf("%s: replaced %v, want %v", st.name, replaced, st.replaced)
 		}
 		wantName := "Vain" // set by step 1, kept by every other
 		if i == 0 {

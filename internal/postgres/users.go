@@ -53,7 +53,7 @@ func (s *Store) TokenVersion(ctx context.Context, userID int64) (int64, error) {
 func userFromRow(r db.User) tiktok.User {
 	return tiktok.User{
 		ID: r.ID, Username: r.Username, Email: r.Email, PasswordHash: r.PasswordHash,
-		Name: r.Name, Bio: r.Bio, Avatar: r.Avatar, TokenVersion: r.TokenVersion,
+		Name: r.Name, Bio: r.Bio, Avatar: r.Avatar, AvatarSmall: r.AvatarSmall, TokenVersion: r.TokenVersion,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		FollowerCount: r.FollowerCount, FollowingCount: r.FollowingCount,
 		VideoCount: r.VideoCount, LikeCount: r.LikeCount,
@@ -189,11 +189,12 @@ func (s *Store) SetFollow(ctx context.Context, follower, following int64, follow
 }
 
 // UpdateProfile changes user id's profile and returns the updated user and the stored
-// avatar file it no longer uses (to delete after the change), or not_found.
-func (s *Store) UpdateProfile(ctx context.Context, id int64, u tiktok.ProfileUpdate) (tiktok.User, *string, error) {
+// avatar files it no longer owns (the avatar and its small variant, to delete after the
+// change), or not_found. A shared avatar (avatar_media NULL, as seeded) is never returned.
+func (s *Store) UpdateProfile(ctx context.Context, id int64, u tiktok.ProfileUpdate) (tiktok.User, []string, error) {
 	var (
 		user     tiktok.User
-		replaced *string
+		replaced []string
 	)
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		old, err := q.UserAvatarMedia(ctx, id)
@@ -202,14 +203,18 @@ func (s *Store) UpdateProfile(ctx context.Context, id int64, u tiktok.ProfileUpd
 		}
 		row, err := q.UpdateUserProfile(ctx, db.UpdateUserProfileParams{
 			ID: id, SetName: u.SetName, Name: u.Name, SetBio: u.SetBio, Bio: u.Bio,
-			SetAvatar: u.SetAvatar, Avatar: u.Avatar, AvatarMedia: u.AvatarMedia,
+			SetAvatar: u.SetAvatar, Avatar: u.Avatar, AvatarMedia: u.AvatarMedia, AvatarSmall: u.AvatarSmall,
 		})
 		if err != nil {
 			return err
 		}
 		user = userFromRow(row)
-		if u.SetAvatar && old != nil && (u.AvatarMedia == nil || *old != *u.AvatarMedia) {
-			replaced = old
+		if u.SetAvatar && old.AvatarMedia != nil { // a shared avatar (and its small variant) stays
+			for _, f := range [][2]*string{{old.AvatarMedia, u.AvatarMedia}, {old.AvatarSmall, u.AvatarSmall}} {
+				if f[0] != nil && (f[1] == nil || *f[0] != *f[1]) {
+					replaced = append(replaced, *f[0])
+				}
+			}
 		}
 		return nil
 	})

@@ -33,6 +33,7 @@ type Summary struct {
 	Reports                                                    int // open reports (the moderator, mod@example.com, is not among Users)
 
 	FilesStored  int // media files stored: a clip and a thumbnail per media copy
+	AvatarFiles  int // generated avatar files stored (two per distinct initials, avatars.go)
 	FilesRemoved int // media files of the wiped data deleted by Reset
 	Elapsed      time.Duration
 }
@@ -42,9 +43,9 @@ func (s Summary) String() string {
 	if s.Skipped {
 		return "database not empty, skipping seed"
 	}
-	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows, %d hashtags (%d on videos), %d sounds, %d reports; %d media files stored, %d removed; %s",
+	return fmt.Sprintf("%d users, %d videos, %d comments, %d video likes, %d comment likes, %d follows, %d hashtags (%d on videos), %d sounds, %d reports; %d media files stored, %d removed, %d avatar files; %s",
 		s.Users, s.Videos, s.Comments, s.VideoLikes, s.CommentLikes, s.Follows, s.Hashtags, s.VideoHashtags, s.Sounds, s.Reports,
-		s.FilesStored, s.FilesRemoved, s.Elapsed.Round(time.Millisecond))
+		s.FilesStored, s.FilesRemoved, s.AvatarFiles, s.Elapsed.Round(time.Millisecond))
 }
 
 // tables are the tables Run fills, and Reset wipes (with CASCADE: also the tables that
@@ -65,7 +66,8 @@ const mediaWorkers = 8
 // set, and otherwise returns ErrNotEmpty without changing anything. Hashtags and sounds
 // left by deleted users' videos (a database without users may have them) are reused.
 // After a reset commits, the media files the wiped rows owned (videos.video_media and
-// thumbnail_media, users.avatar_media) are deleted from store; a failure to delete one is
+// thumbnail_media, users.avatar_media, and the shared avatars users.avatar and avatar_small
+// name) are deleted from store; a failure to delete one is
 // reported on out, not returned, since the data is already committed.
 //
 // Media: the first opts.MediaCopies videos each own a fresh copy of a sample clip and its
@@ -168,6 +170,10 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 	if err != nil {
 		return Summary{}, err
 	}
+	avatarFiles, err := seedAvatars(ctx, tx, store, &stored, out) // every user, the moderator too (avatars.go)
+	if err != nil {
+		return Summary{}, err
+	}
 	if err := seedNotifications(ctx, tx, out); err != nil {
 		return Summary{}, err
 	}
@@ -195,7 +201,8 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 		VideoLikes: len(d.videoLikes), CommentLikes: len(d.commentLikes), Follows: len(d.follows),
 		Hashtags: len(d.hashtags), VideoHashtags: d.tagUses, Sounds: len(d.sounds),
 		Reports:     reports,
-		FilesStored: len(stored),
+		FilesStored: len(stored) - avatarFiles,
+		AvatarFiles: avatarFiles,
 	}
 	n, err := deleteFiles(cleanupCtx, store, wiped)
 	sum.FilesRemoved = len(wiped) - n
@@ -210,10 +217,12 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 // ownedMedia returns the names of the media files the rows of the database own.
 func ownedMedia(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	rows, _ := tx.Query(ctx, `
-		SELECT name FROM (
+		SELECT DISTINCT name FROM (
 			SELECT video_media AS name FROM videos
 			UNION ALL SELECT thumbnail_media FROM videos
 			UNION ALL SELECT avatar_media FROM users
+			UNION ALL SELECT avatar FROM users WHERE avatar NOT LIKE 'http%' -- also shared (seeded) avatars
+			UNION ALL SELECT avatar_small FROM users
 		) owned
 		WHERE name IS NOT NULL`)
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])

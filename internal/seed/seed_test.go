@@ -185,9 +185,10 @@ func TestRunDefaults(t *testing.T) {
 	if len(owned) != 100 {
 		t.Errorf("videos own %d files, want 100 (every one of the 50 videos its clip and thumbnail)", len(owned))
 	}
-	if files := storedFiles(t, store); len(files) != 100 {
-		t.Errorf("storage holds %d files, want 100", len(files))
+	if files := storedFiles(t, store); len(files) != 100+sum.AvatarFiles {
+		t.Errorf("storage holds %d files, want 100 and %d avatar files", len(files), sum.AvatarFiles)
 	}
+	checkAvatars(t, pool, store, sum)
 
 	// The feed has an order and user1's Following feed has videos.
 	var following, distinctTimes, hashtagged int
@@ -336,7 +337,7 @@ func TestRunResetReplacesDataAndMedia(t *testing.T) {
 	t.Parallel()
 	pool, store := pgtest.Pool(t), newStore(t)
 	ctx := context.Background()
-	run(t, pool, store, seed.DefaultOptions())
+	first, _ := run(t, pool, store, seed.DefaultOptions())
 	oldFiles := storedFiles(t, store)
 
 	// A file no row owns (an unrelated upload) survives; an avatar a user owns does not.
@@ -348,15 +349,16 @@ func TestRunResetReplacesDataAndMedia(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `UPDATE users SET avatar = $1, avatar_media = $1 WHERE username = 'user2'`, avatar.Name); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO users (username, email, password_hash, avatar, avatar_media)
+		VALUES ('uploader', 'uploader@example.com', 'x', $1, $1)`, avatar.Name); err != nil {
 		t.Fatal(err)
 	}
 
 	opts := seed.DefaultOptions()
 	opts.Reset, opts.Seed, opts.Users, opts.Videos = true, 5, 20, 30
 	sum, out := run(t, pool, store, opts)
-	if sum.FilesRemoved != 101 || !strings.Contains(out, "wiped all data") {
-		t.Errorf("summary %+v, want 101 removed files; output:\n%s", sum, out)
+	if sum.FilesRemoved != 101+first.AvatarFiles || !strings.Contains(out, "wiped all data") {
+		t.Errorf("summary %+v, want %d removed files (and the seeded avatars); output:\n%s", sum, 101+first.AvatarFiles, out)
 	}
 	if got := countRows(t, pool); got.Users != 20 || got.Videos != 30 {
 		t.Errorf("rows after reset = %+v, want 20 users and 30 videos", got)
@@ -376,9 +378,10 @@ func TestRunResetReplacesDataAndMedia(t *testing.T) {
 	if _, found := slices.BinarySearch(files, stray.Name); !found {
 		t.Error("reset deleted a file no row owned")
 	}
-	if len(files) != len(owned)+1 {
-		t.Errorf("storage holds %d files, want the %d owned ones and the stray one", len(files), len(owned))
+	if len(files) != len(owned)+1+sum.AvatarFiles {
+		t.Errorf("storage holds %d files, want the %d owned ones, the stray one and %d avatar files", len(files), len(owned), sum.AvatarFiles)
 	}
+	checkAvatars(t, pool, store, sum)
 }
 
 func TestRunScaled(t *testing.T) {

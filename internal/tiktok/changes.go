@@ -17,6 +17,7 @@ type ProfileUpdate struct {
 	SetName, SetBio, SetAvatar bool
 	Name, Bio                  *string
 	Avatar, AvatarMedia        *string
+	AvatarSmall                *string // the 64×64 variant, owned with AvatarMedia
 }
 
 // NewVideo is what creating a video stores.

@@ -11,6 +11,7 @@ type User struct {
 	Name         *string
 	Bio          *string
 	Avatar       *string // URL or stored media name
+	AvatarSmall  *string // stored name of the 64×64 variant of Avatar, nil when there is none
 	TokenVersion int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

@@ -50,6 +50,7 @@ SELECT n::text AS name FROM (
     UNION SELECT thumbnail_url FROM videos WHERE thumbnail_url NOT LIKE 'http%'
     UNION SELECT avatar_media FROM users WHERE avatar_media IS NOT NULL
     UNION SELECT avatar FROM users WHERE avatar NOT LIKE 'http%'
+    UNION SELECT avatar_small FROM users WHERE avatar_small IS NOT NULL
     UNION SELECT media_name FROM storage_objects WHERE claimed OR created_at > now() - make_interval(secs => @grace_seconds::float8)
 ) refs;
 

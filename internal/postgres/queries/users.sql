@@ -96,12 +96,14 @@ UPDATE users
 SET name = CASE WHEN @set_name::boolean THEN sqlc.narg(name) ELSE name END,
     bio = CASE WHEN @set_bio::boolean THEN sqlc.narg(bio) ELSE bio END,
     avatar = CASE WHEN @set_avatar::boolean THEN sqlc.narg(avatar) ELSE avatar END,
-    avatar_media = CASE WHEN @set_avatar::boolean THEN sqlc.narg(avatar_media) ELSE avatar_media END
+    avatar_media = CASE WHEN @set_avatar::boolean THEN sqlc.narg(avatar_media) ELSE avatar_media END,
+    avatar_small = CASE WHEN @set_avatar::boolean THEN sqlc.narg(avatar_small) ELSE avatar_small END
 WHERE id = @id
 RETURNING *;
 
 -- name: UserAvatarMedia :one
-SELECT avatar_media FROM users WHERE id = @id FOR UPDATE;
+-- The user's avatar files, row locked (avatar_small is owned only with avatar_media).
+SELECT avatar_media, avatar_small FROM users WHERE id = @id FOR UPDATE;
 
 -- name: DeleteUser :execrows
 DELETE FROM users WHERE id = @id;
@@ -111,6 +113,7 @@ DELETE FROM users WHERE id = @id;
 -- storage-compatible uploads no video claimed yet.
 SELECT owned.m::text AS name FROM (
     SELECT u.avatar_media AS m FROM users u WHERE u.id = @user_id::bigint
+    UNION ALL SELECT u.avatar_small FROM users u WHERE u.id = @user_id::bigint AND u.avatar_media IS NOT NULL
     UNION ALL SELECT v.video_media FROM videos v WHERE v.user_id = @user_id::bigint
     UNION ALL SELECT v.thumbnail_media FROM videos v WHERE v.user_id = @user_id::bigint
     UNION ALL SELECT s.media_name FROM storage_objects s WHERE s.owner_id = @user_id::bigint AND NOT s.claimed

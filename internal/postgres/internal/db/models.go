@@ -226,6 +226,7 @@ type User struct {
 	UpdatedAt      time.Time
 	Role           string
 	SuspendedAt    *time.Time
+	AvatarSmall    *string
 }
 
 type UserFollow struct {

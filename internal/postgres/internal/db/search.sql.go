@@ -410,7 +410,7 @@ scored AS (
     UNION ALL
     SELECT fuzzy.id, fuzzy.score FROM fuzzy
 )
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at, u.avatar_small,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following,
        p.score::float8 AS score
 FROM (SELECT s.id, s.score FROM scored s
@@ -496,6 +496,7 @@ func (q *Queries) SearchUsersRanked(ctx context.Context, arg SearchUsersRankedPa
 			&i.User.UpdatedAt,
 			&i.User.Role,
 			&i.User.SuspendedAt,
+			&i.User.AvatarSmall,
 			&i.IsFollowing,
 			&i.Score,
 		); err != nil {

@@ -26,7 +26,7 @@ func (q *Queries) BumpTokenVersion(ctx context.Context, id int64) (int64, error)
 const CreateUser = `-- name: CreateUser :one
 INSERT INTO users (username, email, password_hash, name)
 VALUES ($1, $2, $3, $4)
-RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at
+RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at, avatar_small
 `
 
 type CreateUserParams struct {
@@ -62,6 +62,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.UpdatedAt,
 		&i.Role,
 		&i.SuspendedAt,
+		&i.AvatarSmall,
 	)
 	return i, err
 }
@@ -108,7 +109,7 @@ func (q *Queries) FollowerCount(ctx context.Context, id int64) (int64, error) {
 }
 
 const GetUserByID = `-- name: GetUserByID :one
-SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at FROM users WHERE id = $1
+SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at, avatar_small FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
@@ -132,12 +133,13 @@ func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
 		&i.UpdatedAt,
 		&i.Role,
 		&i.SuspendedAt,
+		&i.AvatarSmall,
 	)
 	return i, err
 }
 
 const GetUserByLogin = `-- name: GetUserByLogin :one
-SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at FROM users
+SELECT id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at, avatar_small FROM users
 WHERE lower(email) = lower($1::text) OR lower(username) = lower($1::text)
 ORDER BY (lower(email) = lower($1::text)) DESC
 LIMIT 1
@@ -165,12 +167,13 @@ func (q *Queries) GetUserByLogin(ctx context.Context, login string) (User, error
 		&i.UpdatedAt,
 		&i.Role,
 		&i.SuspendedAt,
+		&i.AvatarSmall,
 	)
 	return i, err
 }
 
 const GetUserProfile = `-- name: GetUserProfile :one
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at, u.avatar_small,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
 WHERE u.id = $2
@@ -209,6 +212,7 @@ func (q *Queries) GetUserProfile(ctx context.Context, arg GetUserProfileParams) 
 		&i.User.UpdatedAt,
 		&i.User.Role,
 		&i.User.SuspendedAt,
+		&i.User.AvatarSmall,
 		&i.IsFollowing,
 	)
 	return i, err
@@ -358,7 +362,7 @@ func (q *Queries) ListFollowing(ctx context.Context, arg ListFollowingParams) ([
 }
 
 const ListUsers = `-- name: ListUsers :many
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at, u.avatar_small,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
 WHERE (u.created_at, u.id) < ($2::timestamptz, $3::bigint)
@@ -412,6 +416,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 			&i.User.UpdatedAt,
 			&i.User.Role,
 			&i.User.SuspendedAt,
+			&i.User.AvatarSmall,
 			&i.IsFollowing,
 		); err != nil {
 			return nil, err
@@ -425,7 +430,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 }
 
 const SearchUsers = `-- name: SearchUsers :many
-SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at,
+SELECT u.id, u.username, u.email, u.password_hash, u.name, u.bio, u.avatar, u.avatar_media, u.token_version, u.follower_count, u.following_count, u.video_count, u.like_count, u.created_at, u.updated_at, u.role, u.suspended_at, u.avatar_small,
        EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.following_id = u.id) AS is_following
 FROM users u
 WHERE ((lower(u.username) ~>=~ $2::text AND lower(u.username) ~<~ $3::text)
@@ -487,6 +492,7 @@ func (q *Queries) SearchUsers(ctx context.Context, arg SearchUsersParams) ([]Sea
 			&i.User.UpdatedAt,
 			&i.User.Role,
 			&i.User.SuspendedAt,
+			&i.User.AvatarSmall,
 			&i.IsFollowing,
 		); err != nil {
 			return nil, err
@@ -538,9 +544,10 @@ UPDATE users
 SET name = CASE WHEN $1::boolean THEN $2 ELSE name END,
     bio = CASE WHEN $3::boolean THEN $4 ELSE bio END,
     avatar = CASE WHEN $5::boolean THEN $6 ELSE avatar END,
-    avatar_media = CASE WHEN $5::boolean THEN $7 ELSE avatar_media END
-WHERE id = $8
-RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at
+    avatar_media = CASE WHEN $5::boolean THEN $7 ELSE avatar_media END,
+    avatar_small = CASE WHEN $5::boolean THEN $8 ELSE avatar_small END
+WHERE id = $9
+RETURNING id, username, email, password_hash, name, bio, avatar, avatar_media, token_version, follower_count, following_count, video_count, like_count, created_at, updated_at, role, suspended_at, avatar_small
 `
 
 type UpdateUserProfileParams struct {
@@ -551,6 +558,7 @@ type UpdateUserProfileParams struct {
 	SetAvatar   bool
 	Avatar      *string
 	AvatarMedia *string
+	AvatarSmall *string
 	ID          int64
 }
 
@@ -563,6 +571,7 @@ func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfilePa
 		arg.SetAvatar,
 		arg.Avatar,
 		arg.AvatarMedia,
+		arg.AvatarSmall,
 		arg.ID,
 	)
 	var i User
@@ -584,19 +593,26 @@ func (q *Queries) UpdateUserProfile(ctx context.Context, arg UpdateUserProfilePa
 		&i.UpdatedAt,
 		&i.Role,
 		&i.SuspendedAt,
+		&i.AvatarSmall,
 	)
 	return i, err
 }
 
 const UserAvatarMedia = `-- name: UserAvatarMedia :one
-SELECT avatar_media FROM users WHERE id = $1 FOR UPDATE
+SELECT avatar_media, avatar_small FROM users WHERE id = $1 FOR UPDATE
 `
 
-func (q *Queries) UserAvatarMedia(ctx context.Context, id int64) (*string, error) {
+type UserAvatarMediaRow struct {
+	AvatarMedia *string
+	AvatarSmall *string
+}
+
+// The user's avatar files, row locked (avatar_small is owned only with avatar_media).
+func (q *Queries) UserAvatarMedia(ctx context.Context, id int64) (UserAvatarMediaRow, error) {
 	row := q.db.QueryRow(ctx, UserAvatarMedia, id)
-	var avatar_media *string
-	err := row.Scan(&avatar_media)
-	return avatar_media, err
+	var i UserAvatarMediaRow
+	err := row.Scan(&i.AvatarMedia, &i.AvatarSmall)
+	return i, err
 }
 
 const UserExists = `-- name: UserExists :one
@@ -613,6 +629,7 @@ func (q *Queries) UserExists(ctx context.Context, id int64) (bool, error) {
 const UserOwnedMedia = `-- name: UserOwnedMedia :many
 SELECT owned.m::text AS name FROM (
     SELECT u.avatar_media AS m FROM users u WHERE u.id = $1::bigint
+    UNION ALL SELECT u.avatar_small FROM users u WHERE u.id = $1::bigint AND u.avatar_media IS NOT NULL
     UNION ALL SELECT v.video_media FROM videos v WHERE v.user_id = $1::bigint
     UNION ALL SELECT v.thumbnail_media FROM videos v WHERE v.user_id = $1::bigint
     UNION ALL SELECT s.media_name FROM storage_objects s WHERE s.owner_id = $1::bigint AND NOT s.claimed
