@@ -263,6 +263,7 @@ func matrixRows() map[string]struct {
 		"PUT /api/admin/users/{id}/role":       {victim("/role", map[string]string{"role": "moderator"}), admins(200)},
 		"GET /api/admin/audit":                 {fixed("/api/admin/audit"), moderators(200)},
 		"GET /api/users/me/bookmarks":          {fixed("/api/users/me/bookmarks"), signedIn(200)},
+		"GET /api/users/me/likes":              {fixed("/api/users/me/likes"), signedIn(200)},
 		"GET /api/users/me/export":             {fixed("/api/users/me/export"), signedIn(200)},
 		"POST /api/videos/{id}/bookmark":       {video("/bookmark", nil), signedIn(200)},
 		"DELETE /api/videos/{id}/bookmark":     {video("/bookmark", nil), signedIn(200)},

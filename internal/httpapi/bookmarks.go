@@ -71,6 +71,38 @@ func (s *Server) handleBookmarkList(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// likedVideoJSON is an entry of the liked list: the video and when it was liked.
+type likedVideoJSON struct {
+	videoJSON
+	LikedAt string `json:"likedAt"`
+}
+
+type likedPageJSON struct {
+	Videos     []likedVideoJSON `json:"videos"`
+	Pagination pagination       `json:"pagination"`
+}
+
+// handleLikedList serves the videos the caller likes, newest like first. Like bookmarks,
+// the list is private: nobody else's is served (a profile shows only a like count).
+func (s *Server) handleLikedList(w http.ResponseWriter, r *http.Request) error {
+	p, err := parsePage(r, feedLimit)
+	if err != nil {
+		return err
+	}
+	list, err := s.store.ListLikedVideos(r.Context(), viewerID(r), p)
+	if err != nil {
+		return err
+	}
+	list, pg := trimPage(list, p, func(l tiktok.LikedVideo) tiktok.PageKey { return tiktok.PageKey{Time: l.LikedAt, ID: l.Video.ID} })
+	rd := s.renderer(r)
+	out := likedPageJSON{Videos: make([]likedVideoJSON, len(list)), Pagination: pg}
+	for i, l := range list {
+		out.Videos[i] = likedVideoJSON{videoJSON: rd.video(l.Video), LikedAt: jsonTime(l.LikedAt)}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 // shareRequest is the body of POST /api/videos/{id}/share.
 type shareRequest struct {
 	Channel *string `json:"channel"`

@@ -34,6 +34,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	auth("GET /api/users/me", s.handleMe)
 	auth("PUT /api/users/me/password", s.handlePasswordChange)
 	auth("GET /api/users/me/bookmarks", s.handleBookmarkList)
+	auth("GET /api/users/me/likes", s.handleLikedList)
 	auth("GET /api/users/me/export", s.handleExport)
 	public("GET /api/users", s.handleUserList)
 	public("GET /api/users/{id}", s.handleUserGet)

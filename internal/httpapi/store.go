@@ -69,6 +69,7 @@ type Feed interface {
 type Bookmarks interface {
 	SetVideoBookmark(ctx context.Context, userID, videoID int64, on bool) (int64, error)
 	ListBookmarks(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.Bookmark, error)
+	ListLikedVideos(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.LikedVideo, error)
 	ShareVideo(ctx context.Context, userID, videoID int64, channel string) (tiktok.Share, error)
 }
 

@@ -41,6 +41,21 @@ func (s *Store) ListBookmarks(ctx context.Context, userID int64, p tiktok.Page) 
 	return out, nil
 }
 
+// ListLikedVideos returns a page of the videos userID likes, newest like first, leaving out
+// those userID may not see any more.
+func (s *Store) ListLikedVideos(ctx context.Context, userID int64, p tiktok.Page) ([]tiktok.LikedVideo, error) {
+	t, id := keyset(p)
+	rows, err := s.q.ListLikedVideos(ctx, db.ListLikedVideosParams{UserID: userID, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
+	if err != nil {
+		return nil, fmt.Errorf("list liked videos: %w", translate(err))
+	}
+	out := make([]tiktok.LikedVideo, len(rows))
+	for i, r := range rows {
+		out[i] = tiktok.LikedVideo{Video: videoFromFeed(r.VideoFeed, true, r.IsBookmarked), LikedAt: r.LikedAt}
+	}
+	return out, nil
+}
+
 // ShareVideo records that userID shared videoID through channel (one of
 // tiktok.ShareChannels) and returns the video's share count. Only the first share of a
 // video by a user in a UTC day (the database's clock) is counted; later ones that day

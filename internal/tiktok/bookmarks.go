@@ -24,6 +24,12 @@ type Bookmark struct {
 	BookmarkedAt time.Time
 }
 
+// LikedVideo is a video the user likes and when they liked it.
+type LikedVideo struct {
+	Video   Video
+	LikedAt time.Time
+}
+
 // Share is what a share did: the video's share count after it, and whether this share was
 // counted (false: the user already shared the video this UTC day).
 type Share struct {

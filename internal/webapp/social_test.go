@@ -154,9 +154,9 @@ func TestJourneyModeratorHides(t *testing.T) {
 	v.waitFor("gone from For You", `!document.querySelector('`+slide+`') && document.querySelector('.feed-status .state-empty')`)
 }
 
-// TestJourneyBookmarkAndShare: a viewer bookmarks a video from the feed and finds it in the
-// Bookmarks tab of their profile, then shares it with "Copy link", which the share count
-// records.
+// TestJourneyBookmarkAndShare: a viewer bookmarks and likes a video from the feed and finds
+// it in the Bookmarks and Liked tabs of their profile, then shares it with "Copy link",
+// which the share count records.
 func TestJourneyBookmarkAndShare(t *testing.T) {
 	app := startApp(t)
 	requireRoutes(t, app, "bookmarks and shares", "/api/users/me/bookmarks", "/api/videos/1/bookmark", "/api/videos/1/share")
@@ -182,8 +182,16 @@ func TestJourneyBookmarkAndShare(t *testing.T) {
 	})
 	v.waitFor("the count shows it", `document.querySelector('`+slide+` .share-btn')?.getAttribute('aria-label') === 'Share (1)'`)
 	v.do("close the sheet", chromedp.Click(chromedp.CSS(`dialog[open] .sheet-close`)))
+	v.do("like it", chromedp.Click(chromedp.CSS(slide+` .like-btn`)))
+	v.waitFor("liked", `document.querySelector('`+slide+` .like-btn[aria-pressed="true"]')`)
+	app.eventually("the like is stored", func() bool {
+		return app.call("GET", fmt.Sprintf("/api/videos/%d", id), nil, viewer.token, 200)["isLiked"] == true
+	})
 	v.goTo("/@viewer")
 	v.waitFor("a Bookmarks tab", `document.querySelector('#tab-bookmarks')`)
 	v.do("open it", chromedp.Click(chromedp.CSS(`#tab-bookmarks`)))
 	v.waitFor("the video is bookmarked", fmt.Sprintf(`document.querySelector('.tab-panel .card-link[href="/video/%d"]')`, id))
+	v.waitFor("a Liked tab", `document.querySelector('#tab-liked')`)
+	v.do("open it", chromedp.Click(chromedp.CSS(`#tab-liked`)))
+	v.waitFor("the video is liked", fmt.Sprintf(`document.querySelector('#tab-liked[aria-selected="true"]') && document.querySelector('.tab-panel .card-link[href="/video/%d"]')`, id))
 }

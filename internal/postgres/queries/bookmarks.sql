@@ -33,3 +33,17 @@ ON CONFLICT (user_id, video_id, day) DO NOTHING;
 
 -- name: VideoShareCount :one
 SELECT share_count FROM videos WHERE id = @id;
+
+-- name: ListLikedVideos :many
+-- The viewer's liked videos, newest like first: video_likes_user_id_created_at_idx from the
+-- cursor, then videos_pkey and users_pkey per row of the page. A liked video the viewer may
+-- no longer see (hidden, not ready, or a block since) is left out; the like stays.
+SELECT sqlc.embed(f), l.created_at AS liked_at,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = @user_id AND b.video_id = f.id), false)::boolean AS is_bookmarked
+FROM video_likes l
+JOIN video_feed f ON f.id = l.video_id
+WHERE l.user_id = @user_id
+  AND (l.created_at, l.video_id) < (@before_time::timestamptz, @before_id::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video(@user_id::bigint, f.id, f.user_id))
+ORDER BY l.created_at DESC, l.video_id DESC
+LIMIT @lim;

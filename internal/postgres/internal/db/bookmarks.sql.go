@@ -116,6 +116,90 @@ func (q *Queries) ListBookmarks(ctx context.Context, arg ListBookmarksParams) ([
 	return items, nil
 }
 
+const ListLikedVideos = `-- name: ListLikedVideos :many
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height, l.created_at AS liked_at,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
+FROM video_likes l
+JOIN video_feed f ON f.id = l.video_id
+WHERE l.user_id = $1
+  AND (l.created_at, l.video_id) < ($2::timestamptz, $3::bigint)
+  AND NOT EXISTS (SELECT FROM hidden_video($1::bigint, f.id, f.user_id))
+ORDER BY l.created_at DESC, l.video_id DESC
+LIMIT $4
+`
+
+type ListLikedVideosParams struct {
+	UserID     int64
+	BeforeTime time.Time
+	BeforeID   int64
+	Lim        int32
+}
+
+type ListLikedVideosRow struct {
+	VideoFeed    VideoFeed
+	LikedAt      time.Time
+	IsBookmarked bool
+}
+
+// The viewer's liked videos, newest like first: video_likes_user_id_created_at_idx from the
+// cursor, then videos_pkey and users_pkey per row of the page. A liked video the viewer may
+// no longer see (hidden, not ready, or a block since) is left out; the like stays.
+func (q *Queries) ListLikedVideos(ctx context.Context, arg ListLikedVideosParams) ([]ListLikedVideosRow, error) {
+	rows, err := q.db.Query(ctx, ListLikedVideos,
+		arg.UserID,
+		arg.BeforeTime,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListLikedVideosRow{}
+	for rows.Next() {
+		var i ListLikedVideosRow
+		if err := rows.Scan(
+			&i.VideoFeed.ID,
+			&i.VideoFeed.UserID,
+			&i.VideoFeed.Caption,
+			&i.VideoFeed.VideoUrl,
+			&i.VideoFeed.ThumbnailUrl,
+			&i.VideoFeed.AudioName,
+			&i.VideoFeed.VideoStoragePath,
+			&i.VideoFeed.ThumbnailStoragePath,
+			&i.VideoFeed.VideoMedia,
+			&i.VideoFeed.ThumbnailMedia,
+			&i.VideoFeed.Views,
+			&i.VideoFeed.LikeCount,
+			&i.VideoFeed.CommentCount,
+			&i.VideoFeed.CreatedAt,
+			&i.VideoFeed.UpdatedAt,
+			&i.VideoFeed.AuthorUsername,
+			&i.VideoFeed.AuthorName,
+			&i.VideoFeed.AuthorAvatar,
+			&i.VideoFeed.SoundID,
+			&i.VideoFeed.HotRank,
+			&i.VideoFeed.BookmarkCount,
+			&i.VideoFeed.ShareCount,
+			&i.VideoFeed.HiddenReason,
+			&i.VideoFeed.Status,
+			&i.VideoFeed.FailureReason,
+			&i.VideoFeed.DurationMs,
+			&i.VideoFeed.Width,
+			&i.VideoFeed.Height,
+			&i.LikedAt,
+			&i.IsBookmarked,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ShareVideo = `-- name: ShareVideo :execrows
 INSERT INTO video_shares (user_id, video_id, channel) VALUES ($1, $2, $3)
 ON CONFLICT (user_id, video_id, day) DO NOTHING
