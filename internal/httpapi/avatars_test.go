@@ -352,3 +352,25 @@ func TestSeededUsersHaveAvatars(t *testing.T) {
 		t.Errorf("orphans would remove %v (%v), want nothing", rep.Removed, err)
 	}
 }
+
+// TestThumbnailIsReencoded: a video's uploaded thumbnail (a phone photo with EXIF: GPS,
+// orientation 6) is served upright, at its size, without any metadata segment.
+func TestThumbnailIsReencoded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.register("uploader")
+	res := e.upload("POST", "/api/videos", u.token, map[string]string{"caption": "with a phone thumbnail"},
+		map[string]fileUpload{"video": {"clip.mp4", sampleVideo(t)}, "thumbnail": {"t.jpg", exifJPEG(t, "SECRET-PLACE")}})
+	expect(t, res, 201, "")
+	raw, img := fetchImage(t, e, res.str("thumbnailUrl"))
+	if bytes.Contains(raw, []byte("Exif")) || bytes.Contains(raw, []byte("SECRET-PLACE")) || bytes.ContainsRune(jpegSegments(t, raw), 0xE1) {
+		t.Errorf("the thumbnail kept metadata: segments % x", jpegSegments(t, raw))
+	}
+	// Stored 400×200, red on top; shown rotated 90° clockwise: 200×400, red on the right.
+	if b := img.Bounds(); b.Dx() != 200 || b.Dy() != 400 {
+		t.Errorf("thumbnail %v, want 200×400 (upright)", b)
+	}
+	if !near(img.At(190, 200), 220, 0, 0) || !near(img.At(10, 200), 0, 0, 220) {
+		t.Errorf("thumbnail not turned upright: right %v, left %v", img.At(190, 200), img.At(10, 200))
+	}
+}

@@ -173,7 +173,13 @@ func (s *Server) handleVideoCreate(w http.ResponseWriter, r *http.Request) error
 			if *slot != nil {
 				return tiktok.Invalid(map[string]string{name: "must be sent once"})
 			}
-			saved, err := media.Save(r.Context(), s.media, kind, part, max)
+			var saved media.Saved
+			if kind == media.Image {
+				// Re-encoded: no EXIF (a phone's location) reaches other users.
+				saved, err = s.images.SaveThumbnail(r.Context(), s.media, part, max)
+			} else {
+				saved, err = media.Save(r.Context(), s.media, kind, part, max)
+			}
 			if err != nil {
 				return fileError(name, err)
 			}

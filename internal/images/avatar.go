@@ -21,7 +21,6 @@ import (
 	"golang.org/x/image/draw"
 	"golang.org/x/image/webp"
 
-	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -64,30 +63,9 @@ func NewProcessor(n int) *Processor {
 // not decode, too_large for a picture above MaxSide or MaxPixels; or with ctx's error while
 // waiting for a slot.
 func (p *Processor) Avatar(ctx context.Context, data []byte) (Avatar, error) {
-	contentType, _, kind, ok := media.Sniff(data[:min(len(data), media.SniffLen)])
-	if !ok || kind != media.Image {
-		return Avatar{}, tiktok.Errorf(tiktok.CodeUnsupportedMediaType, "File must be a JPEG, PNG, WebP or GIF image")
-	}
-	dec, ok := decoders[contentType]
-	if !ok {
-		return Avatar{}, tiktok.Errorf(tiktok.CodeUnsupportedMediaType, "File must be a JPEG, PNG, WebP or GIF image")
-	}
-	if err := checkConfig(dec.config(bytes.NewReader(data))); err != nil {
-		return Avatar{}, err
-	}
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return Avatar{}, fmt.Errorf("images: wait to decode: %w", ctx.Err())
-	}
-	defer func() { <-p.slots }()
-	img, err := dec.decode(bytes.NewReader(data))
+	img, orientation, err := p.decode(ctx, data)
 	if err != nil {
-		return Avatar{}, notAnImage(err)
-	}
-	orientation := 1
-	if contentType == "image/jpeg" {
-		orientation = jpegOrientation(data)
+		return Avatar{}, err
 	}
 	large := orient(squareScale(img, AvatarSize), orientation)
 	small := image.NewRGBA(image.Rect(0, 0, AvatarSmallSize, AvatarSmallSize))
@@ -166,33 +144,37 @@ func encodeJPEG(img image.Image) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// orient returns the square src (origin at 0,0) turned upright for EXIF orientation o (1–8; anything else
-// is 1): the image a viewer that honours the tag would show.
+// orient returns src (origin at 0,0) turned upright for EXIF orientation o (1–8; anything
+// else is 1): the image a viewer that honours the tag would show. Orientations 5–8 swap
+// the width and the height.
 func orient(src *image.RGBA, o int) *image.RGBA {
 	if o < 2 || o > 8 {
 		return src
 	}
-	n := src.Bounds().Dx() // == Dy(): squareScale made it
-	dst := image.NewRGBA(image.Rect(0, 0, n, n))
-	last := n - 1
-	for y := range n {
-		for x := range n {
+	w, h := src.Bounds().Dx(), src.Bounds().Dy()
+	dw, dh := w, h
+	if o >= 5 {
+		dw, dh = h, w
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := range dh {
+		for x := range dw {
 			var sx, sy int // the stored pixel shown at (x, y)
 			switch o {
 			case 2: // mirrored horizontally
-				sx, sy = last-x, y
+				sx, sy = w-1-x, y
 			case 3: // rotated 180°
-				sx, sy = last-x, last-y
+				sx, sy = w-1-x, h-1-y
 			case 4: // mirrored vertically
-				sx, sy = x, last-y
+				sx, sy = x, h-1-y
 			case 5: // transposed
 				sx, sy = y, x
 			case 6: // shown rotated 90° clockwise
-				sx, sy = y, last-x
+				sx, sy = y, h-1-x
 			case 7: // transversed
-				sx, sy = last-y, last-x
+				sx, sy = w-1-y, h-1-x
 			case 8: // shown rotated 90° counter-clockwise
-				sx, sy = last-y, x
+				sx, sy = w-1-y, x
 			}
 			si, di := src.PixOffset(sx, sy), dst.PixOffset(x, y)
 			copy(dst.Pix[di:di+4], src.Pix[si:si+4])
