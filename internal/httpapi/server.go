@@ -21,6 +21,9 @@ import (
 // Config is the part of the configuration the HTTP layer needs.
 type Config struct {
 	PublicURL      string
+	// MediaPublicURL, when set, is the public base of stored media (a CDN in front of the
+	// bucket): media URLs become <MediaPublicURL>/<name>.
+	MediaPublicURL string
 	CORSOrigins    []string
 	TrustedProxies []netip.Prefix
 	MaxVideoBytes  int64
