@@ -20,7 +20,7 @@ import (
 
 // Config is the part of the configuration the HTTP layer needs.
 type Config struct {
-	PublicURL      string
+	PublicURL string
 	// MediaPublicURL, when set, is the public base of stored media (a CDN in front of the
 	// bucket): media URLs become <MediaPublicURL>/<name>.
 	MediaPublicURL string
