@@ -24,27 +24,21 @@ import (
 // Config is the complete runtime configuration. Every field has an environment variable,
 // listed with its default in .env.example and the README.
 type Config struct {
-	AppEnv      string        // APP_ENV: development | production | test
-	Port        int           // PORT
-	DatabaseURL string        // DATABASE_URL
-	DataDir     string        // DATA_DIR: local state (dev JWT secret, media)
-	JWTSecret   []byte        // JWT_SECRET
-	JWTExpire   time.Duration // JWT_EXPIRE: 7d, 12h, 30m, ...
-	BcryptCost  int           // BCRYPT_COST
-	AutoMigrate bool          // AUTO_MIGRATE
-	PublicURL   string        // PUBLIC_URL: base of absolute media URLs; empty = request host
-	CORSOrigins []string      // CORS_ORIGINS
-	MediaDir    string        // MEDIA_DIR
-	// MediaStorage is where media files live: "local" (MediaDir) or "s3" (S3).
-	MediaStorage string // MEDIA_STORAGE
-	S3           S3     // S3_*: the bucket when MediaStorage is "s3"
-	// MediaPublicURL, when set, is the public base (a CDN) of stored media: API media URLs
-	// are <MediaPublicURL>/<name> instead of <origin>/uploads/<name>.
-	MediaPublicURL string     // MEDIA_PUBLIC_URL
-	MaxVideoBytes  int64      // MAX_VIDEO_BYTES
-	LogLevel       slog.Level // LOG_LEVEL
-	LogFormat      string     // LOG_FORMAT: text | json
-	PprofAddr      string     // PPROF_ADDR: empty = off
+	AppEnv        string        // APP_ENV: development | production | test
+	Port          int           // PORT
+	DatabaseURL   string        // DATABASE_URL
+	DataDir       string        // DATA_DIR: local state (dev JWT secret, media)
+	JWTSecret     []byte        // JWT_SECRET
+	JWTExpire     time.Duration // JWT_EXPIRE: 7d, 12h, 30m, ...
+	BcryptCost    int           // BCRYPT_COST
+	AutoMigrate   bool          // AUTO_MIGRATE
+	PublicURL     string        // PUBLIC_URL: base of absolute media URLs; empty = request host
+	CORSOrigins   []string      // CORS_ORIGINS
+	MediaDir      string        // MEDIA_DIR
+	MaxVideoBytes int64         // MAX_VIDEO_BYTES
+	LogLevel      slog.Level    // LOG_LEVEL
+	LogFormat     string        // LOG_FORMAT: text | json
+	PprofAddr     string        // PPROF_ADDR: empty = off
 	// MetricsAddr is where /metrics is served on a listener of its own; empty means on the
 	// API's listener (the default outside production), "off" nowhere.
 	MetricsAddr   string // METRICS_ADDR
@@ -72,6 +66,12 @@ type Config struct {
 	// ReportAutoHideThreshold hides a video pending review once this many users have open
 	// reports on it; 0 (the default) never does.
 	ReportAutoHideThreshold int // REPORT_AUTO_HIDE_THRESHOLD
+	// MediaStorage is where media files live: "local" (MediaDir) or "s3" (S3).
+	MediaStorage string // MEDIA_STORAGE
+	S3           S3     // S3_*: the bucket when MediaStorage is "s3"
+	// MediaPublicURL, when set, is the public base (a CDN) of stored media: API media URLs
+	// are <MediaPublicURL>/<name> instead of <origin>/uploads/<name>.
+	MediaPublicURL string // MEDIA_PUBLIC_URL
 }
 
 // S3 is an S3-compatible bucket (MEDIA_STORAGE=s3).

@@ -20,10 +20,7 @@ import (
 
 // Config is the part of the configuration the HTTP layer needs.
 type Config struct {
-	PublicURL string
-	// MediaPublicURL, when set, is the public base of stored media (a CDN in front of the
-	// bucket): media URLs become <MediaPublicURL>/<name>.
-	MediaPublicURL string
+	PublicURL      string
 	CORSOrigins    []string
 	TrustedProxies []netip.Prefix
 	MaxVideoBytes  int64
@@ -49,6 +46,9 @@ type Config struct {
 	Streams            notify.Config
 	StreamHeartbeat    time.Duration
 	StreamWriteTimeout time.Duration
+	// MediaPublicURL, when set, is the public base of stored media (a CDN in front of the
+	// bucket): media URLs become <MediaPublicURL>/<name>.
+	MediaPublicURL string
 }
 
 // Server holds the dependencies of every handler.
