@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -478,3 +479,20 @@ var (
 	_ Storage   = (*S3)(nil)
 	_ Presigner = (*S3)(nil)
 )
+
+// NewName returns a new random stored-file name with the extension of contentType (a
+// type Save can detect), for a file a client uploads directly. ok is false for any other
+// type.
+func NewName(contentType string) (name string, kind Kind, ok bool, err error) {
+	for _, ext := range []string{".mp4", ".mov", ".webm", ".jpg", ".png", ".gif", ".webp"} {
+		if ContentType("x"+ext) == contentType {
+			kind = Video
+			if strings.HasPrefix(contentType, "image/") {
+				kind = Image
+			}
+			name, err = randomName(ext)
+			return name, kind, true, err
+		}
+	}
+	return "", 0, false, nil
+}

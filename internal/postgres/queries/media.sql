@@ -51,6 +51,7 @@ SELECT n::text AS name FROM (
     UNION SELECT avatar_media FROM users WHERE avatar_media IS NOT NULL
     UNION SELECT avatar FROM users WHERE avatar NOT LIKE 'http%'
     UNION SELECT media_name FROM storage_objects WHERE claimed OR created_at > now() - make_interval(secs => @grace_seconds::float8)
+    UNION SELECT key FROM upload_keys WHERE expires_at > now() -- direct uploads (00019)
 ) refs;
 
 -- name: DeleteStorageObjectsByMedia :exec
