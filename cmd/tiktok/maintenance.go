@@ -10,7 +10,6 @@ import (
 
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/maintenance"
-	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/postgres"
 )
 
@@ -65,7 +64,7 @@ func orphans(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer pool.Close()
-	files, err := media.NewLocal(cfg.MediaDir)
+	files, err := openStorage(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -85,6 +85,18 @@ func TestOrphansCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Direct uploads (POST /api/uploads): a valid key's object is referenced, an expired one's
+	// is not.
+	for _, name := range []string{"direct-upload.mp4", "expired-key.mp4"} {
+		k := tiktok.NewUploadKey{Key: name, UserID: u.ID, Kind: "video", ContentType: "video/mp4", Size: 1, TTL: time.Hour}
+		if _, err := store.IssueUploadKey(ctx, k, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE upload_keys SET expires_at = now() - interval '1 minute' WHERE key = 'expired-key.mp4'`); err != nil {
+		t.Fatal(err)
+	}
+
 	old := time.Now().Add(-2 * time.Hour)
 	files := map[string]struct {
 		size   int
@@ -96,6 +108,8 @@ func TestOrphansCommand(t *testing.T) {
 		avatar:              {30, true, false},
 		"recent-upload.mp4": {40, true, false},
 		"stale-upload.jpg":  {50, true, true},
+		"direct-upload.mp4": {60, true, false},
+		"expired-key.mp4":   {70, true, true},
 		"lost.mp4":          {1000, true, true},
 		"lost.jpg":          {300, true, true},
 		"in-flight.mp4":     {700, false, false}, // an upload whose row is not committed yet
@@ -155,7 +169,7 @@ func TestOrphansCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := listed(out, "removed"); len(got) != 0 || !strings.Contains(out, "4 unreferenced files younger than 3h0m0s kept") {
+	if got := listed(out, "removed"); len(got) != 0 || !strings.Contains(out, "5 unreferenced files younger than 3h0m0s kept") {
 		t.Errorf("orphans --min-age 3h removed %q, want nothing:\n%s", got, out)
 	}
 

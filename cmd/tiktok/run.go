@@ -22,7 +22,6 @@ import (
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
 	"github.com/gotok/tiktok/internal/maintenance"
-	"github.com/gotok/tiktok/internal/media"
 	"github.com/gotok/tiktok/internal/notify"
 	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/seed"
@@ -155,7 +154,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	defer passwords.Close()
 	prevProcs := runtime.GOMAXPROCS(workers * 2)
 	defer runtime.GOMAXPROCS(prevProcs)
-	storage, err := media.NewLocal(cfg.MediaDir)
+	storage, err := openStorage(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -191,13 +190,14 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			w.stop(stopCtx)
 		}()
 	}
-	web, err := webapp.New(webapp.Options{MediaOrigins: []string{cfg.PublicURL}})
+	web, err := webapp.New(webapp.Options{MediaOrigins: []string{cfg.PublicURL, cfg.MediaPublicURL}})
 	if err != nil {
 		return err
 	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
 			PublicURL:       cfg.PublicURL,
+			MediaPublicURL:  cfg.MediaPublicURL,
 			CORSOrigins:     cfg.CORSOrigins,
 			TrustedProxies:  cfg.TrustedProxies,
 			MaxVideoBytes:   cfg.MaxVideoBytes,
@@ -328,7 +328,7 @@ func seedDatabase(ctx context.Context, args []string, getenv func(string) string
 	if err := postgres.Migrate(ctx, pool, io.Discard); err != nil {
 		return err
 	}
-	store, err := media.NewLocal(cfg.MediaDir)
+	store, err := openStorage(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func worker(ctx context.Context, getenv func(string) string, stderr io.Writer) e
 	if cfg.Pipeline.Workers < 1 {
 		cfg.Pipeline.Workers = config.DefaultMediaWorkers()
 	}
-	files, err := media.NewLocal(cfg.MediaDir)
+	files, err := openStorage(ctx, cfg)
 	if err != nil {
 		return err
 	}

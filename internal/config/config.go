@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -66,7 +67,13 @@ type Config struct {
 	// ReportAutoHideThreshold hides a video pending review once this many users have open
 	// reports on it; 0 (the default) never does.
 	ReportAutoHideThreshold int // REPORT_AUTO_HIDE_THRESHOLD
-	Pipeline                Pipeline
+	// MediaStorage is where media files live: "local" (MediaDir) or "s3" (S3).
+	MediaStorage string // MEDIA_STORAGE
+	S3           S3     // S3_*: the bucket when MediaStorage is "s3"
+	// MediaPublicURL, when set, is the public base (a CDN) of stored media: API media URLs
+	// are <MediaPublicURL>/<name> instead of <origin>/uploads/<name>.
+	MediaPublicURL string // MEDIA_PUBLIC_URL
+	Pipeline       Pipeline
 }
 
 // Pipeline configures the media pipeline (package pipeline).
@@ -78,6 +85,20 @@ type Pipeline struct {
 	Workers    int           // MEDIA_WORKERS: processing jobs serve runs at once (0: none; run `tiktok worker`)
 	Timeout    time.Duration // FFMPEG_TIMEOUT: of one ffprobe or ffmpeg run
 }
+
+// S3 is an S3-compatible bucket (MEDIA_STORAGE=s3).
+type S3 struct {
+	Bucket          string // S3_BUCKET (required)
+	Endpoint        string // S3_ENDPOINT: base URL of an S3-compatible service; empty = AWS
+	Region          string // S3_REGION (default us-east-1)
+	AccessKeyID     string // S3_ACCESS_KEY_ID
+	SecretAccessKey string // S3_SECRET_ACCESS_KEY; both empty = the AWS SDK's default chain
+	ForcePathStyle  bool   // S3_FORCE_PATH_STYLE: <endpoint>/<bucket>/<key> (MinIO and the like)
+}
+
+// maxS3Object is the largest file the S3 storage can store: 10,000 multipart parts of
+// 8 MiB (media.MaxParts × media.DefaultPartSize).
+const maxS3Object = 10_000 * 8 << 20
 
 // Limits are the rate limits; a zero count disables that limit.
 type Limits struct {
@@ -191,6 +212,7 @@ func Load(getenv func(string) string) (Config, error) {
 		problems = append(problems, fmt.Sprintf("APP_ENV=%q: want development, production or test", c.AppEnv))
 	}
 	c.MediaDir = str("MEDIA_DIR", filepath.Join(c.DataDir, "media"))
+	c.mediaStorage(str, boolean, &problems)
 
 	exp, err := ParseDuration(str("JWT_EXPIRE", "7d"))
 	if err != nil {
@@ -300,6 +322,49 @@ func (c *Config) storageLimits(integer func(key string, def, min, max int64) int
 	}
 	c.Limits.StorageBytesPerIP = int(budget)
 	c.Limits.StorageUploadsPerIP = int(integer("RATE_LIMIT_STORAGE_UPLOADS_IP", 2, 0, 1<<20))
+}
+
+// mediaStorage reads MEDIA_STORAGE, the S3_* bucket settings and MEDIA_PUBLIC_URL.
+func (c *Config) mediaStorage(str func(key, def string) string, boolean func(key string, def bool) bool, problems *[]string) {
+	c.MediaStorage = str("MEDIA_STORAGE", "local")
+	c.MediaPublicURL = strings.TrimRight(str("MEDIA_PUBLIC_URL", ""), "/")
+	if c.MediaPublicURL != "" && !isHTTPURL(c.MediaPublicURL) {
+		*problems = append(*problems, fmt.Sprintf("MEDIA_PUBLIC_URL=%q: want an http(s) URL (e.g. https://cdn.example.com/media)", c.MediaPublicURL))
+	}
+	switch c.MediaStorage {
+	case "local":
+		return
+	case "s3":
+	default:
+		*problems = append(*problems, fmt.Sprintf("MEDIA_STORAGE=%q: want local or s3", c.MediaStorage))
+		return
+	}
+	c.S3 = S3{
+		Bucket:          str("S3_BUCKET", ""),
+		Endpoint:        strings.TrimRight(str("S3_ENDPOINT", ""), "/"),
+		Region:          str("S3_REGION", "us-east-1"),
+		AccessKeyID:     str("S3_ACCESS_KEY_ID", ""),
+		SecretAccessKey: str("S3_SECRET_ACCESS_KEY", ""),
+		ForcePathStyle:  boolean("S3_FORCE_PATH_STYLE", false),
+	}
+	if c.S3.Bucket == "" {
+		*problems = append(*problems, "S3_BUCKET must be set when MEDIA_STORAGE=s3 (the bucket media files are stored in)")
+	}
+	if c.S3.Endpoint != "" && !isHTTPURL(c.S3.Endpoint) {
+		*problems = append(*problems, fmt.Sprintf("S3_ENDPOINT=%q: want an http(s) URL (e.g. http://localhost:9000), or nothing for AWS", c.S3.Endpoint))
+	}
+	if (c.S3.AccessKeyID == "") != (c.S3.SecretAccessKey == "") {
+		*problems = append(*problems, "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together (or both left empty for the AWS SDK's default credentials)")
+	}
+	if c.MaxVideoBytes > maxS3Object {
+		*problems = append(*problems, fmt.Sprintf("MAX_VIDEO_BYTES=%d: the S3 storage stores at most %d bytes per file", c.MaxVideoBytes, int64(maxS3Object)))
+	}
+}
+
+// isHTTPURL reports whether s is an absolute http(s) URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
 }
 
 // boundedDuration parses v (see ParseDuration) and checks that it lies in [min, max],

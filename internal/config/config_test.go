@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"bytes"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -51,6 +52,9 @@ func TestLoadDefaults(t *testing.T) {
 		{"PprofAddr", cfg.PprofAddr, ""},
 		{"MetricsAddr", cfg.MetricsAddr, ""},
 		{"StorageCompat", cfg.StorageCompat, false},
+		{"MediaStorage", cfg.MediaStorage, "local"},
+		{"MediaPublicURL", cfg.MediaPublicURL, ""},
+		{"S3", cfg.S3, config.S3{}},
 		{"TrustedProxies", len(cfg.TrustedProxies), 0},
 		{"Limits.Enabled", cfg.Limits.Enabled, true},
 		{"ShutdownTimeout", cfg.ShutdownTimeout, 30 * time.Second},
@@ -345,6 +349,9 @@ func TestLoadInvalid(t *testing.T) {
 		{"FEED_HALF_LIFE", "30s"},
 		{"FEED_HALF_LIFE", "soon"},
 		{"FEED_INTEREST_HALF_LIFE", "0"},
+		{"MEDIA_STORAGE", "gcs"},
+		{"MEDIA_PUBLIC_URL", "cdn.example.com"},
+		{"MEDIA_PUBLIC_URL", "javascript:alert(1)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
@@ -486,5 +493,49 @@ func TestParseDuration(t *testing.T) {
 				t.Errorf("ParseDuration(%q) = %v, want %v", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLoadMediaStorage: MEDIA_STORAGE=s3 takes the bucket settings and refuses a missing
+// bucket, a bad endpoint, half a key pair and videos larger than a multipart upload holds.
+func TestLoadMediaStorage(t *testing.T) {
+	t.Parallel()
+	s3 := map[string]string{"JWT_SECRET": secret32, "MEDIA_STORAGE": "s3", "S3_BUCKET": "media",
+		"S3_ENDPOINT": "http://localhost:9000/", "S3_ACCESS_KEY_ID": "minio", "S3_SECRET_ACCESS_KEY": "minio123",
+		"S3_FORCE_PATH_STYLE": "true", "MEDIA_PUBLIC_URL": "https://cdn.example.com/media/"}
+	cfg, err := config.Load(env(s3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.S3{Bucket: "media", Endpoint: "http://localhost:9000", Region: "us-east-1",
+		AccessKeyID: "minio", SecretAccessKey: "minio123", ForcePathStyle: true}
+	if cfg.MediaStorage != "s3" || cfg.S3 != want || cfg.MediaPublicURL != "https://cdn.example.com/media" {
+		t.Errorf("Load = %q, %+v, %q", cfg.MediaStorage, cfg.S3, cfg.MediaPublicURL)
+	}
+	// AWS itself: no endpoint, credentials from the SDK's chain.
+	aws := map[string]string{"JWT_SECRET": secret32, "MEDIA_STORAGE": "s3", "S3_BUCKET": "b", "S3_REGION": "eu-west-1"}
+	if cfg, err := config.Load(env(aws)); err != nil || cfg.S3 != (config.S3{Bucket: "b", Region: "eu-west-1"}) {
+		t.Errorf("Load = %+v, %v", cfg.S3, err)
+	}
+	tests := []struct {
+		key, value, wantInError string
+	}{
+		{"S3_BUCKET", "", "S3_BUCKET must be set"},
+		{"S3_ENDPOINT", "localhost:9000", "S3_ENDPOINT"},
+		{"S3_SECRET_ACCESS_KEY", "", "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"},
+		{"S3_FORCE_PATH_STYLE", "yes please", "S3_FORCE_PATH_STYLE"},
+		{"MAX_VIDEO_BYTES", "100000000000", "MAX_VIDEO_BYTES"},
+	}
+	for _, tt := range tests {
+		vars := maps.Clone(s3)
+		vars[tt.key] = tt.value
+		_, err := config.Load(env(vars))
+		if err == nil || !strings.Contains(err.Error(), tt.wantInError) {
+			t.Errorf("%s=%q: error %v, want one saying %q", tt.key, tt.value, err, tt.wantInError)
+		}
+	}
+	// S3 settings mean nothing to the local storage.
+	if _, err := config.Load(env(map[string]string{"JWT_SECRET": secret32, "S3_ENDPOINT": "nonsense"})); err != nil {
+		t.Errorf("S3_ENDPOINT with local storage: %v", err)
 	}
 }

@@ -202,6 +202,9 @@ func matrixRows() map[string]struct {
 		"POST /api/videos/seen": {func(_ *matrix, f *fixture, _ caller) (string, any) {
 			return "/api/videos/seen", map[string]any{"videoIds": []int64{f.video()}}
 		}, signedIn(200)},
+		"POST /api/uploads": {func(*matrix, *fixture, caller) (string, any) {
+			return "/api/uploads", map[string]any{"kind": "video", "contentType": "video/mp4", "size": 1000}
+		}, signedIn(501)}, // the matrix's storage is local: direct uploads need S3 (directuploads_test.go)
 		"POST /api/videos":                     {fixed("/api/videos"), signedIn(201)}, // body below
 		"GET /api/videos/{id}":                 {video("", nil), everyone(200)},
 		"PUT /api/videos/{id}":                 {video("", map[string]string{"caption": "edited"}), ownerOnly(200)},

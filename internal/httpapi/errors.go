@@ -36,6 +36,7 @@ var statusOf = map[tiktok.Code]int{
 	tiktok.CodeRateLimited:          http.StatusTooManyRequests,
 	tiktok.CodeInternal:             http.StatusInternalServerError,
 	tiktok.CodeUnavailable:          http.StatusServiceUnavailable,
+	tiktok.CodeNotImplemented:       http.StatusNotImplemented,
 }
 
 // errorBody is the JSON body of every error response.
@@ -67,6 +68,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			level = slog.LevelDebug
 		case e.Code == tiktok.CodeUnavailable:
 			level = slog.LevelWarn
+		case e.Code == tiktok.CodeNotImplemented: // the client's mistake, not the server's
+			level = slog.LevelDebug
 		}
 		s.log.Log(r.Context(), level, "request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", requestID(r.Context()), "err", err)

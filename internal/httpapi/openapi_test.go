@@ -235,7 +235,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		})
 	}
 
-	errorResponse := regexp.MustCompile(`^#/components/responses/(BadRequest|Unauthorized|Forbidden|NotFound|RequestTimeout|Conflict|PayloadTooLarge|UnsupportedMediaType|TooManyRequests|InternalError|ServiceUnavailable)$`)
+	errorResponse := regexp.MustCompile(`^#/components/responses/(BadRequest|Unauthorized|Forbidden|NotFound|RequestTimeout|Conflict|PayloadTooLarge|UnsupportedMediaType|TooManyRequests|InternalError|NotImplemented|ServiceUnavailable)$`)
 	for pattern, route := range sp.routes {
 		op := route.Operation
 		if op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
@@ -347,6 +347,7 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 		"BadRequest": 400, "Unauthorized": 401, "Forbidden": 403, "NotFound": 404, "MethodNotAllowed": 405,
 		"RequestTimeout": 408, "Conflict": 409, "PayloadTooLarge": 413, "UnsupportedMediaType": 415, "TooManyRequests": 429,
 		"InternalError": 500, "ServiceUnavailable": 503,
+		"NotImplemented": 501,
 	}
 	for name, status := range classes {
 		ref := doc.Components.Responses[name]

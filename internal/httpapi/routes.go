@@ -53,6 +53,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	public("GET /api/videos/for-you", s.handleForYou)
 	auth("POST /api/videos/seen", s.handleSeen)
 	auth("POST /api/videos", s.handleVideoCreate)
+	auth("POST /api/uploads", s.handleUploadCreate)
 	public("GET /api/videos/{id}", s.handleVideoGet)
 	auth("PUT /api/videos/{id}", s.handleVideoUpdate)
 	auth("DELETE /api/videos/{id}", s.handleVideoDelete)

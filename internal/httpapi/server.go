@@ -47,6 +47,9 @@ type Config struct {
 	Streams            notify.Config
 	StreamHeartbeat    time.Duration
 	StreamWriteTimeout time.Duration
+	// MediaPublicURL, when set, is the public base of stored media (a CDN in front of the
+	// bucket): media URLs become <MediaPublicURL>/<name>.
+	MediaPublicURL string
 	// Processing sends uploaded videos through the media pipeline (they are "processing"
 	// until its job has run); false serves them as uploaded (no ffmpeg on this machine).
 	Processing bool

@@ -70,16 +70,17 @@ func (s *Server) baseURL(r *http.Request) string {
 // absolute against, and the viewer, who alone sees their own account's private fields.
 type renderer struct {
 	base   string
+	media  string // MEDIA_PUBLIC_URL: the base of stored media names, when set
 	viewer int64
 }
 
 // renderer returns the renderer of r's answer.
 func (s *Server) renderer(r *http.Request) renderer {
-	return renderer{base: s.baseURL(r), viewer: viewerID(r)}
+	return renderer{base: s.baseURL(r), media: s.cfg.MediaPublicURL, viewer: viewerID(r)}
 }
 
 // mediaURL makes a stored media reference absolute: an http(s) URL is kept, a stored
-// file name becomes <base>/uploads/<name>.
+// file name becomes <base>/uploads/<name>, or <media>/<name> when media is set.
 func (rd renderer) mediaURL(ref *string) *string {
 	if ref == nil || *ref == "" {
 		return ref
@@ -88,6 +89,9 @@ func (rd renderer) mediaURL(ref *string) *string {
 		return ref
 	}
 	u := rd.base + "/uploads/" + strings.TrimPrefix(*ref, "/uploads/")
+	if rd.media != "" {
+		u = rd.media + "/" + strings.TrimPrefix(*ref, "/uploads/")
+	}
 	return &u
 }
 

@@ -105,6 +105,13 @@ type StorageObjects interface {
 	PutStorageObject(ctx context.Context, bucket, path string, o tiktok.StorageObject) error
 }
 
+// Uploads is what direct uploads need (directuploads.go).
+type Uploads interface {
+	IssueUploadKey(ctx context.Context, k tiktok.NewUploadKey, maxOpen int) (time.Time, error)
+	UploadKey(ctx context.Context, key string) (tiktok.UploadKey, error)
+	ClaimUploadKey(ctx context.Context, key string, userID int64, kind string) (bool, error)
+}
+
 // Search is what the search routes need. Results come ranked, with their scores (the
 // keyset of the next page's cursor). A first page passes a zero SearchPage.After.
 type Search interface {
@@ -173,6 +180,7 @@ type Store interface {
 	Hashtags
 	Sounds
 	StorageObjects
+	Uploads
 	Search
 	Notifications
 	ViewRecorder

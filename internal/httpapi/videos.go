@@ -127,6 +127,8 @@ type videoForm struct {
 	ThumbnailURL         *string `json:"thumbnailUrl"`
 	VideoStoragePath     *string `json:"videoStoragePath"`
 	ThumbnailStoragePath *string `json:"thumbnailStoragePath"`
+	VideoKey             *string `json:"videoKey"`     // a direct upload (directuploads.go)
+	ThumbnailKey         *string `json:"thumbnailKey"` // with videoKey only
 }
 
 func (s *Server) handleVideoCreate(w http.ResponseWriter, r *http.Request) error {
@@ -134,6 +136,9 @@ func (s *Server) handleVideoCreate(w http.ResponseWriter, r *http.Request) error
 		var f videoForm
 		if err := decodeJSON(w, r, &f); err != nil {
 			return err
+		}
+		if f.VideoKey != nil || f.ThumbnailKey != nil {
+			return s.createVideoFromUploads(w, r, f)
 		}
 		return s.createVideo(w, r, f, nil, nil)
 	}

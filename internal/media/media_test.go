@@ -251,34 +251,31 @@ func TestSave(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLocal(t)
-			saved, err := Save(t.Context(), l, tt.kind, bytes.NewReader(tt.body), 10<<20)
-			if tt.wantCode != "" {
-				wantCode(t, err, tt.wantCode)
-				if names := dirNames(t, l.Dir()); len(names) != 0 {
-					t.Errorf("directory holds %q after a failed Save", names)
+			forEachStorage(t, func(t *testing.T, st testStorage) {
+				saved, err := Save(t.Context(), st, tt.kind, bytes.NewReader(tt.body), 10<<20)
+				if tt.wantCode != "" {
+					wantCode(t, err, tt.wantCode)
+					if names := st.contents(t); len(names) != 0 {
+						t.Errorf("storage holds %q after a failed Save", names)
+					}
+					return
 				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !storedName.MatchString(saved.Name) || saved.ContentType != tt.wantType || saved.Size != int64(len(tt.body)) {
-				t.Errorf("Save = %+v, want a random name, type %q, size %d", saved, tt.wantType, len(tt.body))
-			}
-			if ContentType(saved.Name) != tt.wantType {
-				t.Errorf("ContentType(%q) = %q, want %q", saved.Name, ContentType(saved.Name), tt.wantType)
-			}
-			got, err := os.ReadFile(filepath.Join(l.Dir(), saved.Name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, tt.body) {
-				t.Errorf("stored %d bytes differ from the %d uploaded", len(got), len(tt.body))
-			}
-			if names := dirNames(t, l.Dir()); !slices.Equal(names, []string{saved.Name}) {
-				t.Errorf("directory holds %q, want only %q", names, saved.Name)
-			}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !storedName.MatchString(saved.Name) || saved.ContentType != tt.wantType || saved.Size != int64(len(tt.body)) {
+					t.Errorf("Save = %+v, want a random name, type %q, size %d", saved, tt.wantType, len(tt.body))
+				}
+				if ContentType(saved.Name) != tt.wantType {
+					t.Errorf("ContentType(%q) = %q, want %q", saved.Name, ContentType(saved.Name), tt.wantType)
+				}
+				if got := readStored(t, st, saved.Name); !bytes.Equal(got, tt.body) {
+					t.Errorf("stored %d bytes differ from the %d uploaded", len(got), len(tt.body))
+				}
+				if names := st.contents(t); !slices.Equal(names, []string{saved.Name}) {
+					t.Errorf("storage holds %q, want only %q", names, saved.Name)
+				}
+			})
 		})
 	}
 }
@@ -341,21 +338,22 @@ func TestSaveSizeLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLocal(t)
-			saved, err := Save(t.Context(), l, Video, &generated{head: mp4Isom, size: tt.size}, tt.max)
-			if tt.wantCode != "" {
-				wantCode(t, err, tt.wantCode)
-				if names := dirNames(t, l.Dir()); len(names) != 0 {
-					t.Errorf("directory holds %q after a too large upload", names)
+			forEachStorage(t, func(t *testing.T, st testStorage) {
+				saved, err := Save(t.Context(), st, Video, &generated{head: mp4Isom, size: tt.size}, tt.max)
+				if tt.wantCode != "" {
+					wantCode(t, err, tt.wantCode)
+					if names := st.contents(t); len(names) != 0 {
+						t.Errorf("storage holds %q after a too large upload", names)
+					}
+					return
 				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if saved.Size != tt.size {
-				t.Errorf("Size = %d, want %d", saved.Size, tt.size)
-			}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if saved.Size != tt.size {
+					t.Errorf("Size = %d, want %d", saved.Size, tt.size)
+				}
+			})
 		})
 	}
 }
@@ -389,16 +387,17 @@ func TestSaveFailureLeavesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newLocal(t)
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			_, err := Save(ctx, l, Video, tt.body(cancel), 10<<20)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("error = %v, want %v", err, tt.wantErr)
-			}
-			if names := dirNames(t, l.Dir()); len(names) != 0 {
-				t.Errorf("directory holds %q after a failed Save", names)
-			}
+			forEachStorage(t, func(t *testing.T, st testStorage) {
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				_, err := Save(ctx, st, Video, tt.body(cancel), 10<<20)
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("error = %v, want %v", err, tt.wantErr)
+				}
+				if names := st.contents(t); len(names) != 0 {
+					t.Errorf("storage holds %q after a failed Save", names)
+				}
+			})
 		})
 	}
 }
@@ -507,58 +506,20 @@ func TestLocalRejectsBadNames(t *testing.T) {
 	}
 }
 
-func TestLocalRoundTrip(t *testing.T) {
+// TestLocalFiles checks what only the local storage has (the storage contract itself is
+// tested for every storage in storage_test.go): file modes, directories, hidden files.
+func TestLocalFiles(t *testing.T) {
 	l := newLocal(t)
 	ctx := t.Context()
-	const name = "clip.mp4"
-	data := []byte("0123456789abcdef")
-
-	n, err := l.Put(ctx, name, bytes.NewReader(data))
-	if err != nil || n != int64(len(data)) {
-		t.Fatalf("Put = %d, %v; want %d, nil", n, err, len(data))
+	if _, err := l.Put(ctx, "clip.mp4", strings.NewReader("0123456789")); err != nil {
+		t.Fatal(err)
 	}
-	info, err := os.Stat(filepath.Join(l.Dir(), name))
+	info, err := os.Stat(filepath.Join(l.Dir(), "clip.mp4"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if perm := info.Mode().Perm(); perm != 0o644 {
 		t.Errorf("mode = %v, want 0644", perm)
-	}
-
-	f, err := l.Open(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Size() != int64(len(data)) || time.Since(f.ModTime()) > time.Minute {
-		t.Errorf("Size, ModTime = %d, %v", f.Size(), f.ModTime())
-	}
-	if _, err := f.Seek(10, io.SeekStart); err != nil {
-		t.Fatal(err)
-	}
-	rest, err := io.ReadAll(f)
-	if err != nil || string(rest) != "abcdef" {
-		t.Errorf("read after Seek = %q, %v", rest, err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	// Put replaces an existing file.
-	if _, err := l.Put(ctx, name, strings.NewReader("new")); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(l.Dir(), name)); string(b) != "new" {
-		t.Errorf("after a second Put the file holds %q", b)
-	}
-
-	if err := l.Delete(ctx, name); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Delete(ctx, name); err != nil {
-		t.Errorf("deleting a missing file: %v", err)
-	}
-	if _, err := l.Open(ctx, name); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Open of a deleted file: %v, want fs.ErrNotExist", err)
 	}
 	if err := os.Mkdir(filepath.Join(l.Dir(), "sub"), 0o755); err != nil {
 		t.Fatal(err)
@@ -566,26 +527,18 @@ func TestLocalRoundTrip(t *testing.T) {
 	if _, err := l.Open(ctx, "sub"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Open of a directory: %v, want fs.ErrNotExist", err)
 	}
-}
-
-func TestLocalDoneContext(t *testing.T) {
-	l := newLocal(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if _, err := l.Put(ctx, "a.mp4", strings.NewReader("x")); !errors.Is(err, context.Canceled) {
-		t.Errorf("Put error = %v, want context.Canceled", err)
+	// An unfinished Put, a directory and a hidden file are not stored files.
+	for _, name := range []string{tempPrefix + "123", ".hidden"} {
+		if err := os.WriteFile(filepath.Join(l.Dir(), name), []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := l.Open(ctx, "a.mp4"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Open error = %v, want context.Canceled", err)
+	got := map[string]int64{}
+	if err := l.Walk(ctx, func(name string, size int64, _ time.Time) error { got[name] = size; return nil }); err != nil {
+		t.Fatal(err)
 	}
-	if err := l.Delete(ctx, "a.mp4"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Delete error = %v, want context.Canceled", err)
-	}
-	if err := l.Walk(ctx, func(string, int64, time.Time) error { return nil }); !errors.Is(err, context.Canceled) {
-		t.Errorf("Walk error = %v, want context.Canceled", err)
-	}
-	if names := dirNames(t, l.Dir()); len(names) != 0 {
-		t.Errorf("directory holds %q", names)
+	if want := map[string]int64{"clip.mp4": 10}; !maps.Equal(got, want) {
+		t.Errorf("Walk listed %v, want %v", got, want)
 	}
 }
 
@@ -610,51 +563,6 @@ func TestNewLocal(t *testing.T) {
 	}
 	if _, err := NewLocal(file); err == nil {
 		t.Error("NewLocal of a regular file succeeded")
-	}
-}
-
-func TestLocalWalk(t *testing.T) {
-	l := newLocal(t)
-	ctx := t.Context()
-	want := map[string]int64{"a.mp4": 3, "b.jpg": 5, "c.webm": 0}
-	for name, size := range want {
-		if _, err := l.Put(ctx, name, bytes.NewReader(make([]byte, size))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// An unfinished Put, a directory and a hidden file are not stored files.
-	for _, name := range []string{tempPrefix + "123", ".hidden"} {
-		if err := os.WriteFile(filepath.Join(l.Dir(), name), []byte("partial"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(l.Dir(), "dir"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-
-	got := map[string]int64{}
-	err := l.Walk(ctx, func(name string, size int64, modTime time.Time) error {
-		if time.Since(modTime) > time.Minute {
-			t.Errorf("%s: modTime %v", name, modTime)
-		}
-		got[name] = size
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !maps.Equal(got, want) {
-		t.Errorf("Walk listed %v, want %v", got, want)
-	}
-
-	calls := 0
-	err = l.Walk(ctx, func(string, int64, time.Time) error { calls++; return fs.SkipAll })
-	if err != nil || calls != 1 {
-		t.Errorf("Walk with SkipAll = %v after %d calls, want nil after 1", err, calls)
-	}
-	stop := errors.New("stop")
-	if err := l.Walk(ctx, func(string, int64, time.Time) error { return stop }); err != stop {
-		t.Errorf("Walk = %v, want the callback's error", err)
 	}
 }
 

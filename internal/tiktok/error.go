@@ -39,6 +39,7 @@ const (
 	CodeRateLimited          Code = "rate_limited"
 	CodeInternal             Code = "internal"
 	CodeUnavailable          Code = "unavailable"
+	CodeNotImplemented       Code = "not_implemented" // a feature this server's configuration lacks
 )
 
 // Error is the application error: a code, a message fit for clients and, for validation

@@ -199,6 +199,7 @@ SELECT n::text AS name FROM (
     UNION SELECT avatar FROM users WHERE avatar NOT LIKE 'http%'
     UNION SELECT avatar_small FROM users WHERE avatar_small IS NOT NULL
     UNION SELECT media_name FROM storage_objects WHERE claimed OR created_at > now() - make_interval(secs => $1::float8)
+    UNION SELECT key FROM upload_keys WHERE expires_at > now() -- direct uploads (00019)
 ) refs
 `
 

@@ -208,6 +208,17 @@ type StorageObject struct {
 	Claimed     bool
 }
 
+type UploadKey struct {
+	Key         string
+	UserID      int64
+	Kind        string
+	ContentType string
+	Size        int64
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	ClaimedAt   *time.Time
+}
+
 type User struct {
 	ID             int64
 	Username       string
