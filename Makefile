@@ -53,10 +53,13 @@ clean: ## stop PostgreSQL and delete .data (with the cluster, wherever it is kep
 	@scripts/pg.sh destroy .data/postgres
 	rm -rf .data bin
 
-.PHONY: soak bench
+.PHONY: soak bench bench-compare
 
 soak: ## mixed load at saturation for SOAK_DURATION (3m) at SOAK_CONCURRENCY (32); fails on 5xx, growth or counter drift
 	@SOAK_DURATION="$(SOAK_DURATION)" SOAK_CONCURRENCY="$(SOAK_CONCURRENCY)" scripts/soak.sh
 
-bench: ## end-to-end benchmark on a throwaway PostgreSQL, writes docs/benchmarks.md (BENCH_ARGS="-scale 0.02" for a quick run)
+bench: ## end-to-end benchmark on a throwaway PostgreSQL, writes docs/benchmarks.md and appends to docs/bench-history.jsonl (BENCH_ARGS="-scale 0.02" for a quick run)
 	@scripts/bench.sh $(BENCH_ARGS)
+
+bench-compare: ## the latest run in docs/bench-history.jsonl against the previous one of the same size
+	@go build -C bench -o ../bin/bench ./cmd/bench && bin/bench -compare

@@ -64,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&o.UploadMiB, "upload-mib", 200, "size of the upload whose memory cost is measured, in MiB")
 	fs.StringVar(&o.PgOpts, "pg-opts", bench.DefaultPgOpts, "PostgreSQL server options")
 	fs.StringVar(&o.Out, "out", "docs/benchmarks.md", "where to write the Markdown report (empty: nowhere)")
+	fs.StringVar(&o.History, "history", "docs/bench-history.jsonl", "append this run to this JSON-lines file (empty: nowhere)")
+	compare := fs.Bool("compare", false, "run nothing: print the change of the latest run in -history against the previous comparable one")
 	fs.StringVar(&o.Tiktok, "tiktok", "bin/tiktok", "the server binary")
 	fs.StringVar(&o.Repo, "repo", ".", "the repository root (scripts/pg.sh)")
 	fs.StringVar(&o.ProfileDir, "profile-dir", "", "save a CPU profile of the server per endpoint in this directory")
@@ -85,6 +87,9 @@ flags:
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *compare {
+		return bench.Compare(o.History, stdout)
 	}
 	if scale <= 0 {
 		return errors.New("-scale must be positive")

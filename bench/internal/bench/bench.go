@@ -42,6 +42,7 @@ type Options struct {
 	UploadMiB   int    // size of the upload whose memory cost is measured
 	PgOpts      string // PostgreSQL server options (PG_EXTRA_OPTS of scripts/pg.sh)
 	Out         string // where the Markdown report goes ("" for nowhere)
+	History     string // the JSON-lines file each run is appended to ("" for none)
 	Command     string // the command that ran the benchmark, for the report
 	ProfileDir  string // when set, a CPU profile of the server per endpoint is saved here
 	Keep        bool   // keep the cluster and temporary files (their place is printed)
@@ -162,6 +163,12 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 			return err
 		}
 		b.logf("wrote %s", o.Out)
+	}
+	if o.History != "" {
+		if err := appendHistory(o.History, b.r.historyOf(o)); err != nil {
+			return err
+		}
+		b.logf("appended this run to %s (make bench-compare compares it with the previous one)", o.History)
 	}
 	return nil
 }
