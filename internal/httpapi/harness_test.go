@@ -45,13 +45,15 @@ type option func(*httpapi.Deps)
 
 // newEnv starts a server on a fresh database, with opts applied to its dependencies.
 func newEnv(t *testing.T, opts ...option) *env {
-	return newEnvWithPool(t, pgtest.Pool(t), opts...)
+	pool := pgtest.Pool(t)
+	return newEnvWithStore(t, pool, replicaStore(t, pool), opts...)
 }
 
-// newEnvWithPool is newEnv on the given connection pool (e.g. one with a query tracer).
+// newEnvWithPool is newEnv on the given connection pool (e.g. one with a query tracer),
+// every statement on it: no replica.
 func newEnvWithPool(t *testing.T, pool *pgxpool.Pool, opts ...option) *env {
 	t.Helper()
-	return newEnvWithStore(t, pool, replicaStore(t, pool), opts...)
+	return newEnvWithStore(t, pool, postgres.NewStore(pool), opts...)
 }
 
 // replicaStore returns the Store of a test on pool: with reads on the test cluster's

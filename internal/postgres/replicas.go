@@ -392,9 +392,11 @@ func classify(sql string) bool {
 		}
 		body = body[i+1:]
 	}
-	first, _, _ := strings.Cut(body, " ")
-	first = strings.ToUpper(strings.TrimRight(first, "\n\r\t("))
-	if first != "SELECT" && first != "WITH" {
+	n := 0
+	for n < len(body) && (body[n]|0x20 >= 'a' && body[n]|0x20 <= 'z') {
+		n++
+	}
+	if first := strings.ToUpper(body[:n]); first != "SELECT" && first != "WITH" {
 		return false
 	}
 	return !writeWords.MatchString(body)
