@@ -541,14 +541,14 @@ func TestLoadMediaStorage(t *testing.T) {
 }
 
 func TestLoadReplicas(t *testing.T) {
-	c, err := Load(env(map[string]string{}))
+	c, err := config.Load(env(map[string]string{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.ReplicaURLs != nil || c.ReplicaMaxLag != 5*time.Second {
 		t.Fatalf("defaults: %v %s", c.ReplicaURLs, c.ReplicaMaxLag)
 	}
-	c, err = Load(env(map[string]string{
+	c, err = config.Load(env(map[string]string{
 		"DATABASE_REPLICA_URLS": " postgres://a/x , ,postgres://b/x", "REPLICA_MAX_LAG": "750ms",
 	}))
 	if err != nil {
@@ -558,7 +558,7 @@ func TestLoadReplicas(t *testing.T) {
 		t.Fatalf("%q %s", c.ReplicaURLs, c.ReplicaMaxLag)
 	}
 	for _, bad := range []string{"0", "-1s", "2h", "soon"} {
-		if _, err := Load(env(map[string]string{"REPLICA_MAX_LAG": bad})); err == nil || !strings.Contains(err.Error(), "REPLICA_MAX_LAG") {
+		if _, err := config.Load(env(map[string]string{"REPLICA_MAX_LAG": bad})); err == nil || !strings.Contains(err.Error(), "REPLICA_MAX_LAG") {
 			t.Errorf("REPLICA_MAX_LAG=%s: %v", bad, err)
 		}
 	}

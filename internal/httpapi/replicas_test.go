@@ -341,17 +341,17 @@ func TestReadReplicas(t *testing.T) {
 			}()
 		}
 		readsOnReplica := func() uint64 { return e.store.ReplicaStats().Replicas[0].Reads }
-		waitFor(t, func() bool { return readsOnReplica() > 50 }, "reads on the replica under load")
+		waitUntil(t, func() bool { return readsOnReplica() > 50 }, "reads on the replica under load")
 
 		p.stopReplica()
 		waitUp(t, e, false, "a stopped replica is taken out of rotation")
 		n := requests.Load()
-		waitFor(t, func() bool { return requests.Load() > n+50 }, "requests answered without the replica")
+		waitUntil(t, func() bool { return requests.Load() > n+50 }, "requests answered without the replica")
 
 		p.startReplica()
 		waitUp(t, e, true, "a restarted replica is put back in rotation")
 		r := readsOnReplica()
-		waitFor(t, func() bool { return readsOnReplica() > r+50 }, "reads on the restarted replica")
+		waitUntil(t, func() bool { return readsOnReplica() > r+50 }, "reads on the restarted replica")
 		stop.Store(true)
 		wg.Wait()
 		if len(failures) > 0 {
@@ -367,10 +367,10 @@ func TestReadReplicas(t *testing.T) {
 
 func waitUp(t *testing.T, e *env, up bool, what string) {
 	t.Helper()
-	waitFor(t, func() bool { return e.store.ReplicaStats().Replicas[0].Up == up }, what)
+	waitUntil(t, func() bool { return e.store.ReplicaStats().Replicas[0].Up == up }, what)
 }
 
-func waitFor(t *testing.T, cond func() bool, what string) {
+func waitUntil(t *testing.T, cond func() bool, what string) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
