@@ -9,6 +9,12 @@
 #   scripts/pg.sh destroy DIR      stop the cluster and delete it, wherever its files are
 #   scripts/pg.sh url DIR PORT     print the URL of the cluster in DIR
 #   scripts/pg.sh bindir           print the folder of the PostgreSQL binaries (or how to install them)
+#   scripts/pg.sh replica DIR PORT PRIMARY_DIR PRIMARY_PORT
+#                                  make (once, with pg_basebackup -R) a streaming standby of the
+#                                  cluster in PRIMARY_DIR running on PRIMARY_PORT, start it in DIR
+#                                  on 127.0.0.1:PORT and print its URL; stop/destroy/url as for
+#                                  any cluster. PG_REPLICA_NAME (tiktok_replica) is its
+#                                  application_name on the primary (synchronous_standby_names).
 #
 # The cluster listens only on loopback, has no Unix socket and uses password authentication
 # (a random password kept in DIR.password, readable only by you). As root, the server runs as
@@ -156,10 +162,10 @@ running() { [ -f "$data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$data" st
 
 cmd=${1:-}; dir=${2:-}
 if [ "$cmd" = bindir ]; then find_bindir; exit 0; fi
-if [ -z "$cmd" ] || [ -z "$dir" ]; then die "usage: pg.sh start|stop|status|destroy|url DIR [PORT] | bindir"; fi
+if [ -z "$cmd" ] || [ -z "$dir" ]; then die "usage: pg.sh start|stop|status|destroy|url DIR [PORT] | replica DIR PORT PRIMARY_DIR PRIMARY_PORT | bindir"; fi
 dir=${dir%/}
 parent=$(dirname "$dir")
-if [ "$cmd" = start ]; then mkdir -p "$parent"; fi
+if [ "$cmd" = start ] || [ "$cmd" = replica ]; then mkdir -p "$parent"; fi
 if [ ! -d "$parent" ]; then
   case $cmd in
     stop|destroy) exit 0 ;;
@@ -177,10 +183,9 @@ url() {
   printf 'postgres://tiktok:%s@127.0.0.1:%s/tiktok?sslmode=disable\n' "$(cat "$pwfile")" "$1"
 }
 
-case "$cmd" in
-start)
-  port=${3:?port required}
-  bindir=$(find_bindir)
+# place_data sets data, the directory of DIR's cluster, relocating it when the owner cannot
+# reach DIR (see relocate), and creates it.
+place_data() {
   resolve
   if [ -L "$dir" ] && [ ! -d "$data" ]; then
     relocate # its cluster was deleted
@@ -194,6 +199,27 @@ start)
   if is_root && ! owner_can_reach "$(dirname "$data")"; then
     die "the user $(owner) cannot reach the cluster in $data (created when it could?); run make clean, or move it"
   fi
+}
+
+# run_server starts the cluster in data on port unless it runs, and waits until it answers.
+run_server() {
+  if ! running; then
+    # setsid: a Ctrl-C aimed at `make run` must not reach the database.
+    as_owner setsid "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$data/server.log" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories= ${PG_EXTRA_OPTS:-}" \
+      start >/dev/null || { tail -20 "$data/server.log" >&2; die "could not start PostgreSQL"; }
+  fi
+  for _ in $(seq 1 50); do
+    "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+    sleep 0.2
+  done
+}
+
+case "$cmd" in
+start)
+  port=${3:?port required}
+  bindir=$(find_bindir)
+  place_data
   if [ ! -f "$data/PG_VERSION" ]; then
     [ -f "$pwfile" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$pwfile")
     chown "$(owner)" "$data"
@@ -207,21 +233,35 @@ start)
       || { cat "$dir.initdb.log" >&2; die "initdb failed"; }
     rm -f "$tmppw"
   fi
-  if ! running; then
-    # setsid: a Ctrl-C aimed at `make run` must not reach the database.
-    as_owner setsid "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$data/server.log" \
-      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories= ${PG_EXTRA_OPTS:-}" \
-      start >/dev/null || { tail -20 "$data/server.log" >&2; die "could not start PostgreSQL"; }
-  fi
+  run_server
   export PGPASSWORD; PGPASSWORD=$(cat "$pwfile")
-  for _ in $(seq 1 50); do
-    "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" && break
-    sleep 0.2
-  done
   if ! "$bindir/psql" -h 127.0.0.1 -p "$port" -U tiktok -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = 'tiktok'" | grep -q 1; then
     "$bindir/createdb" -h 127.0.0.1 -p "$port" -U tiktok tiktok
   fi
+  url "$port"
+  ;;
+replica)
+  port=${3:?port required}; pdir=${4:?primary directory required}; pport=${5:?primary port required}
+  pdir=${pdir%/}
+  ppw="$(cd "$(dirname "$pdir")" 2>/dev/null && pwd -P)/$(basename "$pdir").password"
+  [ -f "$ppw" ] || die "no cluster in $pdir (no $ppw)"
+  bindir=$(find_bindir)
+  [ -x "$bindir/pg_basebackup" ] || die "pg_basebackup is not in $bindir"
+  place_data
+  if [ ! -f "$data/PG_VERSION" ]; then
+    # The standby is a copy of the primary: same roles, same password.
+    (umask 077; cp "$ppw" "$pwfile")
+    chown "$(owner)" "$data"
+    chmod 700 "$data"
+    find "$data" -mindepth 1 -maxdepth 1 -exec rm -rf {} + # an earlier, failed copy
+    # -R writes primary_conninfo (with the password) and standby.signal into the copy.
+    as_owner env PGPASSWORD="$(cat "$ppw")" "$bindir/pg_basebackup" \
+      -d "host=127.0.0.1 port=$pport user=tiktok application_name=${PG_REPLICA_NAME:-tiktok_replica}" \
+      -D "$data" -R -X stream -c fast >"$dir.basebackup.log" 2>&1 \
+      || { cat "$dir.basebackup.log" >&2; die "pg_basebackup failed"; }
+  fi
+  run_server
   url "$port"
   ;;
 stop)
@@ -256,7 +296,7 @@ destroy)
       rm -rf "$dir"
     fi
   fi
-  rm -f "$pwfile" "$dir.initdb.log"
+  rm -f "$pwfile" "$dir.initdb.log" "$dir.basebackup.log"
   ;;
 url)
   url "${3:?port required}"

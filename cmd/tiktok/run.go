@@ -160,7 +160,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	// Storage-compatible uploads no video claims are deleted in the background; every
 	// server copy sweeps, each object is removed by one of them.
-	store := postgres.NewStore(pool)
+	store, closeReplicas, err := openStore(ctx, cfg, pool, log)
+	if err != nil {
+		return err
+	}
+	defer closeReplicas()
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweepDone := make(chan struct{})
 	go func() {
@@ -213,14 +217,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			StreamHeartbeat:         cfg.StreamHeartbeat,
 			Processing:              tools != nil,
 		},
-		Logger:    log,
-		Store:     store,
-		PoolStats: func() httpapi.PoolStats { return httpapi.PoolStats(store.PoolStats()) },
-		Passwords: passwords,
-		Tokens:    auth.NewTokens(cfg.JWTSecret, cfg.JWTExpire, time.Now),
-		Media:     storage,
-		Ready:     migrations.ready,
-		Web:       web,
+		Logger:       log,
+		Store:        store,
+		PoolStats:    func() httpapi.PoolStats { return httpapi.PoolStats(store.PoolStats()) },
+		ReplicaStats: replicaStats(cfg, store),
+		Passwords:    passwords,
+		Tokens:       auth.NewTokens(cfg.JWTSecret, cfg.JWTExpire, time.Now),
+		Media:        storage,
+		Ready:        migrations.ready,
+		Web:          web,
 	})
 	defer api.Close()
 	var inflight requestTracker

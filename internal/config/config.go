@@ -25,9 +25,13 @@ import (
 // Config is the complete runtime configuration. Every field has an environment variable,
 // listed with its default in .env.example and the README.
 type Config struct {
-	AppEnv        string        // APP_ENV: development | production | test
-	Port          int           // PORT
-	DatabaseURL   string        // DATABASE_URL
+	AppEnv      string // APP_ENV: development | production | test
+	Port        int    // PORT
+	DatabaseURL string // DATABASE_URL
+	// ReplicaURLs are read replicas of DatabaseURL (streaming standbys); ReplicaMaxLag takes
+	// one out of rotation when it is further behind (docs/design.md, "Read replicas").
+	ReplicaURLs   []string      // DATABASE_REPLICA_URLS: comma-separated, optional
+	ReplicaMaxLag time.Duration // REPLICA_MAX_LAG
 	DataDir       string        // DATA_DIR: local state (dev JWT secret, media)
 	JWTSecret     []byte        // JWT_SECRET
 	JWTExpire     time.Duration // JWT_EXPIRE: 7d, 12h, 30m, ...
@@ -226,6 +230,12 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ShutdownTimeout = grace
 	c.StorageTTL = boundedDuration(str("STORAGE_UNCLAIMED_TTL", "1h"), "STORAGE_UNCLAIMED_TTL", time.Second, 365*24*time.Hour, &problems)
 	c.StorageUploadGrace = boundedDuration(str("STORAGE_UPLOAD_GRACE", "10s"), "STORAGE_UPLOAD_GRACE", time.Millisecond, 10*time.Minute, &problems)
+	for _, u := range strings.Split(str("DATABASE_REPLICA_URLS", ""), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.ReplicaURLs = append(c.ReplicaURLs, u)
+		}
+	}
+	c.ReplicaMaxLag = boundedDuration(str("REPLICA_MAX_LAG", "5s"), "REPLICA_MAX_LAG", 100*time.Millisecond, time.Hour, &problems)
 	c.StreamsPerUser = int(integer("NOTIFY_STREAMS_PER_USER", 5, 1, 1000))
 	c.StreamsMax = int(integer("NOTIFY_STREAMS_MAX", 10_000, 1, 1_000_000))
 	c.StreamHeartbeat = boundedDuration(str("NOTIFY_HEARTBEAT", "20s"), "NOTIFY_HEARTBEAT", 100*time.Millisecond, 5*time.Minute, &problems)

@@ -539,3 +539,27 @@ func TestLoadMediaStorage(t *testing.T) {
 		t.Errorf("S3_ENDPOINT with local storage: %v", err)
 	}
 }
+
+func TestLoadReplicas(t *testing.T) {
+	c, err := config.Load(env(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ReplicaURLs != nil || c.ReplicaMaxLag != 5*time.Second {
+		t.Fatalf("defaults: %v %s", c.ReplicaURLs, c.ReplicaMaxLag)
+	}
+	c, err = config.Load(env(map[string]string{
+		"DATABASE_REPLICA_URLS": " postgres://a/x , ,postgres://b/x", "REPLICA_MAX_LAG": "750ms",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.ReplicaURLs) != 2 || c.ReplicaURLs[0] != "postgres://a/x" || c.ReplicaURLs[1] != "postgres://b/x" || c.ReplicaMaxLag != 750*time.Millisecond {
+		t.Fatalf("%q %s", c.ReplicaURLs, c.ReplicaMaxLag)
+	}
+	for _, bad := range []string{"0", "-1s", "2h", "soon"} {
+		if _, err := config.Load(env(map[string]string{"REPLICA_MAX_LAG": bad})); err == nil || !strings.Contains(err.Error(), "REPLICA_MAX_LAG") {
+			t.Errorf("REPLICA_MAX_LAG=%s: %v", bad, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gotok/tiktok/internal/readpref"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -50,13 +51,19 @@ func bearerToken(header string) (string, error) {
 // version); anything else leaves it anonymous, remembering why for requireAuth.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Reads of GET requests may go to a read replica, except the user's own recent
+		// writes (docs/design.md, "Read replicas"); other requests read the primary.
+		pref := readpref.Pref{Replica: r.Method == http.MethodGet || r.Method == http.MethodHead}
 		header := r.Header.Get("Authorization")
 		if header == "" {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(readpref.With(r.Context(), pref)))
 			return
 		}
 		v := s.verify(r.Context(), header)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyViewer, v)))
+		if v.id != 0 {
+			pref.Writer = readpref.User(v.id)
+		}
+		next.ServeHTTP(w, r.WithContext(readpref.With(context.WithValue(r.Context(), keyViewer, v), pref)))
 	})
 }
 

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,13 +45,39 @@ type option func(*httpapi.Deps)
 
 // newEnv starts a server on a fresh database, with opts applied to its dependencies.
 func newEnv(t *testing.T, opts ...option) *env {
-	return newEnvWithPool(t, pgtest.Pool(t), opts...)
+	pool := pgtest.Pool(t)
+	return newEnvWithStore(t, pool, replicaStore(t, pool), opts...)
 }
 
-// newEnvWithPool is newEnv on the given connection pool (e.g. one with a query tracer).
+// newEnvWithPool is newEnv on the given connection pool (e.g. one with a query tracer),
+// every statement on it: no replica.
 func newEnvWithPool(t *testing.T, pool *pgxpool.Pool, opts ...option) *env {
 	t.Helper()
+	return newEnvWithStore(t, pool, postgres.NewStore(pool), opts...)
+}
+
+// replicaStore returns the Store of a test on pool: with reads on the test cluster's
+// streaming replica when there is one (TEST_REPLICA_URL, which make test sets).
+func replicaStore(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
+	t.Helper()
 	store := postgres.NewStore(pool)
+	if rp := pgtest.ReplicaPool(t, pool); rp != nil {
+		// make test runs every API test with its reads on a streaming replica.
+		store = postgres.NewStoreWithReplicas(context.Background(), pool, []*pgxpool.Pool{rp},
+			postgres.ReplicaOptions{CheckInterval: 200 * time.Millisecond})
+		t.Cleanup(func() {
+			store.Close()
+			if n := store.ReplicaStats().Misrouted; n > 0 {
+				t.Errorf("%d statements sent to the replica wrote (see the router's readOnly)", n)
+			}
+		})
+	}
+	return store
+}
+
+// newEnvWithStore is newEnv with the given store on pool.
+func newEnvWithStore(t *testing.T, pool *pgxpool.Pool, store *postgres.Store, opts ...option) *env {
+	t.Helper()
 	mediaDir := t.TempDir()
 	storage, err := media.NewLocal(mediaDir)
 	if err != nil {

@@ -87,9 +87,11 @@ type Deps struct {
 	Store  Store
 	// PoolStats, when set, reports the database connection pool for the metrics.
 	PoolStats func() PoolStats
-	Passwords *auth.Passwords
-	Tokens    *auth.Tokens
-	Media     media.Storage
+	// ReplicaStats, when set (read replicas configured), reports them for the metrics.
+	ReplicaStats func() ReplicaStats
+	Passwords    *auth.Passwords
+	Tokens       *auth.Tokens
+	Media        media.Storage
 	// Limiter keeps rate-limit state; nil means an in-process limiter.
 	Limiter ratelimit.Limiter
 	// Views counts video views; nil means an in-process counter that de-duplicates in
@@ -130,7 +132,7 @@ func NewServer(d Deps) *Server {
 		closeViews: closeViews,
 		bcryptGate: newGate(passwordTurns(d.Passwords)),
 		uploads:    newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
-		metrics:    newMetrics(d.PoolStats),
+		metrics:    newMetrics(d.PoolStats).withReplicas(d.ReplicaStats),
 		now:        time.Now,
 		ready:      d.Ready,
 		streams:    streams,

@@ -96,6 +96,29 @@ func Pool(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
+// ReplicaPool returns a pool on the replica of pool's database when TEST_REPLICA_URL names
+// a streaming replica of the test cluster (scripts/test.sh starts one), closed at cleanup;
+// nil when it is unset. A test database created on the primary exists on the replica as
+// soon as its creation committed (the test cluster's replica is a synchronous standby).
+func ReplicaPool(t testing.TB, pool *pgxpool.Pool) *pgxpool.Pool {
+	t.Helper()
+	raw := os.Getenv("TEST_REPLICA_URL")
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("TEST_REPLICA_URL: %v", err)
+	}
+	u.Path = "/" + pool.Config().ConnConfig.Database
+	rp, err := postgres.OpenReplica(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rp.Close)
+	return rp
+}
+
 // CheckCounters fails the test unless every denormalised counter equals the COUNT(*) of
 // the rows it counts.
 func CheckCounters(t testing.TB, pool *pgxpool.Pool) {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
+	"github.com/gotok/tiktok/internal/readpref"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -80,7 +81,7 @@ func (s *Store) ForYou(ctx context.Context, viewer int64, cur tiktok.FeedCursor,
 func (s *Store) forYou(ctx context.Context, viewer int64, cur tiktok.FeedCursor, limit int) (tiktok.FeedPage, error) {
 	var sess session
 	if cur.Session != 0 {
-		r, err := s.q.GetFeedSession(ctx, db.GetFeedSessionParams{ID: cur.Session, UserID: owner(viewer)})
+		r, err := s.q.GetFeedSession(readpref.Primary(ctx), db.GetFeedSessionParams{ID: cur.Session, UserID: owner(viewer)})
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			cur = tiktok.FeedCursor{}

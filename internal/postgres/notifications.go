@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
+	"github.com/gotok/tiktok/internal/readpref"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -44,6 +45,7 @@ func (s *Store) ListNotifications(ctx context.Context, userID, before int64, lim
 // NotificationsAfter returns up to limit of userID's notifications whose latest event id
 // is above after, oldest first: what a stream that has sent event after must send next.
 func (s *Store) NotificationsAfter(ctx context.Context, userID, after int64, limit int) ([]tiktok.Notification, error) {
+	ctx = readpref.Primary(ctx) // a stream reads what the primary just announced
 	rows, err := s.q.NotificationsAfter(ctx, db.NotificationsAfterParams{RecipientID: userID, AfterSeq: after, Lim: int32(limit)})
 	if err != nil {
 		return nil, fmt.Errorf("notifications after %d: %w", after, translate(err))

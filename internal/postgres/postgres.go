@@ -41,12 +41,18 @@ func Migrations() fs.FS {
 // Open returns a connection pool for url. It does not wait for the database: the pool
 // connects on first use, so the server can start while PostgreSQL is still coming up.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	return open(ctx, url, "DATABASE_URL", 5*time.Second)
+}
+
+// open is Open with connection attempts given up after at most connectTimeout; setting
+// names the URL's variable in errors.
+func open(ctx context.Context, url, setting string, connectTimeout time.Duration) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+		return nil, fmt.Errorf("parse %s: %w", setting, err)
 	}
-	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 5*time.Second {
-		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > connectTimeout {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "tiktok"
@@ -171,6 +177,7 @@ type Store struct {
 	q      *db.Queries
 	search searchState // search.go
 	jobs   jobQueue    // jobs.go
+	router *router     // replicas.go; nil without read replicas
 }
 
 // NewStore returns a Store using pool.
@@ -201,6 +208,9 @@ func (s *Store) inRawTx(ctx context.Context, fn func(tx pgx.Tx, q *db.Queries) e
 		if !retryable(err) {
 			break
 		}
+	}
+	if err == nil {
+		s.noteWrite(ctx) // read-your-writes with replicas (replicas.go)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
+	"github.com/gotok/tiktok/internal/readpref"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -137,7 +138,7 @@ func (s *Store) ListBlocks(ctx context.Context, blocker int64, p tiktok.Page) ([
 
 // UserRole returns user id's role, or not_found.
 func (s *Store) UserRole(ctx context.Context, id int64) (tiktok.Role, error) {
-	r, err := s.q.UserRole(ctx, id)
+	r, err := s.q.UserRole(readpref.Primary(ctx), id) // an authorization check
 	if err != nil {
 		return "", notFound(err, "User")
 	}

@@ -509,7 +509,7 @@ func boundedFuzzy[T any](ctx context.Context, s *Store, fuzzy bool, search func(
 		return search(s.q, false)
 	}
 	var out T
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(max(1, s.search.tuning.fuzzyBudget.Milliseconds()), 10)); err != nil {
 			return err
 		}

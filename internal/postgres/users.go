@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
+	"github.com/gotok/tiktok/internal/readpref"
 	"github.com/gotok/tiktok/internal/tiktok"
 )
 
@@ -19,6 +20,7 @@ func (s *Store) CreateUser(ctx context.Context, u tiktok.NewUser) (tiktok.User, 
 	if err != nil {
 		return tiktok.User{}, fmt.Errorf("create user: %w", translate(err))
 	}
+	s.noteWriter(ctx, readpref.User(row.ID)) // the new user's next reads see their account
 	return userFromRow(row), nil
 }
 
@@ -43,7 +45,7 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (tiktok.User, err
 
 // TokenVersion returns the user's current token version, or not_found for a deleted user.
 func (s *Store) TokenVersion(ctx context.Context, userID int64) (int64, error) {
-	v, err := s.q.GetUserTokenVersion(ctx, userID)
+	v, err := s.q.GetUserTokenVersion(readpref.Primary(ctx), userID) // an auth check
 	if err != nil {
 		return 0, notFound(err, "User")
 	}
