@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gotok/tiktok/internal/pgtest"
 )
 
 // securityHeaders are the headers every response must carry, with their values.
@@ -135,7 +137,7 @@ func checkGenericServerErrors(t *testing.T, e *env, video int64, email, token st
 // the server's point of view: 500, or 503 where the driver reports it as unavailable).
 func TestNoLeaksOnServerErrors(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnvWithPool(t, pgtest.Pool(t)) // no replica: closing the pool is "the database gone"
 	u := e.register("leaks")
 	video := e.video(u, "leaks")
 	e.pool.Close()

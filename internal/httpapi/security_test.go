@@ -22,6 +22,7 @@ import (
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
+	"github.com/gotok/tiktok/internal/pgtest"
 )
 
 // withBcrypt makes the server hash at cost on workers threads (0: on the request's
@@ -391,7 +392,8 @@ func TestMetricsLabelsBounded(t *testing.T) {
 func TestClientGoneIsNotAServerError(t *testing.T) {
 	t.Parallel()
 	var logs apitest.LogBuffer
-	e := newEnv(t, func(d *httpapi.Deps) {
+	// No replica: the lock below is on the primary, where every read must then wait.
+	e := newEnvWithPool(t, pgtest.Pool(t), func(d *httpapi.Deps) {
 		d.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})
 	u := e.register("patient")
