@@ -47,8 +47,8 @@ func bearerToken(header string) (string, error) {
 }
 
 // authenticate establishes the viewer of every request: a valid, unrevoked token of an
-// existing user makes the request authenticated (one indexed lookup of the user's token
-// version); anything else leaves it anonymous, remembering why for requireAuth.
+// existing user makes the request authenticated (the user's token version, from the cache
+// that LISTEN/NOTIFY keeps current, else one indexed lookup); anything else leaves it anonymous, remembering why for requireAuth.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Reads of GET requests may go to a read replica, except the user's own recent
@@ -76,7 +76,7 @@ func (s *Server) verify(ctx context.Context, header string) viewer {
 	if err != nil {
 		return viewer{err: err}
 	}
-	current, err := s.store.TokenVersion(ctx, claims.ID)
+	current, err := s.tokenVersion(ctx, claims.ID)
 	switch {
 	case tiktok.ErrorCode(err) == tiktok.CodeNotFound:
 		return viewer{err: &tiktok.Error{Code: tiktok.CodeTokenInvalid, Message: "Not authorized, user no longer exists"}}

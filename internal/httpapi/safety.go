@@ -338,6 +338,7 @@ func (s *Server) handleSuspend(suspend bool) apiHandler {
 		if err != nil {
 			return err
 		}
+		s.versions.forget(id) // the bump's announcement follows; until then, ask the database
 		msg := "User suspended"
 		if !suspend {
 			msg = "User reinstated"

@@ -57,6 +57,10 @@ type Config struct {
 
 // Server holds the dependencies of every handler.
 type Server struct {
+	// versions caches token versions (tokencache.go); stopTokenVersions ends its listener.
+	versions          *tokenVersions
+	stopTokenVersions func()
+
 	cfg        Config
 	log        *slog.Logger
 	store      Store
@@ -119,7 +123,23 @@ func NewServer(d Deps) *Server {
 	if d.Store != nil {
 		streams = notify.NewHub(d.Store, d.Config.Streams, d.Logger)
 	}
+	versions := newTokenVersions(maxCachedTokenVersions)
+	listenCtx, stopListening := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	if src, ok := d.Store.(tokenVersionSource); ok {
+		go func() {
+			defer close(listening)
+			listenTokenVersions(listenCtx, src, versions, d.Logger)
+		}()
+	} else {
+		close(listening)
+	}
 	return &Server{
+		versions: versions,
+		stopTokenVersions: func() {
+			stopListening()
+			<-listening
+		},
 		cfg:        d.Config,
 		log:        d.Logger,
 		store:      d.Store,
@@ -157,6 +177,7 @@ func passwordTurns(p *auth.Passwords) int {
 func (s *Server) Close() {
 	s.CloseStreams()
 	s.closeViews()
+	s.stopTokenVersions()
 }
 
 // CloseStreams ends every notification stream (each tells its client to reconnect) and

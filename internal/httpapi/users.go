@@ -199,6 +199,7 @@ func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	s.versions.bumped(id, deletedVersion)
 	s.deleteMedia(files...)
 	writeJSON(w, http.StatusOK, map[string]string{"message": "User deleted successfully"})
 	return nil
@@ -257,9 +258,11 @@ func (s *Server) handleFollow(follow bool) apiHandler {
 
 // handleLogout revokes every token of the user.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.store.RevokeTokens(r.Context(), viewerID(r)); err != nil {
+	version, err := s.store.RevokeTokens(r.Context(), viewerID(r))
+	if err != nil {
 		return err
 	}
+	s.versions.bumped(viewerID(r), version) // here at once; other servers on its announcement
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -312,6 +315,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	s.versions.bumped(user.ID, version)
 	token, err := s.tokens.Issue(user.ID, version)
 	if err != nil {
 		return err
