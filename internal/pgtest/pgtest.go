@@ -119,6 +119,26 @@ func ReplicaPool(t testing.TB, pool *pgxpool.Pool) *pgxpool.Pool {
 	return rp
 }
 
+// ReplicaURL returns the URL of dbURL's database on the test cluster's streaming replica
+// (TEST_REPLICA_URL), or "" when there is none.
+func ReplicaURL(t testing.TB, dbURL string) string {
+	t.Helper()
+	raw := os.Getenv("TEST_REPLICA_URL")
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("TEST_REPLICA_URL: %v", err)
+	}
+	db, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = db.Path
+	return u.String()
+}
+
 // CheckCounters fails the test unless every denormalised counter equals the COUNT(*) of
 // the rows it counts.
 func CheckCounters(t testing.TB, pool *pgxpool.Pool) {
