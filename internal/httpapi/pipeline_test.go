@@ -99,6 +99,12 @@ func TestMediaPipeline(t *testing.T) {
 	tools := pipelinetest.Tools(t)
 	e := newEnv(t, withProcessing())
 	owner, other := e.register("creator"), e.register("viewer")
+	if res := e.request("GET", "/healthz", nil, ""); res.str("mediaProcessing") != "available" {
+		t.Errorf("/healthz with processing: %s", res)
+	}
+	if res := newEnv(t).request("GET", "/healthz", nil, ""); res.str("mediaProcessing") != "unavailable" {
+		t.Errorf("/healthz without processing: %s", res)
+	}
 
 	websafe := clip(t, "360x640", 2, ".mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest")
 	hevc := clip(t, "1280x960", 1, ".mov", "-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1", "-c:a", "aac", "-shortest")

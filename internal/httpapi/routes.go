@@ -138,7 +138,11 @@ func (s *Server) Routes() []string {
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	processing := "available"
+	if !s.cfg.Processing {
+		processing = "unavailable" // uploads are served as uploaded (no ffmpeg, or MEDIA_PROCESSING=off)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "mediaProcessing": processing})
 	return nil
 }
 
