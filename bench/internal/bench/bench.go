@@ -442,6 +442,10 @@ func (b *run) endpoints(ctx context.Context) error {
 	if b.r.transcode, err = b.readsWhileTranscoding(ctx, srv, half); err != nil {
 		return err
 	}
+	// The first rows again, on a server that reads from a streaming replica.
+	if b.r.replica, err = b.withReplica(ctx, t); err != nil {
+		return err
+	}
 
 	if b.r.peakRSS, err = load.ProcStatus(srv.pid(), "VmHWM"); err != nil {
 		return err

@@ -85,7 +85,7 @@ func (r *results) historyOf(o Options) historyEntry {
 	for _, x := range r.rows {
 		add(x)
 	}
-	for _, x := range []row{r.small, r.readsAlone, r.readsWith, r.loginsWith, r.transcode.reads} {
+	for _, x := range append([]row{r.small, r.readsAlone, r.readsWith, r.loginsWith, r.transcode.reads}, r.replica.rows...) {
 		add(x)
 	}
 	for _, g := range r.goals {

@@ -137,6 +137,7 @@ type results struct {
 	statsBefore, statsAfter           map[string]tableStat
 	readsAlone, readsWith, loginsWith row
 	transcode                         transcodeResult
+	replica                           replicaResult
 }
 
 func (r *results) row(name string) row {
@@ -166,7 +167,7 @@ const (
 func (r *results) evaluate() {
 	var errs int64
 	var errRows []string
-	for _, x := range append(append([]row{}, r.rows...), r.small, r.readsAlone, r.readsWith, r.loginsWith, r.transcode.reads) {
+	for _, x := range append(append(append([]row{}, r.rows...), r.small, r.readsAlone, r.readsWith, r.loginsWith, r.transcode.reads), r.replica.rows...) {
 		errs += x.errors + x.dbFailed
 		if x.errors+x.dbFailed > 0 {
 			errRows = append(errRows, fmt.Sprintf("%s: %d", x.name, x.errors+x.dbFailed))
@@ -382,6 +383,9 @@ func (r *results) text() string {
 	if r.transcode.skipped == "" {
 		line(r.transcode.reads)
 	}
+	for _, x := range r.replica.rows {
+		line(x)
+	}
 	fmt.Fprintf(&b, "%-52s %9.1f\n", fmt.Sprintf("bcrypt alone (cost %d, %d goroutines)", r.opts.BcryptCost, r.bcryptProcs), r.bcrypt)
 	fmt.Fprintf(&b, "server peak RSS (VmHWM) over the load tests: %.1f MiB\n", mib(r.peakRSS))
 	fmt.Fprintf(&b, "dataset: %s; loaded in %s\n\n", r.opts.Sizes, (r.load.Total + r.load.Generate).Round(time.Millisecond))
@@ -512,6 +516,18 @@ func (r *results) markdown() string {
 		}
 	} else {
 		p("\nReads while transcoding: not measured (%s).\n", t.skipped)
+	}
+	if rp := r.replica; rp.skipped == "" && len(rp.rows) > 0 {
+		p("\nReads with 0 and 1 streaming replicas (`DATABASE_REPLICA_URLS`; the replica runs on this machine, on the same cores as the primary, the server and wrk — so this shows what routing reads to a replica costs, not the capacity a replica on a machine of its own adds):\n\n")
+		p("| run | req/s | p50 | p99 | errors | other CPU |\n|---|---:|---:|---:|---:|---:|\n")
+		for i, x := range rp.rows {
+			base := r.row(replicaRows[i])
+			for _, y := range []row{base, x} {
+				p("| %s | %.1f | %s | %s | %d | %s |\n", y.name, y.rps, load.FormatDuration(y.p50), load.FormatDuration(y.p99), y.errors, otherText(y.other()))
+			}
+		}
+	} else if rp.skipped != "" {
+		p("\nReads with a replica: not measured (%s).\n", rp.skipped)
 	}
 	p("\nTable activity during the load tests (pg_stat_user_tables; the view counter's batched UPDATEs and the counter triggers are the updates):\n\n")
 	p("| table | inserted | updated | of which HOT | deleted | dead rows at the end | autovacuums |\n|---|---:|---:|---:|---:|---:|---:|\n")

@@ -48,7 +48,7 @@ func (b *run) readsWhileTranscoding(ctx context.Context, srv *server, concurrenc
 	gen := exec.CommandContext(ctx, "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=30:duration=%d", transcodeSize, transcodeSeconds),
 		"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:duration=%d", transcodeSeconds),
-		"-c:v", "mpeg4", "-q:v", "4", "-c:a", "aac", "-shortest", clip)
+		"-c:v", "mpeg4", "-b:v", "4M", "-c:a", "aac", "-shortest", clip)
 	if out, err := gen.CombinedOutput(); err != nil {
 		return res, fmt.Errorf("make the transcode clip: %v: %s", err, out)
 	}
