@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/images"
@@ -96,6 +98,13 @@ type Deps struct {
 	// memory and adds the counts to Store every ViewFlushInterval (default 1s).
 	Views             ViewCounter
 	ViewFlushInterval time.Duration
+	// SharedViews, when set, makes that in-process counter de-duplicate views across
+	// servers too; SharedCache, when set, shares the anonymous For You first page between
+	// servers; Collectors are more metrics to serve (redis_errors_total). All from
+	// REDIS_URL (package redisstate).
+	SharedViews SharedViews
+	SharedCache SharedCache
+	Collectors  []prometheus.Collector
 	// Ready, when set, is asked by /readyz before the database is pinged; an error (such as
 	// an unavailable *tiktok.Error while migrations are pending) makes the server not ready.
 	Ready func() error
@@ -110,7 +119,7 @@ func NewServer(d Deps) *Server {
 	}
 	closeViews := func() {}
 	if d.Views == nil {
-		v := newViewCounter(d.Store, d.Logger, d.ViewFlushInterval)
+		v := newViewCounter(d.Store, d.Logger, d.ViewFlushInterval, d.SharedViews)
 		d.Views, closeViews = v, v.Close
 	}
 	var streams *notify.Hub
@@ -130,11 +139,12 @@ func NewServer(d Deps) *Server {
 		closeViews: closeViews,
 		bcryptGate: newGate(passwordTurns(d.Passwords)),
 		uploads:    newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
-		metrics:    newMetrics(d.PoolStats),
+		metrics:    newMetrics(d.PoolStats, d.Collectors...),
 		now:        time.Now,
 		ready:      d.Ready,
 		streams:    streams,
 		images:     images.NewProcessor(1),
+		anonFirst:  sharedPages{shared: d.SharedCache, log: d.Logger},
 		web:        d.Web,
 	}
 }

@@ -152,6 +152,19 @@ type ViewCounter interface {
 	Count(videoID int64, viewer string, now time.Time)
 }
 
+// SharedViews de-duplicates views across servers (redisstate.Views): First claims each key
+// ("<video id>:<viewer>") for window and reports which claims were the first within it.
+type SharedViews interface {
+	First(ctx context.Context, keys []string, window time.Duration) ([]bool, error)
+}
+
+// SharedCache is a small cache shared by the servers (redisstate.Cache): Get returns a
+// value (nil when absent) and its time left; Set stores one for ttl.
+type SharedCache interface {
+	Get(ctx context.Context, key string) ([]byte, time.Duration, error)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+}
+
 // Safety is what blocks, reports and moderation need (safety.go). CheckVisible is the one
 // visibility check of the store: not_found unless viewer may see the target.
 type Safety interface {
