@@ -230,6 +230,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Limiter:     shared.limiter,
 		SharedViews: shared.views,
 		SharedCache: shared.cache,
+		SharedSlots: shared.slots,
 		Collectors:  shared.collectors,
 	})
 	defer api.Close()

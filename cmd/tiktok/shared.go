@@ -24,6 +24,7 @@ type sharedState struct {
 	limiter    ratelimit.Limiter
 	views      httpapi.SharedViews
 	cache      httpapi.SharedCache
+	slots      httpapi.SharedSlots
 	collectors []prometheus.Collector
 	close      func()
 }
@@ -53,6 +54,7 @@ func openShared(ctx context.Context, cfg config.Config, log *slog.Logger) (share
 		}),
 		views:      redisstate.NewViews(client, redisPrefix),
 		cache:      redisstate.NewCache(client, redisPrefix, 1<<20),
+		slots:      redisstate.NewSlots(client, redisPrefix),
 		collectors: []prometheus.Collector{errs},
 		close:      func() { client.Close() },
 	}, nil

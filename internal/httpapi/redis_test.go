@@ -2,7 +2,9 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ func withRedis(t *testing.T, rs *redistest.Server) option {
 		d.Limiter = redisstate.NewLimiter(client, redisPrefix, nil)
 		d.SharedViews = redisstate.NewViews(client, redisPrefix)
 		d.SharedCache = redisstate.NewCache(client, redisPrefix, 1<<20)
+		d.SharedSlots = redisstate.NewSlots(client, redisPrefix)
 		d.Collectors = append(d.Collectors, errs)
 	}
 }
@@ -222,5 +225,72 @@ func TestRedisAnonymousFeedShared(t *testing.T) {
 	res = b.request("GET", "/api/videos/for-you?limit=7", nil, "")
 	if len(res.items("videos")) != 0 {
 		t.Fatalf("b still serves the deleted video: %s", res.raw)
+	}
+}
+
+// TestRedisUploadCapAcrossServers: one client's storage uploads in progress are bounded
+// across two servers: 6 started at once over both under a cap of 2 → 4 refused at once
+// while 2 stream; when they end, the slots are free again on either server.
+func TestRedisUploadCapAcrossServers(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	const limit, n = 2, 6
+	a, b := twoServers(t, rs, storageCompat, func(d *httpapi.Deps) {
+		d.Config.Limits = config.Limits{Enabled: true, StorageUploadsPerIP: limit}
+	})
+	servers := []*env{a, b}
+	u := a.register("busy")
+	clip := sampleVideo(t)
+	type result struct {
+		status int
+		code   string
+		err    error
+	}
+	results := make(chan result, n)
+	writers := make([]*io.PipeWriter, n)
+	defer func() { // never leave a handler waiting for a body
+		for _, pw := range writers {
+			pw.CloseWithError(errors.New("test over"))
+		}
+	}()
+	for i := range n {
+		pr, pw := io.Pipe()
+		writers[i] = pw
+		go func() {
+			st, code, _, err := servers[i%2].call("POST", fmt.Sprintf("/storage/v1/object/videos/user-%d/c%d.mp4", u.id, i), pr, "",
+				"Content-Type", "application/octet-stream")
+			results <- result{st, code, err}
+		}()
+	}
+	timeout := time.After(5 * time.Second)
+	for refused := 0; refused < n-limit; refused++ {
+		select {
+		case r := <-results:
+			if r.err != nil || r.status != 429 || r.code != "rate_limited" {
+				t.Fatalf("an upload answered while %d others still stream: %+v", limit, r)
+			}
+		case <-timeout:
+			t.Fatalf("%d of the %d uploads over the cap of %d were refused within 5s", refused, n-limit, limit)
+		}
+	}
+	for _, pw := range writers {
+		go func() {
+			if _, err := pw.Write(clip); err == nil {
+				pw.Close()
+			}
+		}()
+	}
+	for range limit {
+		select {
+		case r := <-results:
+			if r.err != nil || r.status != 200 {
+				t.Errorf("admitted upload: %+v", r)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the admitted uploads did not finish")
+		}
+	}
+	for _, e := range servers { // the slots were given back
+		expect(t, e.storagePut("videos", fmt.Sprintf("user-%d/after-%p.mp4", u.id, e), clip, ""), 200, "")
 	}
 }

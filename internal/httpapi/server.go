@@ -72,14 +72,16 @@ type Server struct {
 	// bcryptGate lets each client have at most passwordTurns password checks running.
 	bcryptGate *gate
 	uploads    *gate // storage uploads in progress per client
-	metrics    *metrics
-	now        func() time.Time
-	ready      func() error
-	patterns   []string          // filled by routes
-	anonFirst  sharedPages       // the anonymous For You first pages
-	streams    *notify.Hub       // live notifications: one listening connection, fanned out
-	web        *webapp.App       // the browser client, or nil
-	images     *images.Processor // decodes uploaded avatars, one at a time
+	// sharedUploads, when set, counts them across servers (uploads then only while it fails)
+	sharedUploads SharedSlots
+	metrics       *metrics
+	now           func() time.Time
+	ready         func() error
+	patterns      []string          // filled by routes
+	anonFirst     sharedPages       // the anonymous For You first pages
+	streams       *notify.Hub       // live notifications: one listening connection, fanned out
+	web           *webapp.App       // the browser client, or nil
+	images        *images.Processor // decodes uploaded avatars, one at a time
 }
 
 // Deps are the collaborators a Server is built from.
@@ -100,10 +102,12 @@ type Deps struct {
 	ViewFlushInterval time.Duration
 	// SharedViews, when set, makes that in-process counter de-duplicate views across
 	// servers too; SharedCache, when set, shares the anonymous For You first page between
+	// servers; SharedSlots, when set, bounds storage uploads in progress per client across
 	// servers; Collectors are more metrics to serve (redis_errors_total). All from
 	// REDIS_URL (package redisstate).
 	SharedViews SharedViews
 	SharedCache SharedCache
+	SharedSlots SharedSlots
 	Collectors  []prometheus.Collector
 	// Ready, when set, is asked by /readyz before the database is pinged; an error (such as
 	// an unavailable *tiktok.Error while migrations are pending) makes the server not ready.
@@ -127,25 +131,26 @@ func NewServer(d Deps) *Server {
 		streams = notify.NewHub(d.Store, d.Config.Streams, d.Logger)
 	}
 	return &Server{
-		cfg:        d.Config,
-		log:        d.Logger,
-		store:      d.Store,
-		passwords:  d.Passwords,
-		tokens:     d.Tokens,
-		media:      d.Media,
-		limiter:    d.Limiter,
-		rules:      newRules(d.Config.Limits),
-		views:      d.Views,
-		closeViews: closeViews,
-		bcryptGate: newGate(passwordTurns(d.Passwords)),
-		uploads:    newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
-		metrics:    newMetrics(d.PoolStats, d.Collectors...),
-		now:        time.Now,
-		ready:      d.Ready,
-		streams:    streams,
-		images:     images.NewProcessor(1),
-		anonFirst:  sharedPages{shared: d.SharedCache, log: d.Logger},
-		web:        d.Web,
+		cfg:           d.Config,
+		log:           d.Logger,
+		store:         d.Store,
+		passwords:     d.Passwords,
+		tokens:        d.Tokens,
+		media:         d.Media,
+		limiter:       d.Limiter,
+		rules:         newRules(d.Config.Limits),
+		views:         d.Views,
+		closeViews:    closeViews,
+		bcryptGate:    newGate(passwordTurns(d.Passwords)),
+		uploads:       newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
+		sharedUploads: d.SharedSlots,
+		metrics:       newMetrics(d.PoolStats, d.Collectors...),
+		now:           time.Now,
+		ready:         d.Ready,
+		streams:       streams,
+		images:        images.NewProcessor(1),
+		anonFirst:     sharedPages{shared: d.SharedCache, log: d.Logger},
+		web:           d.Web,
 	}
 }
 

@@ -158,6 +158,12 @@ type SharedViews interface {
 	First(ctx context.Context, keys []string, window time.Duration) ([]bool, error)
 }
 
+// SharedSlots bounds what a key holds at once across servers (redisstate.Slots): Acquire
+// takes one of limit slots for at most ttl and returns the function that gives it back.
+type SharedSlots interface {
+	Acquire(ctx context.Context, name, key string, limit int, ttl time.Duration) (release func(), ok bool, err error)
+}
+
 // SharedCache is a small cache shared by the servers (redisstate.Cache): Get returns a
 // value (nil when absent) and its time left; Set stores one for ttl.
 type SharedCache interface {

@@ -1,13 +1,16 @@
 // Package redisstate keeps the state several server copies must share in Redis (REDIS_URL):
-// the client with the timeouts a request path can afford, view de-duplication (Views) and
-// small shared caches (Cache). Rate limits are ratelimit.Redis. Every user of it decides
-// what to do when Redis does not answer (docs/design.md, "Shared state in Redis"); this
-// package only reports the failure, counts it (Errors) and keeps a caller from waiting on
-// a Redis that just failed (Breaker).
+// the client with the timeouts a request path can afford, view de-duplication (Views),
+// small shared caches (Cache) and concurrency slots (Slots); rate limits are
+// ratelimit.Redis. Every user of it decides what to do when Redis does not answer
+// (docs/design.md, "Shared state in Redis"); this package only reports the failure, counts
+// it (redis_errors_total) and keeps a caller from waiting on a Redis that just failed
+// (Breaker).
 package redisstate
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -221,4 +224,57 @@ func NewLimiter(client redis.UniversalClient, prefix string, onError func(error)
 		Local:   ratelimit.NewMemory(1<<20, time.Now),
 		OnError: onError,
 	}
+}
+
+// Slots bounds how many of something one key may hold at once across servers (storage
+// uploads in progress per client): a sorted set "<prefix>s:<name>:<key>" of leases scored
+// by their expiry, so a lease a crashed server never gave back ends by itself.
+type Slots struct {
+	client  redis.UniversalClient
+	prefix  string
+	breaker Breaker
+}
+
+// NewSlots returns concurrency slots in client under prefix.
+func NewSlots(client redis.UniversalClient, prefix string) *Slots {
+	return &Slots{client: client, prefix: prefix}
+}
+
+// slotScript drops the expired leases of KEYS[1] and adds lease ARGV[3] for ARGV[2] ms if
+// fewer than ARGV[1] remain; 1 when added, 0 when full.
+var slotScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+`)
+
+// Acquire takes one of limit slots of key under name for at most ttl, returning the
+// function that gives it back, or ok false when all are taken.
+func (s *Slots) Acquire(ctx context.Context, name, key string, limit int, ttl time.Duration) (release func(), ok bool, err error) {
+	if !s.breaker.Up() {
+		return nil, false, ErrDown
+	}
+	var id [12]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, false, fmt.Errorf("lease id: %w", err)
+	}
+	lease, k := hex.EncodeToString(id[:]), s.prefix+"s:"+name+":"+key
+	n, err := slotScript.Run(ctx, s.client, []string{k}, limit, max(ttl.Milliseconds(), 1), lease).Int()
+	if err != nil {
+		s.breaker.Failed()
+		return nil, false, fmt.Errorf("redis slots %s: %w", name, err)
+	}
+	if n == 0 {
+		return nil, false, nil
+	}
+	return func() {
+		// A lease not given back (Redis failed meanwhile) ends with its ttl.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		s.client.ZRem(ctx, k, lease)
+	}, true, nil
 }

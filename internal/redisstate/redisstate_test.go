@@ -104,3 +104,35 @@ func TestOutageCountedAndSkipped(t *testing.T) {
 		t.Fatal("Open accepted an http URL")
 	}
 }
+
+// TestSlots: at most limit leases at once; a released one and an expired one (its server
+// gone) free their slot.
+func TestSlots(t *testing.T) {
+	srv := redistest.Start(t)
+	s := NewSlots(srv.Client(), "p:")
+	ctx := context.Background()
+	release, ok, err := s.Acquire(ctx, "up", "k", 2, time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("first: %v %v", ok, err)
+	}
+	if _, ok, _ := s.Acquire(ctx, "up", "k", 2, 200*time.Millisecond); !ok { // never released
+		t.Fatal("second refused")
+	}
+	if _, ok, _ := s.Acquire(ctx, "up", "k", 2, time.Minute); ok {
+		t.Fatal("third admitted under a limit of 2")
+	}
+	if _, ok, _ := s.Acquire(ctx, "up", "other", 2, time.Minute); !ok {
+		t.Fatal("keys are not independent")
+	}
+	release()
+	if _, ok, _ := s.Acquire(ctx, "up", "k", 2, time.Minute); !ok {
+		t.Fatal("a released slot is not free")
+	}
+	time.Sleep(250 * time.Millisecond)
+	if _, ok, _ := s.Acquire(ctx, "up", "k", 2, time.Minute); !ok {
+		t.Fatal("an expired lease still holds its slot")
+	}
+	if ttl := srv.Client().PTTL(ctx, "p:s:up:k").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("slot set TTL %v", ttl)
+	}
+}
