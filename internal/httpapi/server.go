@@ -71,17 +71,16 @@ type Server struct {
 	closeViews func() // stops the in-process view counter NewServer made, if it did
 	// bcryptGate lets each client have at most passwordTurns password checks running.
 	bcryptGate *gate
-	uploads    *gate // storage uploads in progress per client
-	// sharedUploads, when set, counts them across servers (uploads then only while it fails)
-	sharedUploads SharedSlots
-	metrics       *metrics
-	now           func() time.Time
-	ready         func() error
-	patterns      []string          // filled by routes
-	anonFirst     sharedPages       // the anonymous For You first pages
-	streams       *notify.Hub       // live notifications: one listening connection, fanned out
-	web           *webapp.App       // the browser client, or nil
-	images        *images.Processor // decodes uploaded avatars, one at a time
+	uploads    *gate       // storage uploads in progress per client
+	slots      SharedSlots // nil, or uploads in progress counted across servers (uploads: while it fails)
+	metrics    *metrics
+	now        func() time.Time
+	ready      func() error
+	patterns   []string          // filled by routes
+	anonFirst  sharedPages       // the anonymous For You first pages
+	streams    *notify.Hub       // live notifications: one listening connection, fanned out
+	web        *webapp.App       // the browser client, or nil
+	images     *images.Processor // decodes uploaded avatars, one at a time
 }
 
 // Deps are the collaborators a Server is built from.
@@ -131,26 +130,26 @@ func NewServer(d Deps) *Server {
 		streams = notify.NewHub(d.Store, d.Config.Streams, d.Logger)
 	}
 	return &Server{
-		cfg:           d.Config,
-		log:           d.Logger,
-		store:         d.Store,
-		passwords:     d.Passwords,
-		tokens:        d.Tokens,
-		media:         d.Media,
-		limiter:       d.Limiter,
-		rules:         newRules(d.Config.Limits),
-		views:         d.Views,
-		closeViews:    closeViews,
-		bcryptGate:    newGate(passwordTurns(d.Passwords)),
-		uploads:       newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
-		sharedUploads: d.SharedSlots,
-		metrics:       newMetrics(d.PoolStats, d.Collectors...),
-		now:           time.Now,
-		ready:         d.Ready,
-		streams:       streams,
-		images:        images.NewProcessor(1),
-		anonFirst:     sharedPages{shared: d.SharedCache, log: d.Logger},
-		web:           d.Web,
+		cfg:        d.Config,
+		log:        d.Logger,
+		store:      d.Store,
+		passwords:  d.Passwords,
+		tokens:     d.Tokens,
+		media:      d.Media,
+		limiter:    d.Limiter,
+		rules:      newRules(d.Config.Limits),
+		views:      d.Views,
+		closeViews: closeViews,
+		bcryptGate: newGate(passwordTurns(d.Passwords)),
+		uploads:    newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
+		slots:      d.SharedSlots,
+		metrics:    newMetrics(d.PoolStats, d.Collectors...),
+		now:        time.Now,
+		ready:      d.Ready,
+		streams:    streams,
+		images:     images.NewProcessor(1),
+		anonFirst:  sharedPages{shared: d.SharedCache, log: d.Logger},
+		web:        d.Web,
 	}
 }
 

@@ -160,9 +160,9 @@ func (s *Server) takeUploadSlot(r *http.Request) (release func(), err error) {
 		return func() {}, nil
 	}
 	key := s.clientKey(r)
-	if s.sharedUploads != nil {
+	if s.slots != nil {
 		// Across servers; while the shared store fails, this server's own gate decides.
-		leave, ok, err := s.sharedUploads.Acquire(r.Context(), "storage-uploads-ip", key, n, uploadSlotTTL)
+		leave, ok, err := s.slots.Acquire(r.Context(), "storage-uploads-ip", key, n, uploadSlotTTL)
 		switch {
 		case err == nil && ok:
 			return leave, nil
