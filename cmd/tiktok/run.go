@@ -198,6 +198,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	shared, err := openShared(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer shared.close()
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
 			PublicURL:       cfg.PublicURL,
@@ -226,6 +231,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Media:        storage,
 		Ready:        migrations.ready,
 		Web:          web,
+
+		Limiter:     shared.limiter,
+		SharedViews: shared.views,
+		SharedCache: shared.cache,
+		SharedSlots: shared.slots,
+		Collectors:  shared.collectors,
 	})
 	defer api.Close()
 	var inflight requestTracker

@@ -78,6 +78,10 @@ type Config struct {
 	// are <MediaPublicURL>/<name> instead of <origin>/uploads/<name>.
 	MediaPublicURL string // MEDIA_PUBLIC_URL
 	Pipeline       Pipeline
+	// RedisURL is the Redis the server copies share rate limits, view de-duplication and
+	// the anonymous feed cache through (redis://, rediss:// or unix://); empty keeps them
+	// in process (one server).
+	RedisURL string // REDIS_URL
 }
 
 // Pipeline configures the media pipeline (package pipeline).
@@ -217,6 +221,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.MediaDir = str("MEDIA_DIR", filepath.Join(c.DataDir, "media"))
 	c.mediaStorage(str, boolean, &problems)
+	c.RedisURL = str("REDIS_URL", "")
+	if u, err := url.Parse(c.RedisURL); c.RedisURL != "" && (err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix")) {
+		problems = append(problems, "REDIS_URL: want redis://[user:password@]host:port[/db], rediss://... or unix:///path")
+	}
 
 	exp, err := ParseDuration(str("JWT_EXPIRE", "7d"))
 	if err != nil {

@@ -108,6 +108,7 @@ func TestLoadValues(t *testing.T) {
 		"LOG_FORMAT":      "json",
 		"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1",
 		"STORAGE_COMPAT":  "true",
+		"REDIS_URL":       "redis://:pw@10.0.0.5:6379/2",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +128,7 @@ func TestLoadValues(t *testing.T) {
 		{"LogLevel", cfg.LogLevel.String(), "DEBUG"},
 		{"LogFormat", cfg.LogFormat, "json"},
 		{"StorageCompat", cfg.StorageCompat, true},
+		{"RedisURL", cfg.RedisURL, "redis://:pw@10.0.0.5:6379/2"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -352,6 +354,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"MEDIA_STORAGE", "gcs"},
 		{"MEDIA_PUBLIC_URL", "cdn.example.com"},
 		{"MEDIA_PUBLIC_URL", "javascript:alert(1)"},
+		{"REDIS_URL", "localhost:6379"},
+		{"REDIS_URL", "http://redis:6379"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

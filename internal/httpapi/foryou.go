@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,8 +54,14 @@ func (s *Server) handleForYou(w http.ResponseWriter, r *http.Request) error {
 
 // sharedPages holds the anonymous first page of the For You feed per page size (at most
 // maxLimit entries), each for anonPageTTL. One request computes an expired page while the
-// others for the same size wait for it.
+// others for the same size wait for it. With shared set (REDIS_URL) a page one server
+// computed is stored there for the rest of its anonPageTTL, so N servers compute it once
+// per anonPageTTL between them instead of N times; when the shared cache fails, the page is
+// computed here as without it (a read never fails for Redis).
 type sharedPages struct {
+	shared SharedCache
+	log    *slog.Logger
+
 	mu    sync.Mutex
 	pages map[int]*sharedPage
 }
@@ -63,6 +71,10 @@ type sharedPage struct {
 	until time.Time
 	page  tiktok.FeedPage
 }
+
+// maxSharedPage bounds a page stored in the shared cache (a page of maxLimit videos with
+// long captions is well under it).
+const maxSharedPage = 1 << 20
 
 func (c *sharedPages) get(ctx context.Context, limit int, now time.Time, compute func(context.Context) (tiktok.FeedPage, error)) (tiktok.FeedPage, error) {
 	c.mu.Lock()
@@ -81,12 +93,50 @@ func (c *sharedPages) get(ctx context.Context, limit int, now time.Time, compute
 	if now.Before(e.until) {
 		return e.page, nil
 	}
+	key := "foryou-anon:v1:" + strconv.Itoa(limit)
+	if c.shared != nil {
+		if page, ttl, ok := c.fromShared(ctx, key); ok {
+			e.page, e.until = page, now.Add(min(ttl, anonPageTTL))
+			return page, nil
+		}
+	}
 	page, err := compute(ctx)
 	if err != nil {
 		return tiktok.FeedPage{}, err
 	}
 	e.page, e.until = page, now.Add(anonPageTTL)
+	if c.shared != nil {
+		c.toShared(ctx, key, page)
+	}
 	return page, nil
+}
+
+// fromShared reads a page from the shared cache; ok is false when it has none (or fails).
+func (c *sharedPages) fromShared(ctx context.Context, key string) (page tiktok.FeedPage, ttl time.Duration, ok bool) {
+	b, ttl, err := c.shared.Get(ctx, key)
+	if err != nil {
+		c.log.Debug("shared feed cache failed; computing the page", "err", err)
+		return page, 0, false
+	}
+	if b == nil || ttl <= 0 {
+		return page, 0, false
+	}
+	if err := json.Unmarshal(b, &page); err != nil {
+		c.log.Warn("shared feed cache holds an unreadable page; computing it", "err", err)
+		return page, 0, false
+	}
+	return page, ttl, true
+}
+
+// toShared stores a page in the shared cache for anonPageTTL, if it is not too large.
+func (c *sharedPages) toShared(ctx context.Context, key string, page tiktok.FeedPage) {
+	b, err := json.Marshal(page)
+	if err != nil || len(b) > maxSharedPage {
+		return
+	}
+	if err := c.shared.Set(context.WithoutCancel(ctx), key, b, anonPageTTL); err != nil {
+		c.log.Debug("shared feed cache not written", "err", err)
+	}
 }
 
 // encodeFeedCursor makes the opaque cursor of a For You position: base64url of

@@ -23,8 +23,8 @@ type PoolStats struct {
 }
 
 // newMetrics returns the server's metrics; pool, when set, adds the connection pool's
-// gauges.
-func newMetrics(pool func() PoolStats) *metrics {
+// gauges, and extra are registered beside them.
+func newMetrics(pool func() PoolStats, extra ...prometheus.Collector) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -42,6 +42,7 @@ func newMetrics(pool func() PoolStats) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.registry.MustRegister(extra...)
 	if pool != nil {
 		gauge := func(name, help string, f func(PoolStats) int32) prometheus.Collector {
 			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},

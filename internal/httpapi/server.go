@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gotok/tiktok/internal/auth"
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/images"
@@ -73,7 +75,8 @@ type Server struct {
 	closeViews func() // stops the in-process view counter NewServer made, if it did
 	// bcryptGate lets each client have at most passwordTurns password checks running.
 	bcryptGate *gate
-	uploads    *gate // storage uploads in progress per client
+	uploads    *gate       // storage uploads in progress per client
+	slots      SharedSlots // nil, or uploads in progress counted across servers (uploads: while it fails)
 	metrics    *metrics
 	now        func() time.Time
 	ready      func() error
@@ -102,6 +105,15 @@ type Deps struct {
 	// memory and adds the counts to Store every ViewFlushInterval (default 1s).
 	Views             ViewCounter
 	ViewFlushInterval time.Duration
+	// SharedViews, when set, makes that in-process counter de-duplicate views across
+	// servers too; SharedCache, when set, shares the anonymous For You first page between
+	// servers; SharedSlots, when set, bounds storage uploads in progress per client across
+	// servers; Collectors are more metrics to serve (redis_errors_total). All from
+	// REDIS_URL (package redisstate).
+	SharedViews SharedViews
+	SharedCache SharedCache
+	SharedSlots SharedSlots
+	Collectors  []prometheus.Collector
 	// Ready, when set, is asked by /readyz before the database is pinged; an error (such as
 	// an unavailable *tiktok.Error while migrations are pending) makes the server not ready.
 	Ready func() error
@@ -116,7 +128,7 @@ func NewServer(d Deps) *Server {
 	}
 	closeViews := func() {}
 	if d.Views == nil {
-		v := newViewCounter(d.Store, d.Logger, d.ViewFlushInterval)
+		v := newViewCounter(d.Store, d.Logger, d.ViewFlushInterval, d.SharedViews)
 		d.Views, closeViews = v, v.Close
 	}
 	var streams *notify.Hub
@@ -152,11 +164,13 @@ func NewServer(d Deps) *Server {
 		closeViews: closeViews,
 		bcryptGate: newGate(passwordTurns(d.Passwords)),
 		uploads:    newGate(max(d.Config.Limits.StorageUploadsPerIP, 1)),
-		metrics:    newMetrics(d.PoolStats).withReplicas(d.ReplicaStats),
+		slots:      d.SharedSlots,
+		metrics:    newMetrics(d.PoolStats, d.Collectors...).withReplicas(d.ReplicaStats),
 		now:        time.Now,
 		ready:      d.Ready,
 		streams:    streams,
 		images:     images.NewProcessor(1),
+		anonFirst:  sharedPages{shared: d.SharedCache, log: d.Logger},
 		web:        d.Web,
 	}
 }

@@ -159,13 +159,33 @@ func (s *Server) takeUploadSlot(r *http.Request) (release func(), err error) {
 	if !s.cfg.Limits.Enabled || n <= 0 {
 		return func() {}, nil
 	}
-	leave, ok := s.uploads.tryEnter(s.clientKey(r))
+	key := s.clientKey(r)
+	if s.slots != nil {
+		// Across servers; while the shared store fails, this server's own gate decides.
+		leave, ok, err := s.slots.Acquire(r.Context(), "storage-uploads-ip", key, n, uploadSlotTTL)
+		switch {
+		case err == nil && ok:
+			return leave, nil
+		case err == nil:
+			return nil, tooManyUploads(n)
+		}
+		s.log.Debug("shared upload slots failed; counting this server's uploads", "err", err)
+	}
+	leave, ok := s.uploads.tryEnter(key)
 	if !ok {
-		return nil, &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: time.Second,
-			Message: fmt.Sprintf("Too many uploads in progress from your address (at most %d at once)", n)}
+		return nil, tooManyUploads(n)
 	}
 	return leave, nil
 }
+
+func tooManyUploads(n int) error {
+	return &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: time.Second,
+		Message: fmt.Sprintf("Too many uploads in progress from your address (at most %d at once)", n)}
+}
+
+// uploadSlotTTL bounds a shared upload slot that is never given back (its server died): an
+// upload's body may take maxBodyTime, storing it a little more.
+const uploadSlotTTL = maxBodyTime + 5*time.Minute
 
 const (
 	// storageChargeStep is how many bytes a body of unknown length is charged at a time.

@@ -152,6 +152,25 @@ type ViewCounter interface {
 	Count(videoID int64, viewer string, now time.Time)
 }
 
+// SharedViews de-duplicates views across servers (redisstate.Views): First claims each key
+// ("<video id>:<viewer>") for window and reports which claims were the first within it.
+type SharedViews interface {
+	First(ctx context.Context, keys []string, window time.Duration) ([]bool, error)
+}
+
+// SharedSlots bounds what a key holds at once across servers (redisstate.Slots): Acquire
+// takes one of limit slots for at most ttl and returns the function that gives it back.
+type SharedSlots interface {
+	Acquire(ctx context.Context, name, key string, limit int, ttl time.Duration) (release func(), ok bool, err error)
+}
+
+// SharedCache is a small cache shared by the servers (redisstate.Cache): Get returns a
+// value (nil when absent) and its time left; Set stores one for ttl.
+type SharedCache interface {
+	Get(ctx context.Context, key string) ([]byte, time.Duration, error)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+}
+
 // Safety is what blocks, reports and moderation need (safety.go). CheckVisible is the one
 // visibility check of the store: not_found unless viewer may see the target.
 type Safety interface {

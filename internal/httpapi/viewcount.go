@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -14,31 +15,43 @@ const (
 
 	viewExpirePerCall = 4    // expired pairs Count may forget per call
 	viewExpireChunk   = 4096 // expired pairs the background loop forgets per lock hold
+
+	maxViewClaims   = 1 << 16 // views waiting for the shared de-duplication, at most
+	viewClaimsBatch = 1000    // claims sent to the shared store in one round trip
 )
 
 // viewCounter counts video views without slowing reads: Count only updates memory; a
 // background loop adds the buffered counts to the database in one statement per interval.
-// Deduplication is per process (several copies behind a load balancer each count a viewer
-// once per hour; a shared store can replace the map when that matters).
+// De-duplication is per process unless shared is set: then a view new to this process is
+// also claimed in the shared store (Redis) before it counts, in one round trip per flush,
+// so that several servers count a viewer once per hour between them.
 type viewCounter struct {
 	store    ViewRecorder
 	log      *slog.Logger
 	interval time.Duration
+	shared   SharedViews // nil: de-duplicate in this process only
 
 	mu      sync.Mutex
 	seen    *viewSeen       // (viewer, video) pairs counted in the last window
 	pending map[int64]int64 // video id → views not yet written
+	claims  []viewClaim     // views new to this process, to claim in shared at the next flush
 
 	stop chan struct{}
 	done chan struct{}
 }
 
-func newViewCounter(store ViewRecorder, log *slog.Logger, interval time.Duration) *viewCounter {
+// viewClaim is a view waiting for the shared de-duplication.
+type viewClaim struct {
+	video int64
+	key   string // "<video>:<viewer>"
+}
+
+func newViewCounter(store ViewRecorder, log *slog.Logger, interval time.Duration, shared SharedViews) *viewCounter {
 	if interval <= 0 {
 		interval = viewInterval
 	}
 	v := &viewCounter{
-		store: store, log: log, interval: interval,
+		store: store, log: log, interval: interval, shared: shared,
 		seen: newViewSeen(maxViewSeen, viewWindow), pending: map[int64]int64{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -51,8 +64,52 @@ func newViewCounter(store ViewRecorder, log *slog.Logger, interval time.Duration
 func (v *viewCounter) Count(videoID int64, viewer string, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.seen.add(viewKey{viewer: viewer, video: videoID}, now) {
+	if !v.seen.add(viewKey{viewer: viewer, video: videoID}, now) {
+		return
+	}
+	if v.shared == nil || len(v.claims) >= maxViewClaims {
+		// Beyond maxViewClaims waiting (the store is slower than the views arrive) a view
+		// counts as if it were the only server's, rather than memory growing without bound.
 		v.pending[videoID]++
+		return
+	}
+	v.claims = append(v.claims, viewClaim{video: videoID, key: strconv.FormatInt(videoID, 10) + ":" + viewer})
+}
+
+// claim asks the shared store which of the waiting views are the first of their pair
+// across servers and adds those to pending. When the store fails, every one of them counts
+// (fail open: de-duplicated by this process only, as with one server) — a view is never
+// lost to an outage, at the price of counting a viewer once per server meanwhile.
+func (v *viewCounter) claim() {
+	v.mu.Lock()
+	claims := v.claims
+	v.claims = nil
+	v.mu.Unlock()
+	var failed int
+	var lastErr error
+	for len(claims) > 0 {
+		batch := claims[:min(len(claims), viewClaimsBatch)]
+		claims = claims[len(batch):]
+		keys := make([]string, len(batch))
+		for i, c := range batch {
+			keys[i] = c.key
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		first, err := v.shared.First(ctx, keys, viewWindow)
+		cancel()
+		if err != nil {
+			failed, lastErr = failed+len(batch), err
+		}
+		v.mu.Lock()
+		for i, c := range batch {
+			if err != nil || first[i] {
+				v.pending[c.video]++
+			}
+		}
+		v.mu.Unlock()
+	}
+	if failed > 0 {
+		v.log.Warn("shared view de-duplication failed; counted this server's views", "err", lastErr, "views", failed)
 	}
 }
 
@@ -87,6 +144,9 @@ func (v *viewCounter) expire(now time.Time) {
 
 // flush writes the buffered counts; on failure they are kept for the next attempt.
 func (v *viewCounter) flush() {
+	if v.shared != nil {
+		v.claim()
+	}
 	v.mu.Lock()
 	pending := v.pending
 	v.pending = map[int64]int64{}
