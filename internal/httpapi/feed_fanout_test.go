@@ -98,13 +98,6 @@ func (e *env) checkInboxes(step string) {
 	}
 }
 
-func (e *env) exec(sql string, args ...any) {
-	e.t.Helper()
-	if _, err := e.pool.Exec(context.Background(), sql, args...); err != nil {
-		e.t.Fatalf("%s: %v", sql, err)
-	}
-}
-
 // TestFollowingFeedInbox builds a random follow graph with posts between the follows, and
 // checks the feed against the pull query after each kind of change: follow, post, unfollow,
 // delete, block, moderation, suspension, a video not ready, a creator crossing the fan-out
