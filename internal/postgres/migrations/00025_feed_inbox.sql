@@ -23,6 +23,7 @@
 --                           fanout_max_followers joins feed_pull_creators here
 --   unfollow (DELETE)       remove the creator's videos from the follower's inbox; blocking
 --                           and account deletion delete follows, so they take this path
+--   re-dating (videos UPDATE OF created_at: data fixes, tests) moves the video's entries
 --   moderation, suspension, processing: nothing is written; the page filters every entry
 --                           through hidden_video like every read (00015, 00021)
 --
@@ -158,6 +159,23 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- A video's time changes only in data fixes and tests; its entries follow it (to every
+-- follower whose horizon it is at or above).
+CREATE FUNCTION feed_on_video_redate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM feed_inbox WHERE video_id = NEW.id;
+    IF NOT EXISTS (SELECT FROM feed_pull_creators WHERE creator_id = NEW.user_id) THEN
+        INSERT INTO feed_inbox (user_id, created_at, video_id, creator_id)
+        SELECT f.follower_id, NEW.created_at, NEW.id, NEW.user_id
+        FROM follows f
+        WHERE f.following_id = NEW.user_id
+          AND NOT EXISTS (SELECT FROM feed_inbox_horizon h
+                          WHERE h.user_id = f.follower_id AND (h.created_at, h.video_id) > (NEW.created_at, NEW.id))
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
+
 CREATE FUNCTION feed_on_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -240,6 +258,8 @@ END $$;
 -- Names sort after the counters' (videos_count, follows_count), which lock the creator's row.
 CREATE TRIGGER videos_feed AFTER INSERT OR DELETE ON videos
     FOR EACH ROW EXECUTE FUNCTION feed_on_video();
+CREATE TRIGGER videos_feed_redate AFTER UPDATE OF created_at ON videos
+    FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at) EXECUTE FUNCTION feed_on_video_redate();
 CREATE TRIGGER follows_feed AFTER INSERT OR DELETE ON follows
     FOR EACH ROW EXECUTE FUNCTION feed_on_follow();
 
@@ -248,6 +268,7 @@ SELECT feed_build_inboxes();
 
 -- +goose Down
 DROP TRIGGER follows_feed ON follows;
+DROP TRIGGER videos_feed_redate ON videos;
 DROP TRIGGER videos_feed ON videos;
-DROP FUNCTION feed_build_inboxes, feed_rebalance, feed_on_follow, feed_on_video, feed_backfill, feed_trim, feed_raise_horizon, feed_horizon;
+DROP FUNCTION feed_build_inboxes, feed_rebalance, feed_on_follow, feed_on_video_redate, feed_on_video, feed_backfill, feed_trim, feed_raise_horizon, feed_horizon;
 DROP TABLE feed_pull_creators, feed_inbox_horizon, feed_inbox, feed_settings;
