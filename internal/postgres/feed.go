@@ -69,8 +69,8 @@ func (s *Store) SetFeedFanoutMaxFollowers(ctx context.Context, n int64) (int64, 
 // those below 90 % of it back to the pushed side, backfilling their followers' inboxes
 // (feed_rebalance), and returns how many moved. A creator crosses upwards by itself on
 // the follow that takes them over the threshold; downwards only here (a backfill of every
-// follower is a batch, not a request's work). Run it from maintenance, as tiktok recount
-// does.
+// follower is a batch, not a request's work). serve runs it hourly
+// (maintenance.FanoutEvery).
 func (s *Store) RebalanceFeed(ctx context.Context) (int64, error) {
 	n, err := s.q.RebalanceFeed(ctx)
 	if err != nil {

@@ -40,8 +40,8 @@
 --
 -- A creator falls back below the threshold only through feed_rebalance() (hysteresis: at
 -- 90 % of it), which pushes their recent videos into their followers' inboxes; that is
--- a batch, not a request's work, so it runs from maintenance (tiktok recount, the seed, the
--- benchmark loader, and after changing the threshold).
+-- a batch, not a request's work, so it runs from maintenance (every serve, hourly:
+-- maintenance.FanoutEvery, which also stores FEED_FANOUT_MAX_FOLLOWERS; and the seed).
 
 -- +goose Up
 CREATE TABLE feed_settings (
