@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
 	"github.com/gotok/tiktok/internal/tiktok"
@@ -16,39 +13,20 @@ import (
 // read time, and an inbox keeps about its newest 200 entries above a horizon below which
 // the feed is read the old way.
 
-// followingFeed reads a page from the inbox (ListFollowingInbox); when the inbox runs out
-// before the page is full and the viewer's inbox has a horizon, the rest comes from the pull
-// query below the horizon, where the inbox may be missing entries.
+// followingFeed reads a page from the inbox and the pulled creators, finished below the
+// inbox's horizon by the pull query when the inbox runs out first: one statement
+// (ListFollowingInbox).
 func (s *Store) followingFeed(ctx context.Context, p tiktok.Page) ([]tiktok.Video, error) {
 	t, id := keyset(p)
 	rows, err := s.q.ListFollowingInbox(ctx, db.ListFollowingInboxParams{ViewerID: p.Viewer, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
 	if err != nil {
 		return nil, fmt.Errorf("list following inbox: %w", translate(err))
 	}
-	out := make([]tiktok.Video, len(rows), p.Limit)
+	out := make([]tiktok.Video, len(rows))
 	for i, r := range rows {
 		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
-	if len(out) >= p.Limit {
-		return out, nil
-	}
-	h, err := s.q.FeedHorizon(ctx, p.Viewer)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return out, nil // the inbox is complete: this is the end of the feed
-	}
-	if err != nil {
-		return nil, fmt.Errorf("feed horizon: %w", translate(err))
-	}
-	// Below the horizon (exclusive; the inbox answered for it and above), or below the
-	// cursor if that is lower.
-	if h.CreatedAt.Before(t) || (h.CreatedAt.Equal(t) && h.VideoID < id) {
-		t, id = h.CreatedAt, h.VideoID
-	}
-	rest, err := s.followingPull(ctx, p.Viewer, t, id, p.Limit-len(out))
-	if err != nil {
-		return nil, err
-	}
-	return append(out, rest...), nil
+	return out, nil
 }
 
 // SetFeedFanoutMaxFollowers sets the threshold above which a creator's posts are pulled at

@@ -21,30 +21,9 @@ func (q *Queries) BuildFeedInboxes(ctx context.Context) (int64, error) {
 	return column_1, err
 }
 
-const FeedHorizon = `-- name: FeedHorizon :one
-SELECT created_at, video_id FROM feed_inbox_horizon WHERE user_id = $1
-`
-
-type FeedHorizonRow struct {
-	CreatedAt time.Time
-	VideoID   int64
-}
-
-// The user's inbox horizon, no row when the inbox is complete: feed_inbox_horizon_pkey.
-func (q *Queries) FeedHorizon(ctx context.Context, userID int64) (FeedHorizonRow, error) {
-	row := q.db.QueryRow(ctx, FeedHorizon, userID)
-	var i FeedHorizonRow
-	err := row.Scan(&i.CreatedAt, &i.VideoID)
-	return i, err
-}
-
 const ListFollowingInbox = `-- name: ListFollowingInbox :many
-SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height,
-       coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
-       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
-FROM video_feed f
-WHERE f.id IN (
-    SELECT e.video_id FROM (
+WITH page AS MATERIALIZED (
+    SELECT e.created_at, e.video_id FROM (
         (SELECT i.created_at, i.video_id
          FROM feed_inbox i
          WHERE i.user_id = $1
@@ -70,8 +49,36 @@ WHERE f.id IN (
     ) e
     ORDER BY e.created_at DESC, e.video_id DESC
     LIMIT $4
+), horizon AS MATERIALIZED (
+    SELECT h.created_at, h.video_id FROM feed_inbox_horizon h WHERE h.user_id = $1
+)
+SELECT f.id, f.user_id, f.caption, f.video_url, f.thumbnail_url, f.audio_name, f.video_storage_path, f.thumbnail_storage_path, f.video_media, f.thumbnail_media, f.views, f.like_count, f.comment_count, f.created_at, f.updated_at, f.author_username, f.author_name, f.author_avatar, f.sound_id, f.hot_rank, f.bookmark_count, f.share_count, f.hidden_reason, f.status, f.failure_reason, f.duration_ms, f.width, f.height,
+       coalesce((SELECT true FROM video_likes l WHERE l.user_id = $1 AND l.video_id = f.id), false)::boolean AS is_liked,
+       coalesce((SELECT true FROM video_bookmarks b WHERE b.user_id = $1 AND b.video_id = f.id), false)::boolean AS is_bookmarked
+FROM video_feed f
+WHERE f.id IN (
+    SELECT pg.video_id FROM page pg
+    UNION ALL
+    (SELECT v.id
+     FROM follows fo
+     CROSS JOIN LATERAL (
+         SELECT vv.id, vv.created_at FROM videos vv
+         WHERE vv.user_id = fo.following_id
+           AND (vv.created_at, vv.id) < ($2::timestamptz, $3::bigint)
+           AND (vv.created_at, vv.id) < (SELECT hz.created_at, hz.video_id FROM horizon hz)
+           AND NOT EXISTS (SELECT FROM moderated_video($1::bigint, vv.id, vv.user_id))
+         ORDER BY vv.created_at DESC, vv.id DESC
+         LIMIT $4
+     ) v
+     WHERE fo.follower_id = $1
+       AND (SELECT count(*) FROM page) < $4
+       AND EXISTS (SELECT FROM horizon)
+       AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, fo.following_id))
+     ORDER BY v.created_at DESC, v.id DESC
+     LIMIT $4)
 )
 ORDER BY f.created_at DESC, f.id DESC
+LIMIT $4
 `
 
 type ListFollowingInboxParams struct {
@@ -87,13 +94,18 @@ type ListFollowingInboxRow struct {
 	IsBookmarked bool
 }
 
-// The Following feed from the viewer's inbox (migration 00025): the inbox's primary key
-// scanned backwards from the cursor down to the viewer's horizon, each entry through the
-// visibility rule until @lim pass, merged with the newest videos of the followed creators
-// that are pulled (feed_pull_creators: few, by definition; for each, its newest @lim
-// before the cursor from videos_user_id_created_at_id_idx). Its cost does not depend on
-// how many creators the viewer follows. Below the horizon the store goes on with
-// ListFollowingVideos.
+// The Following feed from the viewer's inbox (migration 00025), in one statement:
+// page: the inbox's primary key scanned backwards from the cursor down to the viewer's
+//
+//	horizon (feed_horizon), each entry through the visibility rule until @lim pass,
+//	merged with the newest videos of the followed creators that are pulled
+//	(feed_pull_creators: few, by definition; each from videos_user_id_created_at_id_idx).
+//	Its cost does not depend on how many creators the viewer follows.
+//
+// then, only when the page is short and the inbox has a horizon (a one-time filter: not
+//
+//	run otherwise), the rest from the pull query (every followed creator's newest videos,
+//	merged, as ListFollowingVideos) below the horizon, where the inbox may lack entries.
 func (q *Queries) ListFollowingInbox(ctx context.Context, arg ListFollowingInboxParams) ([]ListFollowingInboxRow, error) {
 	rows, err := q.db.Query(ctx, ListFollowingInbox,
 		arg.ViewerID,
