@@ -179,6 +179,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		maintenance.FeedEvery(sweepCtx, store, cfg.Ranking, 10*time.Minute, migrations.ready, log)
 	}()
 	defer func() { stopSweep(); <-feedDone }()
+	fanoutDone := make(chan struct{})
+	go func() {
+		defer close(fanoutDone)
+		maintenance.FanoutEvery(sweepCtx, store, cfg.FeedFanoutMaxFollowers, time.Hour, migrations.ready, log)
+	}()
+	defer func() { stopSweep(); <-fanoutDone }()
 	// The media pipeline: uploads are processed when ffmpeg is here (or MEDIA_PROCESSING
 	// says otherwise); this server works the jobs unless MEDIA_WORKERS=0 (then `tiktok
 	// worker` processes elsewhere do).

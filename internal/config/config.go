@@ -82,6 +82,10 @@ type Config struct {
 	// the anonymous feed cache through (redis://, rediss:// or unix://); empty keeps them
 	// in process (one server).
 	RedisURL string // REDIS_URL
+	// FeedFanoutMaxFollowers is the follower count above which a creator's posts are pulled
+	// into the Following feed at read time instead of pushed to every follower's inbox; 0
+	// keeps the database's (10 000 unless set before).
+	FeedFanoutMaxFollowers int64 // FEED_FANOUT_MAX_FOLLOWERS
 }
 
 // Pipeline configures the media pipeline (package pipeline).
@@ -211,6 +215,7 @@ func Load(getenv func(string) string) (Config, error) {
 		StorageMinRate: integer("STORAGE_MIN_UPLOAD_RATE", 8<<10, 0, 1<<40),
 	}
 	c.ReportAutoHideThreshold = int(integer("REPORT_AUTO_HIDE_THRESHOLD", 0, 0, 1_000_000))
+	c.FeedFanoutMaxFollowers = integer("FEED_FANOUT_MAX_FOLLOWERS", 0, 0, 1<<40)
 	c.storageLimits(integer, &problems)
 	c.pipeline(str, integer, &problems)
 	c.ranking(str, &problems)

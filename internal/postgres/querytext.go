@@ -12,6 +12,7 @@ import (
 var hotQueries = map[string]string{
 	"ListVideos":          db.ListVideos,
 	"ListFollowingVideos": db.ListFollowingVideos,
+	"ListFollowingInbox":  db.ListFollowingInbox,
 	"ListUserVideos":      db.ListUserVideos,
 	"GetVideo":            db.GetVideo,
 	"ListVideoComments":   db.ListVideoComments,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -31,10 +32,32 @@ func (s *Store) ListVideos(ctx context.Context, p tiktok.Page) ([]tiktok.Video, 
 	return out, s.withVideoMentions(ctx, ptrs(out)...)
 }
 
-// ListFollowingVideos returns a page of videos by the users p.Viewer follows, newest first.
+// ListFollowingVideos returns a page of videos by the users p.Viewer follows, newest first:
+// from the viewer's inbox and the pulled creators (feed.go), and below the inbox's horizon
+// from the pull query.
 func (s *Store) ListFollowingVideos(ctx context.Context, p tiktok.Page) ([]tiktok.Video, error) {
+	out, err := s.followingFeed(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.withVideoMentions(ctx, ptrs(out)...)
+}
+
+// ListFollowingVideosPull returns the page ListFollowingVideos returns, computed the way it
+// was before the inbox (migration 00025): every followed creator's newest videos, merged.
+// Its cost grows with the number followed; the store uses it below an inbox's horizon, and
+// tests as the oracle of the inbox.
+func (s *Store) ListFollowingVideosPull(ctx context.Context, p tiktok.Page) ([]tiktok.Video, error) {
 	t, id := keyset(p)
-	rows, err := s.q.ListFollowingVideos(ctx, db.ListFollowingVideosParams{ViewerID: p.Viewer, BeforeTime: t, BeforeID: id, Lim: int32(p.Limit)})
+	out, err := s.followingPull(ctx, p.Viewer, t, id, p.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.withVideoMentions(ctx, ptrs(out)...)
+}
+
+func (s *Store) followingPull(ctx context.Context, viewer int64, t time.Time, id int64, limit int) ([]tiktok.Video, error) {
+	rows, err := s.q.ListFollowingVideos(ctx, db.ListFollowingVideosParams{ViewerID: viewer, BeforeTime: t, BeforeID: id, Lim: int32(limit)})
 	if err != nil {
 		return nil, fmt.Errorf("list following videos: %w", translate(err))
 	}
@@ -42,7 +65,7 @@ func (s *Store) ListFollowingVideos(ctx context.Context, p tiktok.Page) ([]tikto
 	for i, r := range rows {
 		out[i] = videoFromFeed(r.VideoFeed, r.IsLiked, r.IsBookmarked)
 	}
-	return out, s.withVideoMentions(ctx, ptrs(out)...)
+	return out, nil
 }
 
 // ListUserVideos returns a page of userID's videos, newest first, or not_found for an

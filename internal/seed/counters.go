@@ -39,6 +39,9 @@ var counterTriggers = []struct{ table, trigger string }{
 	{"comment_likes", "comment_likes_notify"},
 	{"comments", "comments_notify"},
 	{"follows", "follows_notify"},
+	// The Following feed's inboxes (migration 00025): seedFeedInboxes builds them set-based.
+	{"videos", "videos_feed"},
+	{"follows", "follows_feed"},
 }
 
 // pauseCounters disables counterTriggers inside tx, so only this transaction's inserts

@@ -50,7 +50,7 @@ func (s Summary) String() string {
 
 // tables are the tables Run fills, and Reset wipes (with CASCADE: also the tables that
 // refer to them, such as video_hashtags, impressions and interests).
-const tables = "users, videos, comments, video_likes, comment_likes, follows, hashtags, sounds"
+const tables = "users, videos, comments, video_likes, comment_likes, follows, hashtags, sounds, feed_inbox"
 
 // progressMin is the smallest table for which Run reports progress every 10%.
 const progressMin = 50_000
@@ -175,6 +175,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, store media.Storage, passwordH
 		return Summary{}, err
 	}
 	if err := seedNotifications(ctx, tx, out); err != nil {
+		return Summary{}, err
+	}
+	if err := seedFeedInboxes(ctx, tx, paused, out); err != nil { // feed.go
 		return Summary{}, err
 	}
 	if paused {

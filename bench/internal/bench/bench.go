@@ -472,6 +472,9 @@ func (b *run) logins(ctx context.Context, srv *server, t *targets) error {
 	if t.viewer, err = load.Login(ctx, client, srv.url, "user1@example.com", Password); err != nil {
 		return err
 	}
+	if t.viewer2, err = load.Login(ctx, client, srv.url, "user2@example.com", Password); err != nil {
+		return err
+	}
 	n := min(b.o.Concurrency, 32, b.o.Sizes.Users-1)
 	t.accounts = make([]load.Account, n)
 	errs := make([]error, n)
@@ -689,7 +692,9 @@ func (t *targets) explainQueries(like []string) []explainQuery {
 		{name: "ListVideos", what: "GET /api/videos, first page", args: c(l("0"), first, l(strconv.Itoa(feedLim)))},
 		{name: "ListVideos", what: "GET /api/videos, deep cursor", args: c(l("0"), deep, l(strconv.Itoa(feedLim)))},
 		{name: "GetUserTokenVersion", what: "every authenticated request (auth middleware)", args: l("1")},
-		{name: "ListFollowingVideos", what: "GET /api/videos/following (user1)", args: c(l("1"), first, l(strconv.Itoa(feedLim)))},
+		{name: "ListFollowingInbox", what: fmt.Sprintf("GET /api/videos/following (user1, %d follows)", s.BenchFollows), args: c(l("1"), first, l(strconv.Itoa(feedLim)))},
+		{name: "ListFollowingInbox", what: fmt.Sprintf("GET /api/videos/following (user2, %d follows)", s.BenchFollowsLarge), args: c(l("2"), first, l(strconv.Itoa(feedLim)))},
+		{name: "ListFollowingVideos", what: fmt.Sprintf("the pull query below an inbox's horizon (user2, %d follows)", s.BenchFollowsLarge), args: c(l("2"), first, l(strconv.Itoa(feedLim)))},
 		{name: "GetVideo", what: "GET /api/videos/{id}", args: l("0", midVideo)},
 		{name: "ListVideoComments", what: "GET /api/videos/{id}/comments (most commented video)", args: c(l("0", topVideo), first, l(strconv.Itoa(commentLim)))},
 		{name: "VideoCommentCount", what: "GET /api/videos/{id}/comments", args: l(topVideo)},

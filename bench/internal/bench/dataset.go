@@ -27,6 +27,10 @@ type Sizes struct {
 	// BenchFollows is how many creators the benchmark user (user1, id 1) follows: the most
 	// popular ones, so its Following feed merges that many busy timelines.
 	BenchFollows int
+	// BenchFollowsLarge is how many creators the second Following-feed viewer (user2, also
+	// the most popular creator) follows: the next most popular ones (issue 14: a feed
+	// whose cost does not grow with the number followed).
+	BenchFollowsLarge int
 	// Impressions and Interests are the other viewers' rows in video_impressions and in each
 	// of creator_interests and hashtag_interests (users 2 …, a few each).
 	Impressions, Interests int
@@ -46,7 +50,7 @@ type Sizes struct {
 // sound each; see discovery_data.go).
 func DefaultSizes() Sizes {
 	return Sizes{Users: 100_000, Videos: 1_000_000, VideoLikes: 5_000_000, Comments: 1_000_000,
-		CommentLikes: 1_000_000, Follows: 1_000_000, BenchFollows: 200,
+		CommentLikes: 1_000_000, Follows: 1_000_000, BenchFollows: 200, BenchFollowsLarge: 5000,
 		Impressions: 1_000_000, Interests: 200_000, BenchSeen: 1000, BenchInterests: 50}
 }
 
@@ -56,7 +60,8 @@ func (s Sizes) Scale(f float64) Sizes {
 	m := func(n, least int) int { return max(int(math.Round(float64(n)*f)), least) }
 	return Sizes{Users: m(s.Users, 10), Videos: m(s.Videos, 1), VideoLikes: m(s.VideoLikes, 0),
 		Comments: m(s.Comments, 0), CommentLikes: m(s.CommentLikes, 0), Follows: m(s.Follows, 0), BenchFollows: s.BenchFollows,
-		Impressions: m(s.Impressions, 0), Interests: m(s.Interests, 0), BenchSeen: s.BenchSeen, BenchInterests: s.BenchInterests}
+		Impressions: m(s.Impressions, 0), Interests: m(s.Interests, 0), BenchSeen: s.BenchSeen, BenchInterests: s.BenchInterests,
+		BenchFollowsLarge: min(s.BenchFollowsLarge, m(s.Users, 10)/2)}
 }
 
 func (s Sizes) String() string {
@@ -76,7 +81,7 @@ func (s Sizes) validate() error {
 	if s.Videos < 1 {
 		problems = append(problems, "at least 1 video")
 	}
-	if s.VideoLikes < 0 || s.Comments < 0 || s.CommentLikes < 0 || s.Follows < 0 || s.BenchFollows < 0 ||
+	if s.VideoLikes < 0 || s.Comments < 0 || s.CommentLikes < 0 || s.Follows < 0 || s.BenchFollows < 0 || s.BenchFollowsLarge < 0 ||
 		s.Impressions < 0 || s.Interests < 0 || s.BenchSeen < 0 || s.BenchInterests < 0 {
 		problems = append(problems, "no negative counts")
 	}
@@ -104,8 +109,11 @@ func (s Sizes) validate() error {
 	if int64(s.Follows) > int64(s.Users-1)*int64(s.Users-2)/4+int64(s.BenchFollows) {
 		problems = append(problems, "follows at most users² / 4")
 	}
-	if s.Follows < s.BenchFollows {
-		problems = append(problems, "follows at least -bench-follows")
+	if s.Follows < s.BenchFollows+s.BenchFollowsLarge {
+		problems = append(problems, "follows at least -bench-follows + -bench-follows-large")
+	}
+	if s.BenchFollowsLarge > s.Users-2 {
+		problems = append(problems, fmt.Sprintf("-bench-follows-large at most users-2 (%d)", s.Users-2))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("dataset sizes %s: want %s", s, strings.Join(problems, ", "))
@@ -168,6 +176,11 @@ type dataset struct {
 	hiUser, hiTag       []int32   // hashtag interests, likewise
 	hotRank             []float64 // by video; set by load, from the database's feed_ranking
 	benchSeen           []int32   // user1's impressions, sorted; set by load
+
+	// The Following feed's inboxes (feed_data.go).
+	inboxUser, inboxVideo     []int32 // sorted by (user, video): the user's newest inboxMax videos
+	horizonUser, horizonVideo []int32 // users whose inbox is full, and its oldest video
+	pulled                    []int32 // creators with more than fanoutMaxFollowers followers
 }
 
 // Password is the password of every generated user.
@@ -286,9 +299,18 @@ func generate(s Sizes, seed uint64, bcryptCost int) (*dataset, error) {
 	for _, to := range buf {
 		addFollow(1, to)
 	}
-	perFollower := spread(rng, s.Follows-s.BenchFollows, int(U-1), int((U-2)/2))
+	// user2 (creatorOfRank(0)) follows the BenchFollowsLarge next most popular creators.
+	buf = buf[:0]
+	for r := range int64(s.BenchFollowsLarge) {
+		buf = append(buf, int32(s.creatorOfRank(r+1)))
+	}
+	slices.Sort(buf)
+	for _, to := range buf {
+		addFollow(2, to)
+	}
+	perFollower := spread(rng, s.Follows-s.BenchFollows-s.BenchFollowsLarge, int(U-2), int((U-2)/2))
 	for i, k := range perFollower {
-		from := int32(i + 2)
+		from := int32(i + 3)
 		buf = pickDistinct(rng, picked, buf[:0], k, func() int32 { return int32(s.creatorOfRank(skewedRank(rng, U-1, 2))) },
 			func() int32 { return int32(1 + rng.Int64N(U)) }, func(to int32) bool { return to != from })
 		for _, to := range buf {
@@ -296,6 +318,7 @@ func generate(s Sizes, seed uint64, bcryptCost int) (*dataset, error) {
 		}
 	}
 	d.generateDiscovery(rand.New(rand.NewPCG(seed, 2)))
+	d.generateInboxes()
 	return d, nil
 }
 
@@ -416,6 +439,9 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 	}
 
 	start := time.Now()
+	if err := checkFeedSettings(ctx, pool); err != nil {
+		return t, err
+	}
 	rk, err := readRanking(ctx, pool)
 	if err != nil {
 		return t, err
@@ -446,6 +472,9 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 		{"video_impressions", []string{"user_id", "video_id", "seen_at"}, len(d.benchSeen) + len(d.seenUser), d.impressionRow},
 		{"creator_interests", []string{"user_id", "creator_id", "weight", "updated_at"}, len(d.ciUser), d.creatorInterestRow},
 		{"hashtag_interests", []string{"user_id", "hashtag_id", "weight", "updated_at"}, len(d.hiUser), d.hashtagInterestRow},
+		{"feed_inbox", []string{"user_id", "created_at", "video_id", "creator_id"}, len(d.inboxUser), d.inboxRow},
+		{"feed_inbox_horizon", []string{"user_id", "created_at", "video_id"}, len(d.horizonUser), d.horizonRow},
+		{"feed_pull_creators", []string{"creator_id", "since"}, len(d.pulled), d.pulledRow},
 	}
 	var (
 		wg    sync.WaitGroup
@@ -549,7 +578,8 @@ func recount(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 
 // loadedTables are the tables load fills.
 var loadedTables = []string{"users", "videos", "comments", "video_likes", "comment_likes", "follows",
-	"sounds", "hashtags", "video_hashtags", "video_impressions", "creator_interests", "hashtag_interests"}
+	"sounds", "hashtags", "video_hashtags", "video_impressions", "creator_interests", "hashtag_interests",
+	"feed_inbox", "feed_inbox_horizon", "feed_pull_creators"}
 
 // checkHotRanks compares the hot ranks the loader wrote, of every every-th video and of
 // the tags of those videos, with what video_hot_rank computes (the trigger's function).

@@ -32,6 +32,7 @@ type targets struct {
 	deepTime time.Time // the keyset of the deep page's cursor
 	deepID   int64
 	viewer   load.Account   // user1, who follows Sizes.BenchFollows creators and has seen Sizes.BenchSeen videos
+	viewer2  load.Account   // user2, who follows Sizes.BenchFollowsLarge creators
 	accounts []load.Account // writers for likes and comments
 	topTags  []string       // the names of the most used hashtags, most used first
 	topTagID int64          // the id of topTags[0]
@@ -87,7 +88,7 @@ func (t *targets) pgbenchVars() map[string]string {
 	return map[string]string{
 		"nv": strconv.Itoa(t.sizes.Videos), "nu": strconv.Itoa(t.sizes.Users), "p": strconv.Itoa(permPrime),
 		"kv": strconv.FormatInt(t.popularVideos(), 10), "kc": strconv.FormatInt(t.popularCreators(), 10),
-		"viewer": "0", "me": strconv.FormatInt(t.viewer.ID, 10),
+		"viewer": "0", "me": strconv.FormatInt(t.viewer.ID, 10), "me2": strconv.FormatInt(t.viewer2.ID, 10),
 		"bt": pgTime(firstPageTime), "bid": strconv.FormatInt(firstPageID, 10),
 		"feedlim": strconv.Itoa(feedLim), "commentlim": strconv.Itoa(commentLim),
 	}
@@ -167,8 +168,15 @@ func (t *targets) endpoints() []endpoint {
 			name: "GET /api/videos/following", read: true,
 			load: getFixed("following", "/api/videos/following", t.viewer.Token),
 			script: sqlFor("GetUserTokenVersion", "me") + ";\n" +
-				sqlFor("ListFollowingVideos", "me", "bt", "bid", "feedlim") + ";\n",
-			note: fmt.Sprintf("GetUserTokenVersion (auth middleware) + ListFollowingVideos of user1, who follows %d creators", t.sizes.BenchFollows),
+				sqlFor("ListFollowingInbox", "me", "bt", "bid", "feedlim") + ";\n",
+			note: fmt.Sprintf("GetUserTokenVersion (auth middleware) + ListFollowingInbox of user1, who follows %d creators", t.sizes.BenchFollows),
+		},
+		{
+			name: following5kRowName, read: true,
+			load: getFixed("following-5k", "/api/videos/following", t.viewer2.Token),
+			script: sqlFor("GetUserTokenVersion", "me2") + ";\n" +
+				sqlFor("ListFollowingInbox", "me2", "bt", "bid", "feedlim") + ";\n",
+			note: fmt.Sprintf("GetUserTokenVersion (auth middleware) + ListFollowingInbox of user2, who follows %d creators", t.sizes.BenchFollowsLarge),
 		},
 		{
 			name: "GET /api/videos/{id}", read: true,

@@ -25,6 +25,7 @@ func testTargets() *targets {
 		deepTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		deepID:   200,
 		viewer:   load.Account{ID: 1, Token: "viewer-token"},
+		viewer2:  load.Account{ID: 2, Token: "viewer2-token"},
 		accounts: []load.Account{{ID: 2, Token: "token-a"}, {ID: 3, Token: "token-b"}},
 		topTags:  []string{"fyp", "café", "東京"},
 		topTagID: 1,
@@ -100,6 +101,9 @@ func TestWrkScripts(t *testing.T) {
 		},
 		"GET /api/videos/following": func(s seen) bool {
 			return s.method == "GET" && s.path == "/api/videos/following" && s.auth == "Bearer viewer-token"
+		},
+		following5kRowName: func(s seen) bool {
+			return s.method == "GET" && s.path == "/api/videos/following" && s.auth == "Bearer viewer2-token"
 		},
 		"GET /api/videos/{id}":          func(s seen) bool { return s.method == "GET" && id(s.path, "/api/videos/", 1, nv) },
 		"GET /api/videos/{id}/comments": func(s seen) bool { return s.method == "GET" && popularVideos[s.path] },

@@ -71,7 +71,7 @@ func freshDatabase(t *testing.T) string {
 // of the highest hot rank and has interests; and that identities continue after the
 // loaded ids.
 func TestLoad(t *testing.T) {
-	s := Sizes{Users: 400, Videos: 3000, VideoLikes: 20000, Comments: 3000, CommentLikes: 4000, Follows: 5000, BenchFollows: 50,
+	s := Sizes{Users: 400, Videos: 3000, VideoLikes: 20000, Comments: 3000, CommentLikes: 4000, Follows: 5000, BenchFollows: 50, BenchFollowsLarge: 300,
 		Impressions: 6000, Interests: 2000, BenchSeen: 1000, BenchInterests: 50}
 	if x, err := strconv.ParseFloat(os.Getenv("BENCH_LOAD_SCALE"), 64); err == nil && x > 0 {
 		s = DefaultSizes().Scale(x)
@@ -102,6 +102,27 @@ func TestLoad(t *testing.T) {
 	if err != nil || load.DriftTotal(drift) != 0 || len(drift) < 10 {
 		t.Errorf("counters: %s (%v)", load.FormatDrift(drift), err)
 	}
+	// The Following feed's inboxes: what feed_build_inboxes (migration 00025) builds from the
+	// loaded follows and videos, entries and horizons alike.
+	_, err = conn.Exec(ctx, `
+		CREATE TEMP TABLE loaded_inbox AS SELECT user_id, created_at, video_id, creator_id FROM feed_inbox;
+		CREATE TEMP TABLE loaded_horizon AS SELECT user_id, created_at, video_id FROM feed_inbox_horizon;
+		TRUNCATE feed_inbox, feed_inbox_horizon;
+		SELECT feed_build_inboxes()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inboxDiff, horizonDiff, entries int
+	err = conn.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM ((TABLE loaded_inbox EXCEPT SELECT user_id, created_at, video_id, creator_id FROM feed_inbox)
+		                              UNION ALL (SELECT user_id, created_at, video_id, creator_id FROM feed_inbox EXCEPT TABLE loaded_inbox)) x),
+		       (SELECT count(*) FROM ((TABLE loaded_horizon EXCEPT SELECT user_id, created_at, video_id FROM feed_inbox_horizon)
+		                              UNION ALL (SELECT user_id, created_at, video_id FROM feed_inbox_horizon EXCEPT TABLE loaded_horizon)) x),
+		       (SELECT count(*) FROM loaded_inbox)`).Scan(&inboxDiff, &horizonDiff, &entries)
+	if err != nil || inboxDiff+horizonDiff != 0 || entries == 0 {
+		t.Errorf("feed inboxes: %d entries loaded; %d entries and %d horizons differ from feed_build_inboxes (%v)", entries, inboxDiff, horizonDiff, err)
+	}
+
 	pool, err := postgres.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)

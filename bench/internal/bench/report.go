@@ -256,6 +256,7 @@ func (r *results) evaluate() {
 		r.upload.delta() < maxUploadGrowth && r.upload.Status == 201})
 
 	r.discoveryGoals()
+	r.followingGoals()
 
 	var seq []string
 	var planned int
@@ -281,6 +282,31 @@ func mark(ok bool) string {
 		return "PASS"
 	}
 	return "FAIL"
+}
+
+// following5kRowName is the Following feed of user2, who follows BenchFollowsLarge creators.
+const following5kRowName = "GET /api/videos/following (user2, 5 000 follows)"
+
+// maxFollowingCost: each Following feed row costs at most this × the For You feed's
+// anonymous first page (issue 14: the feed's cost does not grow with the number followed).
+const maxFollowingCost = 2.0
+
+// followingGoals is the target of issue 14, part 4: the Following feed at 200 and at 5 000
+// followed creators, each ≤ maxFollowingCost × the For You first page (req/s at the same
+// concurrency).
+func (r *results) followingGoals() {
+	fy := r.row(forYouAnonRowName)
+	for _, name := range []string{"GET /api/videos/following", following5kRowName} {
+		x := r.row(name)
+		cost := fy.rps / max(x.rps, 1e-9)
+		detail := fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; p50 %s vs %s)", cost, x.rps, fy.rps, load.FormatDuration(x.p50), load.FormatDuration(fy.p50))
+		ok := x.requests > 0 && fy.requests > 0 && x.errors == 0 && fy.errors == 0 && x.skipped == "" && fy.skipped == ""
+		if !ok {
+			detail = "not measured (or errors): " + detail
+		}
+		r.goals = append(r.goals, goal{fmt.Sprintf("%s ≤ %.0f× the cost of %s", strings.TrimPrefix(name, "GET "), maxFollowingCost, strings.TrimPrefix(forYouAnonRowName, "GET ")),
+			detail, ok && cost <= maxFollowingCost})
+	}
 }
 
 // discoveryGoals are the targets of issue 10: the For You feed's first page costs at most
@@ -426,7 +452,7 @@ func (r *results) markdown() string {
 	p("%s, in a throwaway cluster (`scripts/pg.sh` in a temporary directory); %s on disk after loading.\n\n", s, r.dbSize)
 	p("Skew: a creator's share of the videos falls off as a power law (the top 1 %% of creators post 22 %% of the videos, the busiest one ")
 	p("about 2 %%); likes (power 3) and comments (power 2.5) go mostly to popular videos, follows (power 2) to popular creators; likes ")
-	p("per user are exponentially spread. user1, the benchmark's viewer, follows the %d most popular creators. Videos are spread over 60 days ", s.BenchFollows)
+	p("per user are exponentially spread. user1, the benchmark's viewer, follows the %d most popular creators (user2 the %d next ones; every user's Following feed inbox holds its newest 200 entries). Videos are spread over 60 days ", s.BenchFollows, s.BenchFollowsLarge)
 	p("in id order, so the feed's keyset order is the id order.\n\n")
 	ts := r.tagStats
 	p("Discovery (migration 00006): %d hashtags, %d tags on videos (0–4 per caption, drawn with a Zipf law over a vocabulary ranked by popularity, ", ts.tags, ts.videoTags)

@@ -72,6 +72,24 @@ type DiscoveryBackfill struct {
 	BelowID   int64
 }
 
+type FeedInbox struct {
+	UserID    int64
+	CreatedAt time.Time
+	VideoID   int64
+	CreatorID int64
+}
+
+type FeedInboxHorizon struct {
+	UserID    int64
+	CreatedAt time.Time
+	VideoID   int64
+}
+
+type FeedPullCreator struct {
+	CreatorID int64
+	Since     time.Time
+}
+
 type FeedRanking struct {
 	Singleton               bool
 	LikeWeight              float64
@@ -90,6 +108,12 @@ type FeedSession struct {
 	CreatorIds []int64
 	SinceFresh int32
 	Stage      int16
+}
+
+type FeedSetting struct {
+	ID                 bool
+	FanoutMaxFollowers int64
+	InboxMax           int32
 }
 
 type Hashtag struct {
