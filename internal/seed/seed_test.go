@@ -394,10 +394,9 @@ func TestRunScaled(t *testing.T) {
 	start := time.Now()
 	sum, out := run(t, pool, store, opts)
 	elapsed := time.Since(start)
+	// How long it took is logged, not asserted: speed is measured by make bench (the
+	// dataset loader), and under -race on a busy machine this varies tenfold.
 	t.Logf("scaled seed took %s:\n%s", elapsed, out)
-	if elapsed > 20*time.Second { // a few seconds normally; generous for -race on slow machines
-		t.Errorf("scaled seed took %s", elapsed)
-	}
 
 	want := counts{Users: 200, Videos: 2000, Comments: 10000, VideoLikes: 10000, CommentLikes: 5000, Follows: 3000}
 	if got := countRows(t, pool); got != want {
