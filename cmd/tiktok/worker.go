@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -45,9 +46,10 @@ func processingTools(cfg config.Config, log *slog.Logger) *pipeline.Tools {
 // it: running jobs get until ctx of stop ends to finish, then are cancelled (their ffmpeg
 // processes killed, their videos left processing for the job's retry).
 type mediaWorkers struct {
-	client *river.Client[pgx.Tx]
-	done   chan struct{}
-	cancel context.CancelFunc
+	client     *river.Client[pgx.Tx]
+	cancelWait context.CancelFunc // ends the wait for the migrations
+	startDone  chan struct{}      // closed once the client started, or will not
+	started    atomic.Bool
 }
 
 func startMediaWorkers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, store *postgres.Store, files media.Storage,
@@ -74,38 +76,42 @@ func startMediaWorkers(ctx context.Context, cfg config.Config, pool *pgxpool.Poo
 	if err != nil {
 		return nil, fmt.Errorf("media workers: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w := &mediaWorkers{client: client, done: make(chan struct{}), cancel: cancel}
+	waitCtx, cancelWait := context.WithCancel(ctx)
+	w := &mediaWorkers{client: client, cancelWait: cancelWait, startDone: make(chan struct{})}
 	go func() {
-		defer close(w.done)
+		defer close(w.startDone)
 		for ready() != nil { // River's tables come with the migrations
 			select {
-			case <-ctx.Done():
+			case <-waitCtx.Done():
 				return
 			case <-time.After(500 * time.Millisecond):
 			}
 		}
-		if err := client.Start(ctx); err != nil {
+		// The client outlives ctx: stop ends it, letting running jobs finish first.
+		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 			log.Error("media workers did not start", "err", err)
 			return
 		}
+		w.started.Store(true)
 		log.Info("media workers started", "workers", cfg.Pipeline.Workers, "ffmpeg_timeout", cfg.Pipeline.Timeout)
-		<-ctx.Done()
 	}()
 	return w, nil
 }
 
-// stop stops the workers, letting running jobs finish until ctx ends.
+// stop stops the workers, letting running jobs finish until ctx ends; then it cancels
+// them, which kills their ffmpeg processes (their videos wait for the job's retry). It
+// never runs concurrently with the client's start.
 func (w *mediaWorkers) stop(ctx context.Context) {
+	w.cancelWait()
+	<-w.startDone
+	if !w.started.Load() {
+		return
+	}
 	if err := w.client.Stop(ctx); err != nil {
-		// Jobs still running (or the client never started): cancel them, which kills
-		// their ffmpeg processes; their videos stay processing until a retry.
 		cancelCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_ = w.client.StopAndCancel(cancelCtx)
 		cancel()
 	}
-	w.cancel()
-	<-w.done
 }
 
 // worker is `tiktok worker`: the media pipeline's workers without the HTTP server, to scale
