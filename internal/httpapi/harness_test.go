@@ -78,6 +78,7 @@ func replicaStore(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
 // newEnvWithStore is newEnv with the given store on pool.
 func newEnvWithStore(t *testing.T, pool *pgxpool.Pool, store *postgres.Store, opts ...option) *env {
 	t.Helper()
+	store.SetFuzzyBudget(2 * time.Second) // the fallback past the budget has tests of its own (internal/postgres)
 	mediaDir := t.TempDir()
 	storage, err := media.NewLocal(mediaDir)
 	if err != nil {

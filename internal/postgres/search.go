@@ -502,6 +502,12 @@ func (s *Store) Suggest(ctx context.Context, query string, viewer int64, limit i
 //
 // (searchTuning.fuzzyBudget, 25 ms: a typo among ordinary names takes about 2 ms.)
 
+// SetFuzzyBudget changes the fuzzy budget (25 ms by default). Call it before the Store is
+// used: the API tests raise it, since on a machine busy with -race and parallel tests a
+// typo's 2 ms can take longer than 25 ms, and their results would then lose the fuzzy
+// matches they check.
+func (s *Store) SetFuzzyBudget(d time.Duration) { s.search.tuning.fuzzyBudget = d }
+
 // boundedFuzzy runs search (fuzzy as asked) in a transaction whose statement_timeout is
 // the fuzzy budget, and again without fuzzy matching if that timeout cancelled it.
 func boundedFuzzy[T any](ctx context.Context, s *Store, fuzzy bool, search func(q *db.Queries, fuzzy bool) (T, error)) (T, error) {
