@@ -14,7 +14,9 @@ import (
 // openStore returns the Store of serve: on pool alone, or with the read replicas of
 // DATABASE_REPLICA_URLS. The returned function stops the replicas' health check and closes
 // their pools.
-func openStore(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (*postgres.Store, func(), error) {
+// shared, when not nil, makes the writers' positions shared through Redis (REDIS_URL), so
+// that read-your-writes holds whichever server a user's next request reaches.
+func openStore(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, shared func(postgres.ReplicaOptions) postgres.WritePositions, log *slog.Logger) (*postgres.Store, func(), error) {
 	if len(cfg.ReplicaURLs) == 0 {
 		return postgres.NewStore(pool), func() {}, nil
 	}
@@ -32,7 +34,11 @@ func openStore(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *
 		}
 		replicas = append(replicas, r)
 	}
-	store := postgres.NewStoreWithReplicas(ctx, pool, replicas, postgres.ReplicaOptions{MaxLag: cfg.ReplicaMaxLag, Logger: log})
+	opts := postgres.ReplicaOptions{MaxLag: cfg.ReplicaMaxLag, Logger: log}
+	if shared != nil {
+		opts.Positions = shared(opts)
+	}
+	store := postgres.NewStoreWithReplicas(ctx, pool, replicas, opts)
 	log.Info("read replicas", "count", len(replicas), "max_lag", cfg.ReplicaMaxLag)
 	return store, func() { store.Close(); closeAll() }, nil
 }

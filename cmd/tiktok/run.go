@@ -160,7 +160,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	// Storage-compatible uploads no video claims are deleted in the background; every
 	// server copy sweeps, each object is removed by one of them.
-	store, closeReplicas, err := openStore(ctx, cfg, pool, log)
+	shared, err := openShared(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer shared.close()
+	store, closeReplicas, err := openStore(ctx, cfg, pool, shared.positions, log)
 	if err != nil {
 		return err
 	}
@@ -204,11 +209,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	shared, err := openShared(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer shared.close()
 	api := httpapi.NewServer(httpapi.Deps{
 		Config: httpapi.Config{
 			PublicURL:       cfg.PublicURL,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gotok/tiktok/internal/config"
 	"github.com/gotok/tiktok/internal/httpapi"
+	"github.com/gotok/tiktok/internal/postgres"
 	"github.com/gotok/tiktok/internal/ratelimit"
 	"github.com/gotok/tiktok/internal/redisstate"
 )
@@ -26,7 +27,10 @@ type sharedState struct {
 	cache      httpapi.SharedCache
 	slots      httpapi.SharedSlots
 	collectors []prometheus.Collector
-	close      func()
+	// positions makes the read replicas' read-your-writes positions shared (nil: each
+	// server's own), given the replica options.
+	positions func(postgres.ReplicaOptions) postgres.WritePositions
+	close     func()
 }
 
 // openShared connects the shared state to Redis when REDIS_URL is set. A Redis that does not
@@ -56,6 +60,10 @@ func openShared(ctx context.Context, cfg config.Config, log *slog.Logger) (share
 		cache:      redisstate.NewCache(client, redisPrefix, 1<<20),
 		slots:      redisstate.NewSlots(client, redisPrefix),
 		collectors: []prometheus.Collector{errs},
-		close:      func() { client.Close() },
+		positions: func(o postgres.ReplicaOptions) postgres.WritePositions {
+			ttl := postgres.WriteWindow(o)
+			return redisstate.NewPositions(client, redisPrefix, ttl, postgres.NewMemoryPositions(ttl, postgres.DefaultMaxWriters, time.Now))
+		},
+		close: func() { client.Close() },
 	}, nil
 }

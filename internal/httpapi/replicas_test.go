@@ -22,6 +22,8 @@ import (
 	"github.com/gotok/tiktok/internal/httpapi"
 	"github.com/gotok/tiktok/internal/pgtest"
 	"github.com/gotok/tiktok/internal/postgres"
+	"github.com/gotok/tiktok/internal/redisstate"
+	"github.com/gotok/tiktok/internal/redistest"
 )
 
 // replicaPair is a PostgreSQL primary with an asynchronous streaming replica, both owned
@@ -140,6 +142,12 @@ func freeTCPPort(t *testing.T) int {
 // env returns a server on the pair: writes on the primary, GET reads on the replica.
 func (p *replicaPair) env(t *testing.T, maxLag time.Duration) (*env, *pgxpool.Pool) {
 	t.Helper()
+	return p.envWith(t, maxLag, nil)
+}
+
+// envWith is env with the writers' positions kept by positions (nil: the store's own).
+func (p *replicaPair) envWith(t *testing.T, maxLag time.Duration, positions postgres.WritePositions) (*env, *pgxpool.Pool) {
+	t.Helper()
 	ctx := context.Background()
 	pool, err := postgres.Open(ctx, p.primaryURL)
 	if err != nil {
@@ -152,7 +160,7 @@ func (p *replicaPair) env(t *testing.T, maxLag time.Duration) (*env, *pgxpool.Po
 	}
 	t.Cleanup(rp.Close)
 	store := postgres.NewStoreWithReplicas(ctx, pool, []*pgxpool.Pool{rp},
-		postgres.ReplicaOptions{MaxLag: maxLag, CheckInterval: 100 * time.Millisecond})
+		postgres.ReplicaOptions{MaxLag: maxLag, CheckInterval: 100 * time.Millisecond, Positions: positions})
 	t.Cleanup(store.Close)
 	if !store.ReplicaStats().Replicas[0].Up {
 		t.Fatal("the replica is not in rotation after the first health check")
@@ -276,6 +284,41 @@ func TestReadReplicas(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatal("the comment never reached the other user once replay resumed")
 			}
+		}
+	})
+
+	t.Run("with the positions in Redis, a user sees their own write on another server", func(t *testing.T) {
+		client := redistest.Start(t).Client()
+		opts := postgres.ReplicaOptions{MaxLag: time.Minute, CheckInterval: 100 * time.Millisecond}
+		ttl := postgres.WriteWindow(opts)
+		shared := func() postgres.WritePositions {
+			return redisstate.NewPositions(client, "test:", ttl, postgres.NewMemoryPositions(ttl, 1000, time.Now))
+		}
+		a, rp := p.envWith(t, time.Minute, shared())
+		b, _ := p.envWith(t, time.Minute, shared())
+		author, other := a.register("rw_author"), a.register("rw_other")
+		video := a.video(author, "two servers, one replica")
+		waitReplayed(t, a, rp)
+		waitReplayed(t, b, rp)
+		if _, err := rp.Exec(context.Background(), "SELECT pg_wal_replay_pause()"); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if _, err := rp.Exec(context.Background(), "SELECT pg_wal_replay_resume()"); err != nil {
+				t.Error(err)
+			}
+		}()
+		comment := a.comment(author, video, "written through A")
+		path := fmt.Sprintf("/api/videos/%d/comments?limit=50", video)
+		if res := b.request("GET", path, nil, author.token); !commentIDs(t, res)[comment] {
+			t.Fatalf("on server B the author does not see the comment they wrote through A: %s", res.raw)
+		}
+		before := b.store.ReplicaStats().Replicas[0].Reads
+		if res := b.request("GET", path, nil, other.token); commentIDs(t, res)[comment] {
+			t.Fatalf("another user read the comment from a paused replica: %s", res.raw)
+		}
+		if b.store.ReplicaStats().Replicas[0].Reads == before {
+			t.Fatal("another user's GET on B did not read from the replica")
 		}
 	})
 

@@ -200,6 +200,24 @@ type router struct {
 	full    bool
 }
 
+// WriteWindow is how long writers' positions must be remembered for the options' MaxLag
+// and CheckInterval (zero: their defaults): the TTL of a shared WritePositions.
+func WriteWindow(opts ReplicaOptions) time.Duration {
+	return newRouterTimes(opts).window()
+}
+
+// newRouterTimes is a router with only the options' times, defaults applied.
+func newRouterTimes(opts ReplicaOptions) *router {
+	r := &router{maxLag: opts.MaxLag, interval: opts.CheckInterval}
+	if r.maxLag <= 0 {
+		r.maxLag = DefaultReplicaMaxLag
+	}
+	if r.interval <= 0 {
+		r.interval = time.Second
+	}
+	return r
+}
+
 // window is how long a writer's position must be remembered: past it, any replica that
 // has not replayed the write has been behind by more than maxLag for long enough for the
 // health check to take it out of rotation (its lag is measured from the first primary
@@ -221,7 +239,7 @@ func newRouter(primary *pgxpool.Pool, pools []*pgxpool.Pool, opts ReplicaOptions
 	}
 	r.positions = opts.Positions
 	if r.positions == nil {
-		r.positions = NewMemoryPositions(r.window(), defaultMaxWriters, time.Now)
+		r.positions = NewMemoryPositions(r.window(), DefaultMaxWriters, time.Now)
 	}
 	for i, p := range pools {
 		r.replicas = append(r.replicas, &replica{name: fmt.Sprintf("replica%d", i), pool: p})
@@ -531,8 +549,8 @@ func (r *router) noteWriter(ctx context.Context, writer string) {
 	r.positions.Remember(ctx, writer, uint64(lsn))
 }
 
-// defaultMaxWriters bounds the writers the memory positions hold at once.
-const defaultMaxWriters = 100_000
+// DefaultMaxWriters bounds the writers the memory positions hold at once.
+const DefaultMaxWriters = 100_000
 
 // memoryPositions keeps positions in two generations of a map, each spanning ttl: a
 // position lives from ttl to 2×ttl. When more than max writers wrote within a generation,

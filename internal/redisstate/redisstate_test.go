@@ -3,6 +3,7 @@ package redisstate
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -134,5 +135,32 @@ func TestSlots(t *testing.T) {
 	}
 	if ttl := srv.Client().PTTL(ctx, "p:s:up:k").Val(); ttl <= 0 || ttl > time.Minute {
 		t.Fatalf("slot set TTL %v", ttl)
+	}
+}
+
+// memPositions is a minimal in-process positions for TestPositions.
+type memPositions map[string]uint64
+
+func (m memPositions) Remember(_ context.Context, w string, lsn uint64) { m[w] = max(m[w], lsn) }
+func (m memPositions) Lookup(_ context.Context, w string) uint64        { return m[w] }
+
+// TestPositions: a position remembered through one server's Positions is seen through
+// another's, only raised, and while Redis is down every writer reads the primary.
+func TestPositions(t *testing.T) {
+	rs := redistest.Start(t)
+	ctx := context.Background()
+	a := NewPositions(rs.Client(), "t:", time.Minute, memPositions{})
+	b := NewPositions(rs.Client(), "t:", time.Minute, memPositions{})
+	a.Remember(ctx, "7", 100)
+	a.Remember(ctx, "7", 50) // older: ignored
+	if got := b.Lookup(ctx, "7"); got != 100 {
+		t.Errorf("b sees %d, want 100", got)
+	}
+	if got := b.Lookup(ctx, "8"); got != 0 {
+		t.Errorf("an unknown writer needs %d, want 0", got)
+	}
+	rs.Stop()
+	if got := b.Lookup(ctx, "8"); got != math.MaxUint64 {
+		t.Errorf("with Redis down a writer needs %d, want the primary (MaxUint64)", got)
 	}
 }
