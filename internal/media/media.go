@@ -1,5 +1,5 @@
 // Package media stores uploaded files (videos, thumbnails, avatars) behind a small
-// interface: a local directory today, S3-compatible object storage later. It decides what
+// interface: a local directory (Local) or an S3-compatible bucket (S3). It decides what
 // a file is by its bytes, enforces size limits while streaming, and names files itself.
 package media
 
