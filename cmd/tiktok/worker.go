@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -163,7 +164,7 @@ func jobsCommand(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("jobs: -limit %d: want 1 to 1000", *limit)
 	}
 	st := rivertype.JobState(*state)
-	if !validJobState(st) {
+	if !slices.Contains(rivertype.JobStates(), st) {
 		return fmt.Errorf("jobs: unknown state %q", *state)
 	}
 	_, pool, err := openDB(ctx, getenv)
@@ -192,13 +193,4 @@ func jobsCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\n", j.ID, j.Kind, j.EncodedArgs, j.Attempt, j.MaxAttempts, j.CreatedAt.UTC().Format(time.RFC3339), last)
 	}
 	return tw.Flush()
-}
-
-func validJobState(s rivertype.JobState) bool {
-	for _, v := range rivertype.JobStates() {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

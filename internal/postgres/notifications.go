@@ -213,26 +213,37 @@ func (s *Store) SyncNotificationListeners(ctx context.Context, server string, us
 // listenProbe is how long the listening connection may stay silent before it is checked.
 const listenProbe = 30 * time.Second
 
-// ListenNotifications opens a connection of its own (outside the pool, which would hand a
-// listening connection to someone else), LISTENs on NotificationChannel, calls connected
-// once it listens, and then calls deliver for every announcement, in commit order, until
-// ctx ends (returning ctx's error) or the connection fails (returning why). deliver runs on
-// this goroutine and must not block. A connection silent for listenProbe is pinged, so a
-// database that went away without closing the connection is noticed.
+// ListenNotifications LISTENs on NotificationChannel (see listen), calls connected once it
+// listens, and then deliver for every announcement, in commit order, until ctx ends
+// (returning ctx's error) or the connection fails (returning why). deliver runs on this
+// goroutine and must not block.
 func (s *Store) ListenNotifications(ctx context.Context, connected func(), deliver func(tiktok.NotificationSignal)) error {
+	return s.listen(ctx, NotificationChannel, "tiktok-listen", connected, func(payload string) {
+		if sig, ok := parseSignal(payload); ok {
+			deliver(sig)
+		}
+	})
+}
+
+// listen opens a connection of its own (outside the pool, which would hand a listening
+// connection to someone else) named appName, LISTENs on channel, calls connected once it
+// listens, and then payload for every announcement until ctx ends (returning ctx's error)
+// or the connection fails (returning why). A connection silent for listenProbe is pinged,
+// so a database that went away without closing the connection is noticed.
+func (s *Store) listen(ctx context.Context, channel, appName string, connected func(), payload func(string)) error {
 	cfg := s.pool.Config().ConnConfig.Copy()
-	cfg.RuntimeParams["application_name"] = "tiktok-listen"
+	cfg.RuntimeParams["application_name"] = appName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("listen: connect: %w", translate(err))
+		return fmt.Errorf("listen %s: connect: %w", channel, translate(err))
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		_ = conn.Close(closeCtx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+NotificationChannel); err != nil {
-		return fmt.Errorf("listen: %w", translate(err))
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+		return fmt.Errorf("listen %s: %w", channel, translate(err))
 	}
 	connected()
 	for {
@@ -241,14 +252,12 @@ func (s *Store) ListenNotifications(ctx context.Context, connected func(), deliv
 		cancel()
 		switch {
 		case err == nil:
-			if sig, ok := parseSignal(n.Payload); ok {
-				deliver(sig)
-			}
+			payload(n.Payload)
 			continue
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case !errors.Is(err, context.DeadlineExceeded):
-			return fmt.Errorf("listen: %w", translate(err))
+			return fmt.Errorf("listen %s: %w", channel, translate(err))
 		}
 		probe, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err = conn.Ping(probe)
@@ -257,7 +266,7 @@ func (s *Store) ListenNotifications(ctx context.Context, connected func(), deliv
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("listen: ping: %w", translate(err))
+			return fmt.Errorf("listen %s: ping: %w", channel, translate(err))
 		}
 	}
 }

@@ -2,13 +2,8 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // TokenVersionChannel is the LISTEN/NOTIFY channel on which the database announces token
@@ -16,53 +11,18 @@ import (
 // 'reset' (the users table was emptied).
 const TokenVersionChannel = "token_versions"
 
-// ListenTokenVersions listens on TokenVersionChannel on a connection of its own until ctx
-// ends or the connection fails (it then returns the error; the caller reconnects). It calls
+// ListenTokenVersions listens on TokenVersionChannel (see listen) until ctx ends or the
+// connection fails (it then returns the error; the caller reconnects). It calls
 // connected once it listens, changed for each announced change (version -1: the account is
 // gone) and reset when every cached version must be forgotten.
 func (s *Store) ListenTokenVersions(ctx context.Context, connected func(), changed func(user, version int64), reset func()) error {
-	cfg := s.pool.Config().ConnConfig.Copy()
-	cfg.RuntimeParams["application_name"] = "tiktok-token-versions"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("listen token versions: connect: %w", translate(err))
-	}
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_ = conn.Close(closeCtx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+TokenVersionChannel); err != nil {
-		return fmt.Errorf("listen token versions: %w", translate(err))
-	}
-	connected()
-	for {
-		wait, cancel := context.WithTimeout(ctx, listenProbe)
-		n, err := conn.WaitForNotification(wait)
-		cancel()
-		switch {
-		case err == nil:
-			if n.Payload == "reset" {
-				reset()
-			} else if user, version, ok := parseTokenVersion(n.Payload); ok {
-				changed(user, version)
-			}
-			continue
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case !errors.Is(err, context.DeadlineExceeded):
-			return fmt.Errorf("listen token versions: %w", translate(err))
+	return s.listen(ctx, TokenVersionChannel, "tiktok-token-versions", connected, func(payload string) {
+		if payload == "reset" {
+			reset()
+		} else if user, version, ok := parseTokenVersion(payload); ok {
+			changed(user, version)
 		}
-		probe, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = conn.Ping(probe)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("listen token versions: ping: %w", translate(err))
-		}
-	}
+	})
 }
 
 func parseTokenVersion(payload string) (user, version int64, ok bool) {

@@ -36,20 +36,20 @@ type historyEntry struct {
 
 // historyRow is one measured row; times in milliseconds, CPU per request in microseconds.
 type historyRow struct {
-	Name        string  `json:"name"`
-	RPS         float64 `json:"rps"`
-	P50ms       float64 `json:"p50_ms"`
-	P99ms       float64 `json:"p99_ms"`
-	Errors      int64   `json:"errors"`
-	DBTPS       float64 `json:"db_tps,omitempty"`
-	APIOverDB   float64 `json:"api_over_db,omitempty"`
-	ServerUS    float64 `json:"server_us_per_request,omitempty"`
-	PostgresUS  float64 `json:"postgres_us_per_request,omitempty"`
-	OtherCPU    float64 `json:"other_cpu"`
-	Skipped     string  `json:"skipped,omitempty"`
-	Unreplayed  bool    `json:"unreplayed,omitempty"`
-	Disturbed   bool    `json:"disturbed,omitempty"`
-	ReadReplayd bool    `json:"replayed,omitempty"`
+	Name       string  `json:"name"`
+	RPS        float64 `json:"rps"`
+	P50ms      float64 `json:"p50_ms"`
+	P99ms      float64 `json:"p99_ms"`
+	Errors     int64   `json:"errors"`
+	DBTPS      float64 `json:"db_tps,omitempty"`
+	APIOverDB  float64 `json:"api_over_db,omitempty"`
+	ServerUS   float64 `json:"server_us_per_request,omitempty"`
+	PostgresUS float64 `json:"postgres_us_per_request,omitempty"`
+	OtherCPU   float64 `json:"other_cpu"`
+	Skipped    string  `json:"skipped,omitempty"`
+	Unreplayed bool    `json:"unreplayed,omitempty"`
+	Disturbed  bool    `json:"disturbed,omitempty"`
+	Replayed   bool    `json:"replayed,omitempty"`
 }
 
 type historyGoal struct {
@@ -74,7 +74,7 @@ func (r *results) historyOf(o Options) historyEntry {
 		h := historyRow{Name: x.name, RPS: round1(x.rps), P50ms: ms(x.p50), P99ms: ms(x.p99), Errors: x.errors + x.dbFailed,
 			OtherCPU: round3(x.other()), Skipped: x.skipped, Unreplayed: x.unreplayed, Disturbed: x.other() > maxOther}
 		if x.hasDB {
-			h.DBTPS, h.APIOverDB, h.ReadReplayd = round1(x.dbTPS), round3(x.ratio()), true
+			h.DBTPS, h.APIOverDB, h.Replayed = round1(x.dbTPS), round3(x.ratio()), true
 		}
 		if x.rps > 0 {
 			h.ServerUS = float64(perRequest(x.cpu.server, x.rps, r.machine.Cores).Nanoseconds()) / 1000
