@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -86,9 +87,26 @@ func URL(t testing.TB) string {
 }
 
 // Pool returns a pool on a fresh, migrated database for this test, closed at cleanup.
+// TEST_POOL_MAX_CONNS, when set, bounds its connections: at 1, code that takes a second
+// connection while it holds one (a query on the pool inside a transaction) waits forever,
+// so running the suite that way finds it (see PoolOf).
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := postgres.Open(context.Background(), URL(t))
+	return PoolOf(t, os.Getenv("TEST_POOL_MAX_CONNS"))
+}
+
+// PoolOf is Pool with at most maxConns connections ("": the default size).
+func PoolOf(t testing.TB, maxConns string) *pgxpool.Pool {
+	t.Helper()
+	u := URL(t)
+	if maxConns != "" {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		u += sep + "pool_max_conns=" + url.QueryEscape(maxConns)
+	}
+	pool, err := postgres.Open(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)
 	}

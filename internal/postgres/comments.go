@@ -113,7 +113,7 @@ func (s *Store) UpdateComment(ctx context.Context, id, userID int64, content str
 	err := s.inTx(ctx, func(q *db.Queries) error {
 		videoID, err := q.UpdateComment(ctx, db.UpdateCommentParams{ID: id, UserID: userID, Content: content})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return s.commentOwnerError(ctx, id, userID)
+			return commentOwnerError(ctx, q, id, userID)
 		}
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func (s *Store) DeleteComment(ctx context.Context, id, userID int64) error {
 			return notFound(err, "Comment")
 		}
 		if (c.UserID == nil || *c.UserID != userID) && c.VideoOwnerID != userID {
-			return s.commentOwnerError(ctx, id, userID)
+			return commentOwnerError(ctx, q, id, userID)
 		}
 		if c.ParentID != nil {
 			// The reply, then its top-level comment, then (the triggers) the video: the
@@ -159,17 +159,19 @@ func (s *Store) DeleteComment(ctx context.Context, id, userID int64) error {
 }
 
 // commentOwnerError explains why userID's change of comment id matched no row: not_found
-// for an unknown comment, a tombstone or one userID may not see, else forbidden.
-func (s *Store) commentOwnerError(ctx context.Context, id, userID int64) error {
-	ok, err := s.q.CommentLive(ctx, id)
+// for an unknown comment, a tombstone or one userID may not see, else forbidden. It reads
+// through q, the caller's transaction: a second connection taken while the transaction
+// holds one could wait forever once every connection of the pool is held that way.
+func commentOwnerError(ctx context.Context, q *db.Queries, id, userID int64) error {
+	ok, err := q.CommentLive(ctx, id)
 	switch {
 	case err != nil:
-		return fmt.Errorf("comment exists: %w", translate(err))
+		return fmt.Errorf("comment exists: %w", err)
 	case !ok:
 		return tiktok.NotFound("Comment")
 	}
-	if err := s.CheckVisible(ctx, userID, tiktok.Target{Type: tiktok.TargetComment, ID: id}); err != nil {
-		return err
+	if _, err := visibleOwner(ctx, q, userID, tiktok.Target{Type: tiktok.TargetComment, ID: id}); err != nil {
+		return fmt.Errorf("check visible: %w", err)
 	}
 	return tiktok.Forbidden()
 }

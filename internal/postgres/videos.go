@@ -278,7 +278,7 @@ func (s *Store) DeleteVideo(ctx context.Context, id, userID int64) ([]string, er
 		// triggers, the tags would come first and the owner last.
 		sound, err := q.LockVideoForDelete(ctx, db.LockVideoForDeleteParams{ID: id, UserID: userID})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return s.videoOwnerError(ctx, id, userID)
+			return videoOwnerError(ctx, q, id, userID)
 		}
 		if err != nil {
 			return err
@@ -309,9 +309,9 @@ func (s *Store) DeleteVideo(ctx context.Context, id, userID int64) ([]string, er
 
 // videoOwnerError explains why userID's mutation of video id matched no row: not_found
 // for an unknown video or one userID may not see, else forbidden.
-func (s *Store) videoOwnerError(ctx context.Context, id, userID int64) error {
-	if err := s.CheckVisible(ctx, userID, tiktok.Target{Type: tiktok.TargetVideo, ID: id}); err != nil {
-		return err
+func videoOwnerError(ctx context.Context, q *db.Queries, id, userID int64) error {
+	if _, err := visibleOwner(ctx, q, userID, tiktok.Target{Type: tiktok.TargetVideo, ID: id}); err != nil {
+		return fmt.Errorf("check visible: %w", err)
 	}
 	return tiktok.Forbidden()
 }
