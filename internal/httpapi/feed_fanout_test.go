@@ -248,6 +248,17 @@ func TestFollowingFeedInbox(t *testing.T) {
 	}
 	expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", fan.id), nil, fan.token), 200, "")
 	e.checkFeeds("fan deleted", all)
+	// One the pulled creator blocks is unfollowed, and leaves the list too.
+	pest := e.register("pest")
+	expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/follow", big.id), nil, pest.token), 200, "")
+	expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/block", pest.id), nil, big.token), 200, "")
+	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM feed_pull_follows WHERE user_id = $1", pest.id).Scan(&pairs); err != nil {
+		t.Fatal(err)
+	}
+	if pairs != 0 {
+		t.Fatalf("a blocked follower of a pulled creator keeps %d pairs in feed_pull_follows", pairs)
+	}
+	e.checkFeeds("pulled creator blocks a follower", all)
 
 	// The big creator falls back below 90 % of the threshold: the rebalance pushes its
 	// videos into its followers' inboxes again.
