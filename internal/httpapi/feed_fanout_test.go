@@ -96,6 +96,26 @@ func (e *env) checkInboxes(step string) {
 	if stray+missing > 0 {
 		e.t.Fatalf("%s: %d inbox entries without their follow or video, %d missing", step, stray, missing)
 	}
+	e.checkPullFollows(step)
+}
+
+// checkPullFollows checks that each user's list of followed pulled creators (migration
+// 00027) equals its definition: the follows of the creators in feed_pull_creators.
+func (e *env) checkPullFollows(step string) {
+	e.t.Helper()
+	var stray, missing int64
+	err := e.pool.QueryRow(context.Background(), `
+		WITH def AS (SELECT f.follower_id, f.following_id FROM follows f
+		             JOIN feed_pull_creators p ON p.creator_id = f.following_id)
+		SELECT (SELECT count(*) FROM (SELECT user_id, creator_id FROM feed_pull_follows EXCEPT SELECT * FROM def) x),
+		       (SELECT count(*) FROM (SELECT * FROM def EXCEPT SELECT user_id, creator_id FROM feed_pull_follows) x)`).
+		Scan(&stray, &missing)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if stray+missing > 0 {
+		e.t.Fatalf("%s: feed_pull_follows has %d pairs that are not a follow of a pulled creator and lacks %d", step, stray, missing)
+	}
 }
 
 // TestFollowingFeedInbox builds a random follow graph with posts between the follows, and
@@ -214,6 +234,32 @@ func TestFollowingFeedInbox(t *testing.T) {
 	expect(t, e.request("POST", fmt.Sprintf("/api/admin/users/%d/unsuspend", creators[4].id), map[string]string{"reason": "appeal"}, mod.token), 200, "")
 	e.checkFeeds("unsuspended", all)
 
+	// A fan of the pulled creator deletes their account: their follows go, and with them
+	// their pair in feed_pull_follows.
+	fan := e.register("fan")
+	expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/follow", big.id), nil, fan.token), 200, "")
+	e.checkPullFollows("fan follows")
+	var pairs int64
+	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM feed_pull_follows WHERE user_id = $1 AND creator_id = $2", fan.id, big.id).Scan(&pairs); err != nil {
+		t.Fatal(err)
+	}
+	if pairs != 1 {
+		t.Fatalf("a follow of a pulled creator left %d pairs in feed_pull_follows, want 1", pairs)
+	}
+	expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d", fan.id), nil, fan.token), 200, "")
+	e.checkFeeds("fan deleted", all)
+	// One the pulled creator blocks is unfollowed, and leaves the list too.
+	pest := e.register("pest")
+	expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/follow", big.id), nil, pest.token), 200, "")
+	expect(t, e.request("POST", fmt.Sprintf("/api/users/%d/block", pest.id), nil, big.token), 200, "")
+	if err := e.pool.QueryRow(ctx, "SELECT count(*) FROM feed_pull_follows WHERE user_id = $1", pest.id).Scan(&pairs); err != nil {
+		t.Fatal(err)
+	}
+	if pairs != 0 {
+		t.Fatalf("a blocked follower of a pulled creator keeps %d pairs in feed_pull_follows", pairs)
+	}
+	e.checkFeeds("pulled creator blocks a follower", all)
+
 	// The big creator falls back below 90 % of the threshold: the rebalance pushes its
 	// videos into its followers' inboxes again.
 	for v := range 3 {
@@ -299,4 +345,106 @@ func TestFollowingFeedStorm(t *testing.T) {
 		return
 	}
 	e.checkFeeds("storm", users)
+}
+
+// slowRebalance sets the fan-out threshold and rebalances in one transaction that stays
+// open a while after feed_rebalance (as on a large platform, where it takes long): a window
+// in which a follow that does not wait for the rebalance would miss the creator's move.
+func slowRebalance(ctx context.Context, e *env, lim int64) error {
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if _, err := tx.Exec(ctx, "UPDATE feed_settings SET fanout_max_followers = $1", lim); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "SELECT feed_rebalance()"); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_sleep(0.02)"); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// TestFollowingFeedPullBurst follows and unfollows creators at the fan-out threshold from
+// many goroutines while the threshold flips and feed_rebalance moves the creators in and out
+// of feed_pull_creators: a follow committing while its creator becomes pulled must be in
+// feed_pull_follows (migration 00027: feed_rebalance locks the creators' rows before it
+// copies their follows), and every fan's feed must still equal the pull query's.
+func TestFollowingFeedPullBurst(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const high, low = 1000, 2
+	e.exec("UPDATE feed_settings SET inbox_max = 10, fanout_max_followers = $1", high)
+	var creators, fans []registered
+	for i := range 3 {
+		c := e.register(fmt.Sprintf("star%d", i))
+		creators = append(creators, c)
+		for j := range 3 {
+			e.video(c, fmt.Sprintf("star %d post %d", i, j))
+		}
+	}
+	for i := range 10 {
+		fans = append(fans, e.register(fmt.Sprintf("fan%d", i)))
+	}
+	done := make(chan struct{})
+	var flips sync.WaitGroup
+	flips.Add(1)
+	go func() {
+		defer flips.Done()
+		for n := 0; ; n++ {
+			select {
+			case <-done:
+				if n >= 4 {
+					return
+				}
+			default:
+			}
+			lim := int64(low)
+			if n%2 == 1 {
+				lim = high
+			}
+			if err := slowRebalance(ctx, e, lim); err != nil {
+				t.Errorf("flip %d: %v", n, err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w, fan := range fans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 27))
+			for range 24 {
+				c := creators[rng.IntN(len(creators))]
+				method := "POST"
+				if rng.IntN(3) == 0 {
+					method = "DELETE"
+				}
+				if res := e.request(method, fmt.Sprintf("/api/users/%d/follow", c.id), nil, fan.token); res.status != 200 {
+					t.Errorf("%s follow: %s", method, res)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	flips.Wait()
+	if t.Failed() {
+		return
+	}
+	e.checkPullFollows("burst")
+	// Both sides, whichever the last flip left.
+	if _, err := e.store.SetFeedFanoutMaxFollowers(ctx, low); err != nil {
+		t.Fatal(err)
+	}
+	e.checkFeeds("burst, pulled", fans[:4])
+	if _, err := e.store.SetFeedFanoutMaxFollowers(ctx, high); err != nil {
+		t.Fatal(err)
+	}
+	e.checkFeeds("burst, pushed", fans[:4])
 }

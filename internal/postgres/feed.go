@@ -58,11 +58,16 @@ func (s *Store) RebalanceFeed(ctx context.Context) (int64, error) {
 }
 
 // BuildFeedInboxesTx fills the feed inboxes on q set-based after a bulk load that ran with
-// the feed triggers off (the seed), rebalancing first, and returns the entries inserted.
+// the feed triggers off (the seed), rebalancing first and making each user's list of
+// followed pulled creators exact (feed_build_pull_follows, migration 00027), and returns
+// the inbox entries inserted.
 func BuildFeedInboxesTx(ctx context.Context, q Querier) (int64, error) {
 	d := db.New(q)
 	if _, err := d.RebalanceFeed(ctx); err != nil {
 		return 0, fmt.Errorf("rebalance feed fan-out: %w", translate(err))
+	}
+	if _, err := d.BuildFeedPullFollows(ctx); err != nil {
+		return 0, fmt.Errorf("build feed pull follows: %w", translate(err))
 	}
 	n, err := d.BuildFeedInboxes(ctx)
 	if err != nil {

@@ -51,3 +51,29 @@ func TestRunSeedsFeedInboxes(t *testing.T) {
 		t.Errorf("the seed built %d inbox entries, the triggers wrote %d; they differ", len(built), len(triggered))
 	}
 }
+
+// With a low fan-out threshold the seed pulls creators; each user's list of followed pulled
+// creators (migration 00027) equals its definition.
+func TestRunSeedsFeedPullFollows(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `UPDATE feed_settings SET fanout_max_followers = 2`); err != nil {
+		t.Fatal(err)
+	}
+	run(t, pool, newStore(t), seed.DefaultOptions())
+	var pairs, stray, missing int64
+	err := pool.QueryRow(ctx, `
+		WITH def AS (SELECT f.follower_id, f.following_id FROM follows f
+		             JOIN feed_pull_creators p ON p.creator_id = f.following_id)
+		SELECT (SELECT count(*) FROM feed_pull_follows),
+		       (SELECT count(*) FROM (SELECT user_id, creator_id FROM feed_pull_follows EXCEPT SELECT * FROM def) x),
+		       (SELECT count(*) FROM (SELECT * FROM def EXCEPT SELECT user_id, creator_id FROM feed_pull_follows) x)`).
+		Scan(&pairs, &stray, &missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pairs == 0 || stray+missing > 0 {
+		t.Errorf("feed_pull_follows: %d pairs, %d not follows of pulled creators, %d missing", pairs, stray, missing)
+	}
+}

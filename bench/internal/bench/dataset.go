@@ -181,6 +181,8 @@ type dataset struct {
 	inboxUser, inboxVideo     []int32 // sorted by (user, video): the user's newest inboxMax videos
 	horizonUser, horizonVideo []int32 // users whose inbox is full, and its oldest video
 	pulled                    []int32 // creators with more than fanoutMaxFollowers followers
+	pullFollowUser            []int32 // the follows of pulled creators, sorted by (user, creator)
+	pullFollowCreator         []int32
 }
 
 // Password is the password of every generated user.
@@ -475,6 +477,7 @@ func (d *dataset) load(ctx context.Context, url string, out io.Writer) (loadTime
 		{"feed_inbox", []string{"user_id", "created_at", "video_id", "creator_id"}, len(d.inboxUser), d.inboxRow},
 		{"feed_inbox_horizon", []string{"user_id", "created_at", "video_id"}, len(d.horizonUser), d.horizonRow},
 		{"feed_pull_creators", []string{"creator_id", "since"}, len(d.pulled), d.pulledRow},
+		{"feed_pull_follows", []string{"user_id", "creator_id"}, len(d.pullFollowUser), d.pullFollowRow},
 	}
 	var (
 		wg    sync.WaitGroup
@@ -579,7 +582,7 @@ func recount(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
 // loadedTables are the tables load fills.
 var loadedTables = []string{"users", "videos", "comments", "video_likes", "comment_likes", "follows",
 	"sounds", "hashtags", "video_hashtags", "video_impressions", "creator_interests", "hashtag_interests",
-	"feed_inbox", "feed_inbox_horizon", "feed_pull_creators"}
+	"feed_inbox", "feed_inbox_horizon", "feed_pull_creators", "feed_pull_follows"}
 
 // checkHotRanks compares the hot ranks the loader wrote, of every every-th video and of
 // the tags of those videos, with what video_hot_rank computes (the trigger's function).

@@ -22,7 +22,8 @@ const (
 // generateInboxes gives every user the newest inboxMax videos of the pushed creators they
 // follow (a k-way merge of the creators' timelines, newest first), and a horizon at the
 // oldest of them when the inbox is full, as feed_build_inboxes does; creators with more
-// than fanoutMaxFollowers followers are pulled instead.
+// than fanoutMaxFollowers followers are pulled instead, and each follow of one is a row of
+// feed_pull_follows (migration 00027), as feed_build_pull_follows builds it.
 func (d *dataset) generateInboxes() {
 	U := d.sizes.Users
 	d.pulled = d.pulled[:0]
@@ -47,6 +48,7 @@ func (d *dataset) generateInboxes() {
 	}
 	d.inboxUser, d.inboxVideo = d.inboxUser[:0], d.inboxVideo[:0]
 	d.horizonUser, d.horizonVideo = d.horizonUser[:0], d.horizonVideo[:0]
+	d.pullFollowUser, d.pullFollowCreator = d.pullFollowUser[:0], d.pullFollowCreator[:0]
 	var h timelines
 	var page []int32
 	for i := 0; i < len(d.followFrom); {
@@ -55,6 +57,8 @@ func (d *dataset) generateInboxes() {
 		for ; i < len(d.followFrom) && d.followFrom[i] == u; i++ {
 			c := d.followTo[i]
 			if d.userFollowers[c-1] > fanoutMaxFollowers {
+				d.pullFollowUser = append(d.pullFollowUser, u)
+				d.pullFollowCreator = append(d.pullFollowCreator, c)
 				continue
 			}
 			if lo, hi := start[c-1], start[c]; hi > lo {
@@ -115,6 +119,10 @@ func (d *dataset) horizonRow(_ *rand.Rand, i int, row []any) {
 
 func (d *dataset) pulledRow(_ *rand.Rand, i int, row []any) {
 	row[0], row[1] = int64(d.pulled[i]), d.now
+}
+
+func (d *dataset) pullFollowRow(_ *rand.Rand, i int, row []any) {
+	row[0], row[1] = int64(d.pullFollowUser[i]), int64(d.pullFollowCreator[i])
 }
 
 // checkFeedSettings makes sure the database's fan-out settings are the ones the inboxes

@@ -2,8 +2,9 @@
 -- The Following feed from the viewer's inbox (migration 00025), in one statement:
 -- page: the inbox's primary key scanned backwards from the cursor down to the viewer's
 --   horizon (feed_horizon), each entry through the visibility rule until @lim pass,
---   merged with the newest videos of the followed creators that are pulled
---   (feed_pull_creators: few, by definition; each from videos_user_id_created_at_id_idx).
+--   merged with the newest videos of the followed creators that are pulled (the viewer's
+--   range of feed_pull_follows_pkey, migration 00027: few, by definition; each from
+--   videos_user_id_created_at_id_idx).
 --   Its cost does not depend on how many creators the viewer follows.
 -- then, only when the page is short and the inbox has a horizon (a one-time filter: not
 --   run otherwise), the rest from the pull query (every followed creator's newest videos,
@@ -20,8 +21,7 @@ WITH page AS MATERIALIZED (
          LIMIT @lim)
         UNION
         (SELECT v.created_at, v.id
-         FROM feed_pull_creators p
-         JOIN follows fo ON fo.follower_id = @viewer_id AND fo.following_id = p.creator_id
+         FROM feed_pull_follows p
          CROSS JOIN LATERAL (
              SELECT vv.id, vv.created_at FROM videos vv
              WHERE vv.user_id = p.creator_id
@@ -31,7 +31,8 @@ WITH page AS MATERIALIZED (
              ORDER BY vv.created_at DESC, vv.id DESC
              LIMIT @lim
          ) v
-         WHERE NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, p.creator_id)))
+         WHERE p.user_id = @viewer_id
+           AND NOT EXISTS (SELECT FROM hidden_user(@viewer_id::bigint, p.creator_id)))
     ) e
     ORDER BY e.created_at DESC, e.video_id DESC
     LIMIT @lim
@@ -74,3 +75,6 @@ SELECT feed_rebalance()::bigint;
 
 -- name: BuildFeedInboxes :one
 SELECT feed_build_inboxes()::bigint;
+
+-- name: BuildFeedPullFollows :one
+SELECT feed_build_pull_follows()::bigint;

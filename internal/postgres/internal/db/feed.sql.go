@@ -21,6 +21,17 @@ func (q *Queries) BuildFeedInboxes(ctx context.Context) (int64, error) {
 	return column_1, err
 }
 
+const BuildFeedPullFollows = `-- name: BuildFeedPullFollows :one
+SELECT feed_build_pull_follows()::bigint
+`
+
+func (q *Queries) BuildFeedPullFollows(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, BuildFeedPullFollows)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const ListFollowingInbox = `-- name: ListFollowingInbox :many
 WITH page AS MATERIALIZED (
     SELECT e.created_at, e.video_id FROM (
@@ -34,8 +45,7 @@ WITH page AS MATERIALIZED (
          LIMIT $4)
         UNION
         (SELECT v.created_at, v.id
-         FROM feed_pull_creators p
-         JOIN follows fo ON fo.follower_id = $1 AND fo.following_id = p.creator_id
+         FROM feed_pull_follows p
          CROSS JOIN LATERAL (
              SELECT vv.id, vv.created_at FROM videos vv
              WHERE vv.user_id = p.creator_id
@@ -45,7 +55,8 @@ WITH page AS MATERIALIZED (
              ORDER BY vv.created_at DESC, vv.id DESC
              LIMIT $4
          ) v
-         WHERE NOT EXISTS (SELECT FROM hidden_user($1::bigint, p.creator_id)))
+         WHERE p.user_id = $1
+           AND NOT EXISTS (SELECT FROM hidden_user($1::bigint, p.creator_id)))
     ) e
     ORDER BY e.created_at DESC, e.video_id DESC
     LIMIT $4
@@ -98,8 +109,9 @@ type ListFollowingInboxRow struct {
 // page: the inbox's primary key scanned backwards from the cursor down to the viewer's
 //
 //	horizon (feed_horizon), each entry through the visibility rule until @lim pass,
-//	merged with the newest videos of the followed creators that are pulled
-//	(feed_pull_creators: few, by definition; each from videos_user_id_created_at_id_idx).
+//	merged with the newest videos of the followed creators that are pulled (the viewer's
+//	range of feed_pull_follows_pkey, migration 00027: few, by definition; each from
+//	videos_user_id_created_at_id_idx).
 //	Its cost does not depend on how many creators the viewer follows.
 //
 // then, only when the page is short and the inbox has a horizon (a one-time filter: not

@@ -90,6 +90,11 @@ type FeedPullCreator struct {
 	Since     time.Time
 }
 
+type FeedPullFollow struct {
+	UserID    int64
+	CreatorID int64
+}
+
 type FeedRanking struct {
 	Singleton               bool
 	LikeWeight              float64
