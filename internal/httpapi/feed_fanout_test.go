@@ -266,6 +266,21 @@ func TestFollowingFeedInbox(t *testing.T) {
 		expect(t, e.request("DELETE", fmt.Sprintf("/api/users/%d/follow", big.id), nil, viewers[v].token), 200, "")
 	}
 	e.checkFeeds("big creator unfollowed", all)
+	// One rebalance at a time (every server runs it): while another holds its lock, a run
+	// returns at once and moves nothing.
+	held, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('feed_rebalance'))"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.store.RebalanceFeed(ctx); err != nil || n != 0 {
+		t.Fatalf("RebalanceFeed while another runs = %d, %v; want 0 moved", n, err)
+	}
+	if err := held.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := e.store.RebalanceFeed(ctx); err != nil || n != 1 {
 		t.Fatalf("RebalanceFeed = %d, %v; want 1 creator moved", n, err)
 	}

@@ -11,9 +11,9 @@ import (
 // FanoutEvery keeps the Following feed's hybrid fan-out (migration 00025): once the schema
 // is ready it stores maxFollowers as the threshold above which creators are pulled (0:
 // keep the database's), and then every interval moves creators that fell below it back to
-// being pushed (postgres.Store.RebalanceFeed). Every server runs it; the moves lock each
-// creator's row, so two servers doing it at once wait for each other. It returns when ctx
-// ends.
+// being pushed (postgres.Store.RebalanceFeed). Every server runs it; one runs at a time
+// (feed_rebalance takes an advisory lock, and a run that finds it taken does nothing).
+// It returns when ctx ends.
 func FanoutEvery(ctx context.Context, store *postgres.Store, maxFollowers int64, interval time.Duration, ready func() error, log *slog.Logger) {
 	configured := false
 	timer := time.NewTimer(0)

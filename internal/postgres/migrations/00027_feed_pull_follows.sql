@@ -85,6 +85,11 @@ DECLARE
     changed bigint;
     c       bigint;
 BEGIN
+    -- One rebalance at a time (every server runs it hourly): two at once could take the
+    -- creators' rows in different orders across their snapshots and deadlock.
+    IF NOT pg_try_advisory_xact_lock(hashtext('feed_rebalance')) THEN
+        RETURN 0;
+    END IF;
     INSERT INTO feed_pull_creators (creator_id)
     SELECT u.id FROM users u
     WHERE u.follower_count > lim
