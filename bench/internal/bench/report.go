@@ -268,7 +268,7 @@ func (r *results) evaluate() {
 			seq = append(seq, fmt.Sprintf("%s (%s): Seq Scan on %s", e.name, e.what, strings.Join(e.seqScans, ", ")))
 		}
 	}
-	detail = fmt.Sprintf("%d statements, no sequential scan (but of the one-row feed_ranking)", planned)
+	detail = fmt.Sprintf("%d statements, no sequential scan (but of the one-row feed_ranking and of tables of at most one page, which no index beats)", planned)
 	if len(seq) > 0 {
 		detail = strings.Join(seq, "; ")
 	}
