@@ -3,13 +3,14 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gotok/tiktok/internal/tiktok"
@@ -52,11 +53,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
 		if id == "" || len(id) > 64 {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+			id = s.requestIDs.next()
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header()["X-Request-Id"] = []string{id}
 		info := &requestInfo{id: id}
 		r = r.WithContext(context.WithValue(r.Context(), keyRequestInfo, info))
 		rec := &statusRecorder{ResponseWriter: w}
@@ -97,6 +96,32 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
+// requestIDs names requests that came without an id: a random prefix per process (so
+// servers behind one load balancer do not repeat each other's) and a counter, 16 hex
+// digits in all. Ids need to be unique, not unpredictable, so no request pays for a read
+// of the system's random source.
+type requestIDs struct {
+	prefix uint64 // high 32 bits random
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &requestIDs{prefix: uint64(binary.BigEndian.Uint32(b[:])) << 32}
+}
+
+func (g *requestIDs) next() string {
+	var b [16]byte
+	v := g.prefix | g.n.Add(1)&0xffffffff
+	const digits = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[v&15]
+		v >>= 4
+	}
+	return string(b[:])
+}
+
 // recoverPanics turns a panic into a logged 500 with a generic body.
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -114,15 +139,21 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
+// securityHeaderKeys and securityHeaderValues are the headers every response carries,
+// keys in canonical form so that setting them needs no canonicalization per request.
+var (
+	securityHeaderKeys   = [...]string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy", "Cross-Origin-Resource-Policy"}
+	securityHeaderValues = [...]string{"nosniff", "DENY", "no-referrer", "default-src 'none'; frame-ancestors 'none'", "cross-origin"}
+)
+
 // securityHeaders sets the headers every response carries.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		values := securityHeaderValues // one copy per response, which handlers may change
+		for i, k := range securityHeaderKeys {
+			h[k] = values[i : i+1 : i+1]
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -85,6 +85,7 @@ type Server struct {
 	streams    *notify.Hub       // live notifications: one listening connection, fanned out
 	web        *webapp.App       // the browser client, or nil
 	images     *images.Processor // decodes uploaded avatars, one at a time
+	requestIDs *requestIDs       // ids of requests that came without one
 }
 
 // Deps are the collaborators a Server is built from.
@@ -172,6 +173,7 @@ func NewServer(d Deps) *Server {
 		images:     images.NewProcessor(1),
 		anonFirst:  sharedPages{shared: d.SharedCache, log: d.Logger},
 		web:        d.Web,
+		requestIDs: newRequestIDs(),
 	}
 }
 
