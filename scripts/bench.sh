@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "bench.sh: wrk is not installed (apt-get install wrk, or scripts/install-deps.sh)" >&2; exit 1; }
 go build -o bin/tiktok ./cmd/tiktok
 go build -C bench -o ../bin/bench ./cmd/bench
+go build -C bench -o ../bin/floor ./cmd/floor
 cmd="make bench"
 if [ $# -gt 0 ]; then cmd="make bench BENCH_ARGS=\"$*\""; fi
 BENCH_COMMAND=$cmd exec bin/bench "$@"

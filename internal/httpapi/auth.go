@@ -62,6 +62,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		v := s.verify(r.Context(), header)
 		if v.id != 0 {
 			pref.Writer = readpref.User(v.id)
+			pref.Need = new(readpref.Need) // the writer's position, looked up once per request
 		}
 		next.ServeHTTP(w, r.WithContext(readpref.With(context.WithValue(r.Context(), keyViewer, v), pref)))
 	})

@@ -321,7 +321,7 @@ func (r *router) pick(ctx context.Context, readOnly bool) *replica {
 	}
 	var need uint64
 	if p.Writer != "" {
-		need = r.positions.Lookup(ctx, p.Writer)
+		need = r.need(ctx, p)
 	}
 	stale := time.Now().Add(-3 * r.interval).UnixNano()
 	n := uint32(len(r.replicas))
@@ -333,6 +333,21 @@ func (r *router) pick(ctx context.Context, readOnly bool) *replica {
 		}
 	}
 	return nil
+}
+
+// need is the position p.Writer's reads need: looked up once per request when the
+// request carries a readpref.Need, on every statement otherwise.
+func (r *router) need(ctx context.Context, p readpref.Pref) uint64 {
+	if p.Need == nil {
+		return r.positions.Lookup(ctx, p.Writer)
+	}
+	if lsn, ok := p.Need.Get(); ok {
+		return lsn
+	}
+	lsn := r.positions.Lookup(ctx, p.Writer)
+	p.Need.Set(lsn)
+	lsn, _ = p.Need.Get()
+	return lsn
 }
 
 // fallback reports whether a replica read that failed with err should run on the primary
@@ -547,6 +562,9 @@ func (r *router) noteWriter(ctx context.Context, writer string) {
 		lsn = math.MaxInt64 // unknown: the writer reads from the primary for a while
 	}
 	r.positions.Remember(ctx, writer, uint64(lsn))
+	if p := readpref.From(ctx); p.Need != nil && p.Writer == writer {
+		p.Need.Raise(uint64(lsn))
+	}
 }
 
 // DefaultMaxWriters bounds the writers the memory positions hold at once.

@@ -3,8 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gotok/tiktok/internal/readpref"
 )
 
 func TestClassify(t *testing.T) {
@@ -93,5 +96,55 @@ func TestReplicaLag(t *testing.T) {
 		if b != tc.bytes || lag != tc.lag {
 			t.Errorf("replayed %d: %d bytes, %s; want %d, %s", tc.replayed, b, lag, tc.bytes, tc.lag)
 		}
+	}
+}
+
+// countingPositions counts the lookups made of the positions it wraps.
+type countingPositions struct {
+	WritePositions
+	lookups atomic.Int64
+}
+
+func (c *countingPositions) Lookup(ctx context.Context, writer string) uint64 {
+	c.lookups.Add(1)
+	return c.WritePositions.Lookup(ctx, writer)
+}
+
+// TestNeedLookedUpOncePerRequest: a request that carries a readpref.Need looks its writer's
+// position up once (with Redis, one round trip instead of one per statement), and its own
+// writes raise what its later statements need; without a Need every statement looks it up.
+func TestNeedLookedUpOncePerRequest(t *testing.T) {
+	ctx := context.Background()
+	positions := &countingPositions{WritePositions: NewMemoryPositions(time.Minute, 10, time.Now)}
+	positions.Remember(ctx, "u1", 500)
+	rep := &replica{name: "r0"}
+	rep.up.Store(true)
+	rep.checked.Store(time.Now().UnixNano())
+	rep.replayed.Store(600)
+	r := &router{replicas: []*replica{rep}, positions: positions, interval: time.Second}
+
+	req := readpref.With(ctx, readpref.Pref{Writer: "u1", Replica: true, Need: new(readpref.Need)})
+	for range 3 {
+		if r.pick(req, true) != rep {
+			t.Fatal("a replica that replayed the writer's position was not picked")
+		}
+	}
+	if n := positions.lookups.Load(); n != 1 {
+		t.Fatalf("%d lookups for three statements of one request, want 1", n)
+	}
+	// The request writes past what the replica replayed: its later reads go to the primary.
+	readpref.From(req).Need.Raise(700)
+	if r.pick(req, true) != nil {
+		t.Fatal("after the request's own write at 700 a replica at 600 answered its read")
+	}
+	if n := positions.lookups.Load(); n != 1 {
+		t.Fatalf("%d lookups after the raise, want still 1", n)
+	}
+
+	plain := readpref.With(ctx, readpref.Pref{Writer: "u1", Replica: true})
+	r.pick(plain, true)
+	r.pick(plain, true)
+	if n := positions.lookups.Load(); n != 3 {
+		t.Fatalf("%d lookups, want 1 + 2 without a Need", n)
 	}
 }

@@ -8,6 +8,7 @@ package readpref
 import (
 	"context"
 	"strconv"
+	"sync"
 )
 
 // Pref is a request's read preference.
@@ -18,6 +19,10 @@ type Pref struct {
 	Writer string
 	// Replica allows the request's read-only statements to run on a replica.
 	Replica bool
+	// Need, when set, holds for the request the position Writer's reads need once the
+	// store has looked it up (a round trip to Redis when positions are shared), so that
+	// a request's later statements do not look it up again.
+	Need *Need
 }
 
 type key struct{}
@@ -47,3 +52,32 @@ func Primary(ctx context.Context) context.Context {
 
 // User is the Writer of user id's requests.
 func User(id int64) string { return "u" + strconv.FormatInt(id, 10) }
+
+// Need is a request's remembered position: unknown until Set, and raised by the request's
+// own writes. Safe for concurrent use (a request may read in parallel).
+type Need struct {
+	mu    sync.Mutex
+	known bool
+	lsn   uint64
+}
+
+// Get returns the position and whether it is known.
+func (n *Need) Get() (uint64, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lsn, n.known
+}
+
+// Set records the looked-up position (never lowering one the request's writes raised).
+func (n *Need) Set(lsn uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.known, n.lsn = true, max(n.lsn, lsn)
+}
+
+// Raise records a write of the request at lsn: its later reads need at least that.
+func (n *Need) Raise(lsn uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.lsn = max(n.lsn, lsn)
+}

@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&o.History, "history", "docs/bench-history.jsonl", "append this run to this JSON-lines file (empty: nowhere)")
 	compare := fs.Bool("compare", false, "run nothing: print the change of the latest run in -history against the previous comparable one")
 	fs.StringVar(&o.Tiktok, "tiktok", "bin/tiktok", "the server binary")
+	fs.StringVar(&o.Floor, "floor", "bin/floor", "the floor server (bench/cmd/floor) measured next to the by-id rows; empty: not measured")
 	fs.StringVar(&o.Repo, "repo", ".", "the repository root (scripts/pg.sh)")
 	fs.StringVar(&o.ProfileDir, "profile-dir", "", "save a CPU profile of the server per endpoint in this directory")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary cluster directory (stopped) for inspection")

@@ -33,6 +33,7 @@ import (
 type Options struct {
 	Repo        string // repository root (scripts/pg.sh)
 	Tiktok      string // the server binary
+	Floor       string // the floor server binary (bench/cmd/floor; "" or missing: not measured)
 	Sizes       Sizes
 	Concurrency int
 	Duration    time.Duration // of each measurement
@@ -127,7 +128,7 @@ func Run(ctx context.Context, o Options, out io.Writer) (err error) {
 	if b.cl, err = startCluster(ctx, o.Repo, filepath.Join(b.tmp, "postgres"), o.PgOpts); err != nil {
 		return err
 	}
-	b.cpu = &cpuMeter{pgDir: b.cl.dir}
+	b.cpu = &cpuMeter{pgDirs: []string{b.cl.dir}}
 	b.r.machine = describeMachine(ctx, b.cl)
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
@@ -444,6 +445,10 @@ func (b *run) endpoints(ctx context.Context) error {
 	}
 	// The first rows again, on a server that reads from a streaming replica.
 	if b.r.replica, err = b.withReplica(ctx, t); err != nil {
+		return err
+	}
+	// The by-id rows again, next to the stack's floor.
+	if b.r.floor, err = b.againstFloor(ctx, t, srv); err != nil {
 		return err
 	}
 

@@ -10,10 +10,10 @@ import (
 // cpuMeter tells how much of the machine's CPU processes outside the benchmark used during
 // a measurement (a build or a test suite running alongside steals cores from the server
 // and makes its numbers meaningless). The benchmark's own processes are this process and
-// its descendants (the server, pgbench) and the PostgreSQL postmaster and its backends.
+// its descendants (the server, pgbench) and the PostgreSQL postmasters and their backends.
 type cpuMeter struct {
-	pgDir     string // the cluster's data directory (its postmaster.pid names the postmaster)
-	serverPID int    // the server under measurement, if any
+	pgDirs    []string // the clusters' data directories (postmaster.pid names the postmaster): the primary's, and a replica's while one runs
+	serverPID int      // the server under measurement, if any
 }
 
 // cpuSnap is a reading of the machine's and the benchmark's CPU time, in clock ticks:
@@ -76,10 +76,12 @@ func (m *cpuMeter) snap() cpuSnap {
 		procs[pid] = proc{ppid, ticks, own}
 	}
 	roots := map[int]bool{os.Getpid(): true}
-	if b, err := os.ReadFile(filepath.Join(m.pgDir, "postmaster.pid")); err == nil {
-		line, _, _ := strings.Cut(string(b), "\n")
-		if pid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil {
-			roots[pid] = true
+	for _, dir := range m.pgDirs {
+		if b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid")); err == nil {
+			line, _, _ := strings.Cut(string(b), "\n")
+			if pid, err := strconv.Atoi(strings.TrimSpace(line)); err == nil {
+				roots[pid] = true
+			}
 		}
 	}
 	rootOf := func(pid int) int {

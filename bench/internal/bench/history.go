@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -85,7 +86,7 @@ func (r *results) historyOf(o Options) historyEntry {
 	for _, x := range r.rows {
 		add(x)
 	}
-	for _, x := range append([]row{r.small, r.readsAlone, r.readsWith, r.loginsWith, r.transcode.reads}, r.replica.rows...) {
+	for _, x := range slices.Concat([]row{r.small, r.readsAlone, r.readsWith, r.loginsWith, r.transcode.reads}, r.replica.rows, r.floor.server, r.floor.floor) {
 		add(x)
 	}
 	for _, g := range r.goals {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -51,12 +52,19 @@ func (b *run) withReplica(ctx context.Context, t *targets) (replicaResult, error
 	defer func() {
 		_ = exec.Command(b.cl.script, "destroy", dir).Run()
 	}()
+	// The replica's processes are PostgreSQL's CPU, not another process's.
+	primaryOnly := b.cpu.pgDirs
+	b.cpu.pgDirs = append(slices.Clip(primaryOnly), dir)
+	defer func() { b.cpu.pgDirs = primaryOnly }()
 	replica := &cluster{script: b.cl.script, dir: dir, port: port, url: strings.TrimSpace(string(out))}
 	srv, err := startServer(ctx, b.o.Tiktok, b.serverEnv("tiktok", "DATABASE_REPLICA_URLS", replica.dbURL("tiktok")), filepath.Join(b.tmp, "server-replica.log"))
 	if err != nil {
 		return res, err
 	}
 	defer srv.stop()
+	mainPID := b.cpu.serverPID
+	b.cpu.serverPID = srv.pid() // its CPU is the server's
+	defer func() { b.cpu.serverPID = mainPID }()
 	for _, name := range replicaRows {
 		l, ok := loads[name]
 		if !ok {

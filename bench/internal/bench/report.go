@@ -138,6 +138,7 @@ type results struct {
 	readsAlone, readsWith, loginsWith row
 	transcode                         transcodeResult
 	replica                           replicaResult
+	floor                             floorResult
 }
 
 func (r *results) row(name string) row {
@@ -412,6 +413,10 @@ func (r *results) text() string {
 	for _, x := range r.replica.rows {
 		line(x)
 	}
+	for i := range r.floor.floor {
+		line(r.floor.server[i])
+		line(r.floor.floor[i])
+	}
 	fmt.Fprintf(&b, "%-52s %9.1f\n", fmt.Sprintf("bcrypt alone (cost %d, %d goroutines)", r.opts.BcryptCost, r.bcryptProcs), r.bcrypt)
 	fmt.Fprintf(&b, "server peak RSS (VmHWM) over the load tests: %.1f MiB\n", mib(r.peakRSS))
 	fmt.Fprintf(&b, "dataset: %s; loaded in %s\n\n", r.opts.Sizes, (r.load.Total + r.load.Generate).Round(time.Millisecond))
@@ -555,6 +560,23 @@ func (r *results) markdown() string {
 	} else if rp.skipped != "" {
 		p("\nReads with a replica: not measured (%s).\n", rp.skipped)
 	}
+	if f := r.floor; f.skipped == "" && len(f.floor) > 0 {
+		p("\nThe by-id rows against the stack's floor (`bench/cmd/floor`: net/http's server and mux, a pgxpool of the server's size, the same statement, the row's columns written as PostgreSQL sent them, as a JSON array — no middleware, no decoding into types, no rendering, no view counting), each pair measured back to back. CPU per request:\n\n")
+		p("| row | server req/s | floor req/s | server CPU | floor CPU | server ÷ floor | PostgreSQL (server) | PostgreSQL (floor) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for i := range f.floor {
+			a, z := f.server[i], f.floor[i]
+			sa, sz := perRequest(a.cpu.server, a.rps, r.machine.Cores), perRequest(z.cpu.server, z.rps, r.machine.Cores)
+			ratio := ""
+			if sz > 0 {
+				ratio = fmt.Sprintf("%.2f×", float64(sa)/float64(sz))
+			}
+			p("| %s | %.1f | %.1f | %s | %s | %s | %s | %s |\n", floorRows[i], a.rps, z.rps, usText(sa), usText(sz), ratio,
+				usText(perRequest(a.cpu.psql, a.rps, r.machine.Cores)), usText(perRequest(z.cpu.psql, z.rps, r.machine.Cores)))
+		}
+		p("\nHalving the server's CPU per request would take it to half the first column; the floor column is what net/http and pgx alone cost for the same exchange on this machine.\n")
+	} else if f.skipped != "" {
+		p("\nThe floor: not measured (%s).\n", f.skipped)
+	}
 	p("\nTable activity during the load tests (pg_stat_user_tables; the view counter's batched UPDATEs and the counter triggers are the updates):\n\n")
 	p("| table | inserted | updated | of which HOT | deleted | dead rows at the end | autovacuums |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range statTables {
@@ -656,4 +678,9 @@ func varList(v map[string]string) string {
 		parts[i] = "`" + k + "=" + v[k] + "`"
 	}
 	return strings.Join(parts, " ")
+}
+
+// usText is a CPU time per request in whole microseconds.
+func usText(d time.Duration) string {
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
 }
