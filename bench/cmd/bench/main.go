@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&s.CommentLikes, "comment-likes", 0, fmt.Sprintf("comment likes (default %d × scale)", def.CommentLikes))
 	fs.IntVar(&s.Follows, "follows", 0, fmt.Sprintf("follows (default %d × scale)", def.Follows))
 	fs.IntVar(&s.BenchFollows, "bench-follows", def.BenchFollows, "creators the benchmark user follows")
-	fs.IntVar(&s.BenchFollowsLarge, "bench-follows-large", def.BenchFollowsLarge, "creators the second Following-feed viewer (user2) follows")
+	fs.IntVar(&s.BenchFollowsLarge, "bench-follows-large", 0, fmt.Sprintf("creators the second Following-feed viewer (user2) follows (default %d, at most half the users)", def.BenchFollowsLarge))
 	fs.IntVar(&s.Impressions, "impressions", 0, fmt.Sprintf("seen videos of viewers other than user1 (default %d × scale)", def.Impressions))
 	fs.IntVar(&s.Interests, "interests", 0, fmt.Sprintf("creator and hashtag interests of viewers other than user1, each (default %d × scale)", def.Interests))
 	fs.IntVar(&s.BenchSeen, "bench-seen", def.BenchSeen, "videos the benchmark user has seen (those of the highest hot rank)")
@@ -101,6 +101,7 @@ flags:
 		{&s.Users, &sized.Users}, {&s.Videos, &sized.Videos}, {&s.VideoLikes, &sized.VideoLikes},
 		{&s.Comments, &sized.Comments}, {&s.CommentLikes, &sized.CommentLikes}, {&s.Follows, &sized.Follows},
 		{&s.Impressions, &sized.Impressions}, {&s.Interests, &sized.Interests},
+		{&s.BenchFollowsLarge, &sized.BenchFollowsLarge},
 	} {
 		if *p.dst == 0 {
 			*p.dst = *p.src
