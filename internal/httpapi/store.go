@@ -159,9 +159,11 @@ type SharedViews interface {
 }
 
 // SharedSlots bounds what a key holds at once across servers (redisstate.Slots): Acquire
-// takes one of limit slots for at most ttl and returns the function that gives it back.
+// takes one of limit slots for at most ttl and returns the function that gives it back;
+// Hold takes one for ttl that renew extends (false: it lapsed and the slots filled up).
 type SharedSlots interface {
 	Acquire(ctx context.Context, name, key string, limit int, ttl time.Duration) (release func(), ok bool, err error)
+	Hold(ctx context.Context, name, key string, limit int, ttl time.Duration) (renew func(context.Context) (bool, error), release func(), ok bool, err error)
 }
 
 // SharedCache is a small cache shared by the servers (redisstate.Cache): Get returns a

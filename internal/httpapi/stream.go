@@ -119,6 +119,24 @@ func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	defer sub.Close()
+	// The hub bounds a user's streams on this server; with shared state the bound holds
+	// across servers too (a lease per stream, renewed at each heartbeat). While the shared
+	// store fails, this server's own bound decides.
+	var renew func(context.Context) (bool, error)
+	if s.slots != nil {
+		var release func()
+		var held bool
+		renew, release, held, err = s.slots.Hold(ctx, "notify-streams-user", strconv.FormatInt(v.id, 10), s.streams.PerUser(), streamLeaseBeats*s.heartbeat())
+		switch {
+		case err != nil:
+			s.log.Debug("shared stream count failed; counting this server's streams", "err", err)
+			renew = nil
+		case !held:
+			return tooManyStreams()
+		default:
+			defer release()
+		}
+	}
 	latest, err := s.store.LatestNotificationEvent(ctx, v.id)
 	if err != nil {
 		return err
@@ -173,11 +191,32 @@ func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request
 				_ = es.send("end", 0, errorBody{Message: e.Message, Code: e.Code})
 				return nil
 			}
+			if renew != nil {
+				// A lease that lapsed (the shared store was out longer than its ttl) and
+				// finds the user's slots taken meanwhile ends this stream; one the store
+				// cannot renew now is kept, as an unavailable database keeps the stream.
+				if held, err := renew(ctx); err == nil && !held {
+					e := tiktok.AsError(tooManyStreams())
+					_ = es.send("end", 0, errorBody{Message: e.Message, Code: e.Code})
+					return nil
+				}
+			}
 			if err := es.write(": ping\n\n"); err != nil {
 				return nil
 			}
 		}
 	}
+}
+
+// streamLeaseBeats is how many heartbeats a stream's shared lease outlives its last renewal:
+// a server that dies leaves its streams' slots taken for at most that long.
+const streamLeaseBeats = 3
+
+// tooManyStreams is the answer past a user's stream bound across servers, the hub's own
+// answer on one server.
+func tooManyStreams() error {
+	return &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: 10 * time.Second,
+		Message: "Too many notification streams open for this user; close one first"}
 }
 
 func (s *Server) heartbeat() time.Duration {

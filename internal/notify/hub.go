@@ -271,6 +271,10 @@ func (h *Hub) keepRegistered(ctx context.Context) {
 	}
 }
 
+// PerUser is how many streams one user may have open (on this server, and across servers
+// where the server shares a count).
+func (h *Hub) PerUser() int { return h.cfg.PerUser }
+
 // Streams returns how many subscriptions are open.
 func (h *Hub) Streams() int {
 	h.mu.Lock()

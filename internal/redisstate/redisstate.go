@@ -240,41 +240,75 @@ func NewSlots(client redis.UniversalClient, prefix string) *Slots {
 	return &Slots{client: client, prefix: prefix}
 }
 
-// slotScript drops the expired leases of KEYS[1] and adds lease ARGV[3] for ARGV[2] ms if
-// fewer than ARGV[1] remain; 1 when added, 0 when full.
+// slotScript drops the expired leases of KEYS[1] and then, if lease ARGV[3] is still held,
+// extends it to ARGV[2] ms from now; if not, adds it when fewer than ARGV[1] remain. 1 when
+// the lease is held, 0 when the slots are full.
 var slotScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+if not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
 return 1
 `)
+
+// lease is one slot held: it ends when released or when its ttl passes without a renewal.
+type lease struct {
+	s       *Slots
+	key, id string
+	limit   int
+	ttl     time.Duration
+}
+
+// renew extends the lease by its ttl from now, taking a slot again if it had lapsed (a
+// Redis outage longer than the ttl); false when it had lapsed and the slots are full.
+func (l *lease) renew(ctx context.Context) (bool, error) {
+	if !l.s.breaker.Up() {
+		return false, ErrDown
+	}
+	n, err := slotScript.Run(ctx, l.s.client, []string{l.key}, l.limit, max(l.ttl.Milliseconds(), 1), l.id).Int()
+	if err != nil {
+		l.s.breaker.Failed()
+		return false, fmt.Errorf("redis slots renew: %w", err)
+	}
+	return n == 1, nil
+}
+
+// release gives the slot back. A lease not given back (Redis failed meanwhile) ends with
+// its ttl.
+func (l *lease) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	l.s.client.ZRem(ctx, l.key, l.id)
+}
+
+// Hold takes one of limit slots of key under name for ttl, returning the functions that
+// renew it (by ttl from then; false when it had lapsed and the slots are full meanwhile)
+// and give it back, or ok false when all are taken.
+func (s *Slots) Hold(ctx context.Context, name, key string, limit int, ttl time.Duration) (renew func(context.Context) (bool, error), release func(), ok bool, err error) {
+	if !s.breaker.Up() {
+		return nil, nil, false, ErrDown
+	}
+	var id [12]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, nil, false, fmt.Errorf("lease id: %w", err)
+	}
+	l := &lease{s: s, key: s.prefix + "s:" + name + ":" + key, id: hex.EncodeToString(id[:]), limit: limit, ttl: ttl}
+	n, err := slotScript.Run(ctx, s.client, []string{l.key}, limit, max(ttl.Milliseconds(), 1), l.id).Int()
+	if err != nil {
+		s.breaker.Failed()
+		return nil, nil, false, fmt.Errorf("redis slots %s: %w", name, err)
+	}
+	if n == 0 {
+		return nil, nil, false, nil
+	}
+	return l.renew, l.release, true, nil
+}
 
 // Acquire takes one of limit slots of key under name for at most ttl, returning the
 // function that gives it back, or ok false when all are taken.
 func (s *Slots) Acquire(ctx context.Context, name, key string, limit int, ttl time.Duration) (release func(), ok bool, err error) {
-	if !s.breaker.Up() {
-		return nil, false, ErrDown
-	}
-	var id [12]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return nil, false, fmt.Errorf("lease id: %w", err)
-	}
-	lease, k := hex.EncodeToString(id[:]), s.prefix+"s:"+name+":"+key
-	n, err := slotScript.Run(ctx, s.client, []string{k}, limit, max(ttl.Milliseconds(), 1), lease).Int()
-	if err != nil {
-		s.breaker.Failed()
-		return nil, false, fmt.Errorf("redis slots %s: %w", name, err)
-	}
-	if n == 0 {
-		return nil, false, nil
-	}
-	return func() {
-		// A lease not given back (Redis failed meanwhile) ends with its ttl.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		s.client.ZRem(ctx, k, lease)
-	}, true, nil
+	_, release, ok, err = s.Hold(ctx, name, key, limit, ttl)
+	return release, ok, err
 }

@@ -164,3 +164,40 @@ func TestPositions(t *testing.T) {
 		t.Errorf("with Redis down a writer needs %d, want the primary (MaxUint64)", got)
 	}
 }
+
+// TestSlotsHold: a held lease lives as long as it is renewed; once it lapsed, renewing takes
+// a slot again if one is free and reports false if not.
+func TestSlotsHold(t *testing.T) {
+	srv := redistest.Start(t)
+	s := NewSlots(srv.Client(), "p:")
+	ctx := context.Background()
+	renew, release, ok, err := s.Hold(ctx, "st", "u", 1, 300*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatalf("hold: %v %v", ok, err)
+	}
+	for range 4 { // 800 ms in all, renewed every 200 ms
+		time.Sleep(200 * time.Millisecond)
+		if held, err := renew(ctx); err != nil || !held {
+			t.Fatalf("renew: %v %v", held, err)
+		}
+	}
+	if _, _, ok, _ := s.Hold(ctx, "st", "u", 1, time.Minute); ok {
+		t.Fatal("a renewed lease lapsed: a second holder was admitted under a limit of 1")
+	}
+	time.Sleep(400 * time.Millisecond) // not renewed: lapsed
+	_, other, ok, _ := s.Hold(ctx, "st", "u", 1, time.Minute)
+	if !ok {
+		t.Fatal("a lapsed lease still holds its slot")
+	}
+	if held, err := renew(ctx); err != nil || held {
+		t.Fatalf("renewing a lapsed lease while the slot is taken: %v %v, want false", held, err)
+	}
+	other()
+	if held, err := renew(ctx); err != nil || !held {
+		t.Fatalf("renewing a lapsed lease with the slot free: %v %v, want true", held, err)
+	}
+	release()
+	if _, _, ok, _ := s.Hold(ctx, "st", "u", 1, time.Minute); !ok {
+		t.Fatal("a released lease still holds its slot")
+	}
+}
