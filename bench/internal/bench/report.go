@@ -562,7 +562,7 @@ func (r *results) markdown() string {
 	}
 	if f := r.floor; f.skipped == "" && len(f.floor) > 0 {
 		p("\nThe by-id rows against the stack's floor (`bench/cmd/floor`: net/http's server and mux, a pgxpool of the server's size, the same statement, the row's columns written as PostgreSQL sent them, as a JSON array — no middleware, no decoding into types, no rendering, no view counting), each pair measured back to back. CPU per request:\n\n")
-		p("| row | server req/s | floor req/s | server CPU | floor CPU | server ÷ floor | PostgreSQL (server) | PostgreSQL (floor) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		p("| row | server req/s | floor req/s | server CPU | floor CPU | server ÷ floor | PostgreSQL (server) | PostgreSQL (floor) | DB limit | floor ÷ DB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for i := range f.floor {
 			a, z := f.server[i], f.floor[i]
 			sa, sz := perRequest(a.cpu.server, a.rps, r.machine.Cores), perRequest(z.cpu.server, z.rps, r.machine.Cores)
@@ -570,10 +570,14 @@ func (r *results) markdown() string {
 			if sz > 0 {
 				ratio = fmt.Sprintf("%.2f×", float64(sa)/float64(sz))
 			}
-			p("| %s | %.1f | %.1f | %s | %s | %s | %s | %s |\n", floorRows[i], a.rps, z.rps, usText(sa), usText(sz), ratio,
-				usText(perRequest(a.cpu.psql, a.rps, r.machine.Cores)), usText(perRequest(z.cpu.psql, z.rps, r.machine.Cores)))
+			limit, floorShare := "", ""
+			if db := r.row(floorRows[i]); db.hasDB && db.dbTPS > 0 {
+				limit, floorShare = fmt.Sprintf("%.0f", db.dbTPS), fmt.Sprintf("%.0f %%", 100*z.rps/db.dbTPS)
+			}
+			p("| %s | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %s |\n", floorRows[i], a.rps, z.rps, usText(sa), usText(sz), ratio,
+				usText(perRequest(a.cpu.psql, a.rps, r.machine.Cores)), usText(perRequest(z.cpu.psql, z.rps, r.machine.Cores)), limit, floorShare)
 		}
-		p("\nHalving the server's CPU per request would take it to half the first column; the floor column is what net/http and pgx alone cost for the same exchange on this machine.\n")
+		p("\nHalving the server's CPU per request would take it to half the server CPU column; the floor CPU column is what net/http and pgx alone cost for the same exchange on this machine, and floor ÷ DB is the share of the database limit (the main table's pgbench replay) that even they reach.\n")
 	} else if f.skipped != "" {
 		p("\nThe floor: not measured (%s).\n", f.skipped)
 	}
