@@ -481,7 +481,7 @@ func (r *results) markdown() string {
 		o.Warmup, o.Duration, o.Concurrency, feed().threads(o.Concurrency), o.Concurrency, o.Concurrency, o.Concurrency)
 	p("**DB limit** is `pgbench -M prepared -c %d -j %d -T %d` replaying, per transaction, the statements the handler sends for one request ",
 		o.Concurrency, min(2, o.Concurrency), max(1, int(o.Duration.Seconds())))
-	p("(the sqlc output's text, exported by `postgres.QueryText`), including the auth middleware's token-version lookup and the existence check on ")
+	p("(the sqlc output's text, exported by `postgres.QueryText`), including the existence check on ")
 	p("an empty page, with ids drawn from the same ranges as the load generator; **API ÷ DB** is the API's req/s over that tps.\n\n")
 	p("The discovery rows (issue 10): the For You feed's first page at limit 20, anonymous and as user1 (its %d seen videos are the %d of highest rank), ", s.BenchSeen, s.BenchSeen)
 	p("against the chronological feed's first page at limit 20 (`%s`); a tag page of one of the 10 most used tags (%s); trending tags; ",
