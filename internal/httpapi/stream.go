@@ -132,7 +132,7 @@ func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request
 			s.log.Debug("shared stream count failed; counting this server's streams", "err", err)
 			renew = nil
 		case !held:
-			return tooManyStreams()
+			return notify.TooManyForUser()
 		default:
 			defer release()
 		}
@@ -196,7 +196,7 @@ func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request
 				// finds the user's slots taken meanwhile ends this stream; one the store
 				// cannot renew now is kept, as an unavailable database keeps the stream.
 				if held, err := renew(ctx); err == nil && !held {
-					e := tiktok.AsError(tooManyStreams())
+					e := tiktok.AsError(notify.TooManyForUser())
 					_ = es.send("end", 0, errorBody{Message: e.Message, Code: e.Code})
 					return nil
 				}
@@ -211,13 +211,6 @@ func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request
 // streamLeaseBeats is how many heartbeats a stream's shared lease outlives its last renewal:
 // a server that dies leaves its streams' slots taken for at most that long.
 const streamLeaseBeats = 3
-
-// tooManyStreams is the answer past a user's stream bound across servers, the hub's own
-// answer on one server.
-func tooManyStreams() error {
-	return &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: 10 * time.Second,
-		Message: "Too many notification streams open for this user; close one first"}
-}
 
 func (s *Server) heartbeat() time.Duration {
 	if s.cfg.StreamHeartbeat > 0 {

@@ -180,8 +180,7 @@ func (h *Hub) Subscribe(ctx context.Context, user int64) (*Subscription, error) 
 			Message: "Too many notification streams on this server; try again later"}
 	case len(h.subs[user]) >= h.cfg.PerUser:
 		h.mu.Unlock()
-		return nil, &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: 10 * time.Second,
-			Message: "Too many notification streams open for this user; close one first"}
+		return nil, TooManyForUser()
 	}
 	s := &Subscription{User: user, hub: h, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if h.subs[user] == nil {
@@ -269,6 +268,12 @@ func (h *Hub) keepRegistered(ctx context.Context) {
 			h.log.Warn("notifications: syncing the listeners failed", "err", err)
 		}
 	}
+}
+
+// TooManyForUser is the answer to a user who has as many streams open as PerUser allows.
+func TooManyForUser() error {
+	return &tiktok.Error{Code: tiktok.CodeRateLimited, RetryAfter: 10 * time.Second,
+		Message: "Too many notification streams open for this user; close one first"}
 }
 
 // PerUser is how many streams one user may have open (on this server, and across servers
