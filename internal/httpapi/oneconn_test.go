@@ -18,7 +18,7 @@ import (
 // until clients gave up. On a pool of one connection such a read waits at once, so each
 // change must answer well within the client's timeout.
 func TestRefusalsOnOneConnection(t *testing.T) {
-	e := newEnvWithPool(t, pgtest.PoolOf(t, "1"))
+	e := newEnvWithPool(t, pgtest.PoolOf(t, 1))
 	owner, other := e.register("owner"), e.register("other")
 	video := e.video(owner, "mine")
 	comment := e.comment(owner, video, "mine")

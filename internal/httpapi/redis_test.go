@@ -2,9 +2,7 @@ package httpapi_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,62 +232,13 @@ func TestRedisAnonymousFeedShared(t *testing.T) {
 func TestRedisUploadCapAcrossServers(t *testing.T) {
 	t.Parallel()
 	rs := redistest.Start(t)
-	const limit, n = 2, 6
+	const limit = 2
 	a, b := twoServers(t, rs, storageCompat, func(d *httpapi.Deps) {
 		d.Config.Limits = config.Limits{Enabled: true, StorageUploadsPerIP: limit}
 	})
 	servers := []*env{a, b}
 	u := a.register("busy")
-	clip := sampleVideo(t)
-	type result struct {
-		status int
-		code   string
-		err    error
-	}
-	results := make(chan result, n)
-	writers := make([]*io.PipeWriter, n)
-	defer func() { // never leave a handler waiting for a body
-		for _, pw := range writers {
-			pw.CloseWithError(errors.New("test over"))
-		}
-	}()
-	for i := range n {
-		pr, pw := io.Pipe()
-		writers[i] = pw
-		go func() {
-			st, code, _, err := servers[i%2].call("POST", fmt.Sprintf("/storage/v1/object/videos/user-%d/c%d.mp4", u.id, i), pr, "",
-				"Content-Type", "application/octet-stream")
-			results <- result{st, code, err}
-		}()
-	}
-	timeout := time.After(5 * time.Second)
-	for refused := 0; refused < n-limit; refused++ {
-		select {
-		case r := <-results:
-			if r.err != nil || r.status != 429 || r.code != "rate_limited" {
-				t.Fatalf("an upload answered while %d others still stream: %+v", limit, r)
-			}
-		case <-timeout:
-			t.Fatalf("%d of the %d uploads over the cap of %d were refused within 5s", refused, n-limit, limit)
-		}
-	}
-	for _, pw := range writers {
-		go func() {
-			if _, err := pw.Write(clip); err == nil {
-				pw.Close()
-			}
-		}()
-	}
-	for range limit {
-		select {
-		case r := <-results:
-			if r.err != nil || r.status != 200 {
-				t.Errorf("admitted upload: %+v", r)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("the admitted uploads did not finish")
-		}
-	}
+	clip := uploadBurst(t, servers, u, limit, 6)
 	for _, e := range servers { // the slots were given back
 		expect(t, e.storagePut("videos", fmt.Sprintf("user-%d/after-%p.mp4", u.id, e), clip, ""), 200, "")
 	}

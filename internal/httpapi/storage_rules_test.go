@@ -339,13 +339,26 @@ func TestStorageUploadQuota(t *testing.T) {
 // once; the others are refused at once (429) while the admitted ones still stream.
 func TestStorageUploadConcurrencyCap(t *testing.T) {
 	t.Parallel()
-	const limit, n = 2, 7
+	const limit = 2
 	e := newEnv(t, storageCompat, func(d *httpapi.Deps) {
 		d.Config.Limits = config.Limits{Enabled: true, StorageUploadsPerIP: limit}
 	})
 	u := e.register("busy")
-	clip := sampleVideo(t)
+	clip := uploadBurst(t, []*env{e}, u, limit, 7)
+	// The slots are free again.
+	expect(t, e.storagePut("videos", fmt.Sprintf("user-%d/after.mp4", u.id), clip, ""), 200, "")
+	if got := len(e.mediaFiles()); got != limit+1 {
+		t.Errorf("%d files stored, want %d", got, limit+1)
+	}
+}
 
+// uploadBurst starts n storage uploads of u's at once from one client, upload i on
+// servers[i % len(servers)], each holding its body back: all but limit must be refused
+// (429) while the admitted ones still stream, and those must then finish. It returns the
+// clip the admitted uploads sent.
+func uploadBurst(t *testing.T, servers []*env, u registered, limit, n int) []byte {
+	t.Helper()
+	clip := sampleVideo(t)
 	type result struct {
 		status int
 		code   string
@@ -362,7 +375,7 @@ func TestStorageUploadConcurrencyCap(t *testing.T) {
 		pr, pw := io.Pipe()
 		writers[i] = pw
 		go func() {
-			st, code, _, err := e.call("POST", fmt.Sprintf("/storage/v1/object/videos/user-%d/c%d.mp4", u.id, i), pr, "",
+			st, code, _, err := servers[i%len(servers)].call("POST", fmt.Sprintf("/storage/v1/object/videos/user-%d/c%d.mp4", u.id, i), pr, "",
 				"Content-Type", "application/octet-stream")
 			results <- result{st, code, err}
 		}()
@@ -395,11 +408,7 @@ func TestStorageUploadConcurrencyCap(t *testing.T) {
 			t.Fatal("the admitted uploads did not finish")
 		}
 	}
-	// The slots are free again.
-	expect(t, e.storagePut("videos", fmt.Sprintf("user-%d/after.mp4", u.id), clip, ""), 200, "")
-	if got := len(e.mediaFiles()); got != limit+1 {
-		t.Errorf("%d files stored, want %d", got, limit+1)
-	}
+	return clip
 }
 
 // TestStorageSlowBody: a body that trickles in below the minimum rate is cut off after the

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,19 +93,26 @@ func URL(t testing.TB) string {
 // so running the suite that way finds it (see PoolOf).
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	return PoolOf(t, os.Getenv("TEST_POOL_MAX_CONNS"))
+	n := 0
+	if v := os.Getenv("TEST_POOL_MAX_CONNS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("TEST_POOL_MAX_CONNS=%q: want a positive number", v)
+		}
+	}
+	return PoolOf(t, n)
 }
 
-// PoolOf is Pool with at most maxConns connections ("": the default size).
-func PoolOf(t testing.TB, maxConns string) *pgxpool.Pool {
+// PoolOf is Pool with at most maxConns connections (0: the default size).
+func PoolOf(t testing.TB, maxConns int) *pgxpool.Pool {
 	t.Helper()
 	u := URL(t)
-	if maxConns != "" {
+	if maxConns > 0 {
 		sep := "?"
 		if strings.Contains(u, "?") {
 			sep = "&"
 		}
-		u += sep + "pool_max_conns=" + url.QueryEscape(maxConns)
+		u += sep + "pool_max_conns=" + strconv.Itoa(maxConns)
 	}
 	pool, err := postgres.Open(context.Background(), u)
 	if err != nil {
