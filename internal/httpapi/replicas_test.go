@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/gotok/tiktok/internal/apitest"
 	"github.com/gotok/tiktok/internal/httpapi"
 	"github.com/gotok/tiktok/internal/pgtest"
 	"github.com/gotok/tiktok/internal/postgres"
@@ -146,7 +148,7 @@ func (p *replicaPair) env(t *testing.T, maxLag time.Duration) (*env, *pgxpool.Po
 }
 
 // envWith is env with the writers' positions kept by positions (nil: the store's own).
-func (p *replicaPair) envWith(t *testing.T, maxLag time.Duration, positions postgres.WritePositions) (*env, *pgxpool.Pool) {
+func (p *replicaPair) envWith(t *testing.T, maxLag time.Duration, positions postgres.WritePositions, opts ...option) (*env, *pgxpool.Pool) {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := postgres.Open(ctx, p.primaryURL)
@@ -175,7 +177,7 @@ func (p *replicaPair) envWith(t *testing.T, maxLag time.Duration, positions post
 			return out
 		}
 	}
-	return newEnvWithStore(t, pool, store, stats), rp
+	return newEnvWithStore(t, pool, store, append([]option{stats}, opts...)...), rp
 }
 
 // waitReplayed waits until the replica has replayed everything the primary wrote so far
@@ -338,7 +340,10 @@ func TestReadReplicas(t *testing.T) {
 	})
 
 	t.Run("stopping the replica under load answers every request and it comes back", func(t *testing.T) {
-		e, rp := p.env(t, 5*time.Second)
+		var logs apitest.LogBuffer
+		e, rp := p.envWith(t, 5*time.Second, nil, func(d *httpapi.Deps) {
+			d.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		})
 		u := e.register("loader")
 		video := e.video(u, "load #replica")
 		e.comment(u, video, "a comment")
@@ -398,7 +403,7 @@ func TestReadReplicas(t *testing.T) {
 		stop.Store(true)
 		wg.Wait()
 		if len(failures) > 0 {
-			t.Fatalf("%d requests; failures: %v", requests.Load(), failures)
+			t.Fatalf("%d requests; failures: %v\nserver log:\n%s", requests.Load(), failures, logs.String())
 		}
 		st := e.store.ReplicaStats()
 		t.Logf("%d requests: %+v", requests.Load(), st)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gotok/tiktok/internal/postgres/internal/db"
@@ -260,19 +262,17 @@ func (r *router) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 	return tag, err
 }
 
-// Query runs a read-only statement on a replica when it may, else on the primary.
+// Query runs a read-only statement on a replica when it may, else on the primary. A
+// replica's result is read whole before Query returns (replicaResult), so that a replica
+// failing at any point of it, even after the first rows, costs the read a retry on the
+// primary rather than an error.
 func (r *router) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	ro := r.readOnly(sql)
 	if rep := r.pick(ctx, ro); rep != nil {
-		rows, err := rep.pool.Query(ctx, sql, args...)
+		rows, err := readReplica(ctx, rep.pool, sql, args)
 		if err == nil {
 			rep.reads.Add(1)
-			return &replicaRows{Rows: rows, retry: func() (pgx.Rows, error) {
-				rep.reads.Add(^uint64(0))
-				r.primaryReads.Add(1)
-				r.fellBack(rep, rows.Err())
-				return r.primary.Query(ctx, sql, args...)
-			}}, nil
+			return rows, nil
 		}
 		if !r.fallback(ctx, rep, err) {
 			return nil, err
@@ -379,9 +379,6 @@ func (r *router) fallback(ctx context.Context, rep *replica, err error) bool {
 	return false
 }
 
-// fellBack is fallback for a Rows whose error shows only once read.
-func (r *router) fellBack(rep *replica, err error) { _ = r.fallback(context.Background(), rep, err) }
-
 func (r *router) down(rep *replica, err error) {
 	if rep.up.Swap(false) {
 		r.log.Warn("replica out of rotation", "replica", rep.name, "err", err)
@@ -435,60 +432,136 @@ func classify(sql string) bool {
 	return !writeWords.MatchString(body)
 }
 
-// replicaRows is a replica's result that, when its first row fails to come because the
-// replica failed, is read from the primary instead.
-type replicaRows struct {
-	pgx.Rows
-	seen  bool
-	err   error
-	retry func() (pgx.Rows, error)
+// replicaResult is a replica's whole result, read before it is handed over, on the
+// connection it came from: the connection is held, as a pgx.Rows holds it, until Close,
+// and its type map decodes the values. The statements are the generated queries, whose
+// results are bounded by their LIMITs (pages, export batches), so the copy is small.
+type replicaResult struct {
+	conn   *pgxpool.Conn
+	fields []pgconn.FieldDescription
+	rows   [][][]byte // each row's values; nil: NULL
+	tag    pgconn.CommandTag
+	i      int // the current row is rows[i-1]
+	closed bool
 }
 
-func (f *replicaRows) Next() bool {
-	if f.err != nil {
-		return false
-	}
-	if f.Rows.Next() {
-		f.seen = true
-		return true
-	}
-	if f.seen || f.retry == nil || f.Rows.Err() == nil {
-		return false
-	}
-	if !retryOnPrimary(f.Rows.Err()) {
-		return false
-	}
-	retry := f.retry
-	f.retry = nil
-	f.Rows.Close()
-	rows, err := retry()
+// readReplica runs sql on pool and reads its whole result; any error, whether before or
+// after the first row, is returned with nothing read.
+func readReplica(ctx context.Context, pool *pgxpool.Pool, sql string, args []any) (*replicaResult, error) {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		f.err = err
-		return false
+		return nil, err
 	}
-	f.Rows = rows
-	return f.Next()
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		conn.Release()
+		return nil, err
+	}
+	res := &replicaResult{conn: conn, fields: slices.Clone(rows.FieldDescriptions())}
+	var arena []byte // every value's bytes, so that a page costs a few allocations
+	var spans [][2]int
+	for rows.Next() {
+		for _, v := range rows.RawValues() {
+			if v == nil {
+				spans = append(spans, [2]int{-1, -1})
+				continue
+			}
+			spans = append(spans, [2]int{len(arena), len(arena) + len(v)})
+			arena = append(arena, v...)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		conn.Release()
+		return nil, err
+	}
+	res.tag = rows.CommandTag()
+	n := len(res.fields)
+	values := make([][]byte, len(spans))
+	for i, sp := range spans {
+		if sp[0] >= 0 {
+			values[i] = arena[sp[0]:sp[1]:sp[1]]
+		}
+	}
+	if n > 0 {
+		for i := 0; i+n <= len(values); i += n {
+			res.rows = append(res.rows, values[i:i+n:i+n])
+		}
+	}
+	return res, nil
 }
 
-func (f *replicaRows) Err() error {
-	if f.err != nil {
-		return f.err
+func (f *replicaResult) Close() {
+	if !f.closed {
+		f.closed = true
+		f.conn.Release()
 	}
-	return f.Rows.Err()
 }
 
-// retryOnPrimary is the part of router.fallback that needs no router: whether a replica's
-// error is the replica's rather than the statement's.
-func retryOnPrimary(err error) bool {
-	if errors.Is(err, context.Canceled) {
+func (f *replicaResult) Err() error                                   { return nil }
+func (f *replicaResult) CommandTag() pgconn.CommandTag                { return f.tag }
+func (f *replicaResult) FieldDescriptions() []pgconn.FieldDescription { return f.fields }
+func (f *replicaResult) Conn() *pgx.Conn                              { return f.conn.Conn() }
+func (f *replicaResult) TypeMap() *pgtype.Map                         { return f.conn.Conn().TypeMap() }
+
+func (f *replicaResult) Next() bool {
+	if f.closed || f.i >= len(f.rows) {
+		f.Close()
 		return false
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		c := pgErr.Code
-		return c == "25006" || c == "40001" || c == "53300" || strings.HasPrefix(c, "57P") || strings.HasPrefix(c, "08")
+	f.i++
+	return true
+}
+
+func (f *replicaResult) RawValues() [][]byte {
+	if f.i == 0 || f.i > len(f.rows) {
+		return nil
 	}
-	return pgconn.SafeToRetry(err) || isConnError(err) || isBrokenConn(err) || errors.Is(err, context.DeadlineExceeded)
+	return f.rows[f.i-1]
+}
+
+func (f *replicaResult) Scan(dest ...any) error {
+	if f.closed {
+		return errors.New("rows is closed")
+	}
+	if len(dest) == 1 {
+		if rs, ok := dest[0].(pgx.RowScanner); ok {
+			return rs.ScanRow(f)
+		}
+	}
+	err := pgx.ScanRow(f.TypeMap(), f.fields, f.RawValues(), dest...)
+	if err != nil {
+		f.Close() // as pgx's own Rows
+	}
+	return err
+}
+
+// Values decodes the current row as pgx's own Rows does.
+func (f *replicaResult) Values() ([]any, error) {
+	if f.closed {
+		return nil, errors.New("rows is closed")
+	}
+	m := f.TypeMap()
+	row := f.RawValues()
+	out := make([]any, len(row))
+	for i, buf := range row {
+		if buf == nil {
+			continue
+		}
+		fd := f.fields[i]
+		if dt, ok := m.TypeForOID(fd.DataTypeOID); ok {
+			v, err := dt.Codec.DecodeValue(m, fd.DataTypeOID, fd.Format, buf)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		} else if fd.Format == pgx.TextFormatCode {
+			out[i] = string(buf)
+		} else {
+			out[i] = slices.Clone(buf)
+		}
+	}
+	return out, nil
 }
 
 type replicaRow struct {
