@@ -194,16 +194,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	// says otherwise); this server works the jobs unless MEDIA_WORKERS=0 (then `tiktok
 	// worker` processes elsewhere do).
 	tools := processingTools(cfg, log)
+	var processing *mediaWorkers
 	if tools != nil && cfg.Pipeline.Workers > 0 {
-		w, err := startMediaWorkers(ctx, cfg, pool, store, storage, tools, migrations.ready, log)
+		processing, err = startMediaWorkers(ctx, cfg, pool, store, storage, tools, migrations.ready, log)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-			defer cancel()
-			w.stop(stopCtx)
-		}()
+		defer processing.stopWithin(cfg.ShutdownTimeout) // waits for the stop shutdown began
 	}
 	web, err := webapp.New(webapp.Options{MediaOrigins: []string{cfg.PublicURL, cfg.MediaPublicURL}})
 	if err != nil {
@@ -297,6 +294,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	log.Info("shutting down: waiting for in-flight requests", "timeout", cfg.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if processing != nil {
+		// The media workers fetch no new job from now on; running ones finish within the
+		// same grace period as the requests (an upload's job waits in the queue for the
+		// next worker), so that shutdown takes at most SHUTDOWN_TIMEOUT, not twice that.
+		deadline, _ := shutdownCtx.Deadline()
+		processing.beginStop(deadline)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		// Requests are still running after the grace period. Closing their connections makes
 		// each fail the way a client that went away does (an upload removes its file, a

@@ -330,6 +330,17 @@ func TestShutdownDuringUploads(t *testing.T) {
 	if drift := counterDrift(t, pool); len(drift) > 0 {
 		t.Errorf("counters differ from COUNT(*): %v", drift)
 	}
+	// The uploads answered during shutdown leave their processing to the next worker: the
+	// media workers fetch no job once shutdown begins. Before, they took these jobs while
+	// the requests drained and ran ffmpeg for them after, past the grace period.
+	var started int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job
+		WHERE kind = 'process_video' AND (args->>'videoId')::bigint = ANY($1) AND attempt > 0`, uploaded).Scan(&started); err != nil {
+		t.Fatal(err)
+	}
+	if started > 0 {
+		t.Errorf("%d of the %d uploads answered during shutdown had their processing started by the stopping server", started, len(uploaded))
+	}
 
 	t.Run("past the grace period", func(t *testing.T) {
 		vars["SHUTDOWN_TIMEOUT"] = "2s"

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -51,6 +52,9 @@ type mediaWorkers struct {
 	cancelWait context.CancelFunc // ends the wait for the migrations
 	startDone  chan struct{}      // closed once the client started, or will not
 	started    atomic.Bool
+
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when a stop begun by beginStop has returned
 }
 
 func startMediaWorkers(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, store *postgres.Store, files media.Storage,
@@ -78,7 +82,7 @@ func startMediaWorkers(ctx context.Context, cfg config.Config, pool *pgxpool.Poo
 		return nil, fmt.Errorf("media workers: %w", err)
 	}
 	waitCtx, cancelWait := context.WithCancel(ctx)
-	w := &mediaWorkers{client: client, cancelWait: cancelWait, startDone: make(chan struct{})}
+	w := &mediaWorkers{client: client, cancelWait: cancelWait, startDone: make(chan struct{}), stopped: make(chan struct{})}
 	go func() {
 		defer close(w.startDone)
 		for ready() != nil { // River's tables come with the migrations
@@ -115,6 +119,27 @@ func (w *mediaWorkers) stop(ctx context.Context) {
 	}
 }
 
+// beginStop starts stop in the background, once, with running jobs given until deadline:
+// serve begins it when shutdown begins, so that no new job is fetched while requests
+// drain and the jobs share the requests' grace period instead of getting their own after it.
+func (w *mediaWorkers) beginStop(deadline time.Time) {
+	w.stopOnce.Do(func() {
+		go func() {
+			defer close(w.stopped)
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			w.stop(ctx)
+		}()
+	})
+}
+
+// stopWithin stops the workers, giving running jobs up to grace unless a stop has already
+// begun, and waits until they have stopped.
+func (w *mediaWorkers) stopWithin(grace time.Duration) {
+	w.beginStop(time.Now().Add(grace))
+	<-w.stopped
+}
+
 // worker is `tiktok worker`: the media pipeline's workers without the HTTP server, to scale
 // processing out to other machines (they need the same DATABASE_URL and storage).
 func worker(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
@@ -143,9 +168,7 @@ func worker(ctx context.Context, getenv func(string) string, stderr io.Writer) e
 	}
 	<-ctx.Done()
 	log.Info("worker shutting down: waiting for running jobs", "timeout", cfg.ShutdownTimeout)
-	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	w.stop(stopCtx)
+	w.stopWithin(cfg.ShutdownTimeout)
 	log.Info("worker stopped")
 	return nil
 }
