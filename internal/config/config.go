@@ -54,7 +54,8 @@ type Config struct {
 	// upload's body once StorageUploadGrace has passed; 0 disables the check.
 	StorageMinRate     int64         // STORAGE_MIN_UPLOAD_RATE
 	StorageUploadGrace time.Duration // STORAGE_UPLOAD_GRACE
-	// ShutdownTimeout is how long serve waits for in-flight requests once told to stop.
+	// ShutdownTimeout is how long serve waits for in-flight requests and running media jobs
+	// once told to stop (one grace period for both).
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
 	// TrustedProxies lists the networks whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix // TRUSTED_PROXIES
