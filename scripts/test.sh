@@ -3,7 +3,9 @@
 # throwaway cluster in a temporary directory that is stopped and removed afterwards (as root
 # with TMPDIR inside a private directory, scripts/pg.sh keeps its files under
 # /var/lib/tiktok-dev instead; `pg.sh destroy` removes them there).
-# Arguments are passed to `go test` (default: -race -count=1 ./...). Without arguments, the
+# Arguments are passed to `go test` (default: -race -count=1 -timeout 30m ./...: the API
+# package alone takes about 5 minutes on two cores, 10 when they are busy, which is go
+# test's default timeout). Without arguments, the
 # benchmark module in bench/ (a module of its own, which ./... does not reach) is tested the
 # same way, and every fuzz target then runs for FUZZTIME (3s) each in the same database
 # (scripts/fuzz.sh) unless FUZZ=0; FUZZ=only runs the fuzzers alone (arguments then name the
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 fuzz=${FUZZ:-1}
 bench=0
 if [ "$fuzz" != only ]; then
-  if [ $# -eq 0 ]; then set -- -race -count=1 ./...; bench=1; else fuzz=0; fi
+  if [ $# -eq 0 ]; then set -- -race -count=1 -timeout 30m ./...; bench=1; else fuzz=0; fi
 fi
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
