@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -443,6 +444,8 @@ type replicaResult struct {
 	tag    pgconn.CommandTag
 	i      int // the current row is rows[i-1]
 	closed bool
+	plans  []pgtype.ScanPlan // per column, for the destination type in types
+	types  []reflect.Type
 }
 
 // readReplica runs sql on pool and reads its whole result; any error, whether before or
@@ -529,11 +532,30 @@ func (f *replicaResult) Scan(dest ...any) error {
 			return rs.ScanRow(f)
 		}
 	}
-	err := pgx.ScanRow(f.TypeMap(), f.fields, f.RawValues(), dest...)
-	if err != nil {
+	values := f.RawValues()
+	if len(values) != len(f.fields) || len(dest) != len(f.fields) {
 		f.Close() // as pgx's own Rows
+		return fmt.Errorf("scan: %d values, %d columns, %d destinations", len(values), len(f.fields), len(dest))
 	}
-	return err
+	// Each column's plan is kept for the next rows, as pgx's own Rows keeps it.
+	if f.plans == nil {
+		f.plans = make([]pgtype.ScanPlan, len(dest))
+		f.types = make([]reflect.Type, len(dest))
+	}
+	for i, d := range dest {
+		if d == nil {
+			continue
+		}
+		if t := reflect.TypeOf(d); f.plans[i] == nil || f.types[i] != t {
+			f.plans[i] = f.TypeMap().PlanScan(f.fields[i].DataTypeOID, f.fields[i].Format, d)
+			f.types[i] = t
+		}
+		if err := f.plans[i].Scan(values[i], d); err != nil {
+			f.Close()
+			return pgx.ScanArgError{ColumnIndex: i, FieldName: f.fields[i].Name, Err: err}
+		}
+	}
+	return nil
 }
 
 // Values decodes the current row as pgx's own Rows does.
