@@ -526,8 +526,22 @@ func (f *replicaResult) Close() {
 func (f *replicaResult) Err() error                                   { return nil }
 func (f *replicaResult) CommandTag() pgconn.CommandTag                { return f.tag }
 func (f *replicaResult) FieldDescriptions() []pgconn.FieldDescription { return f.fields }
-func (f *replicaResult) Conn() *pgx.Conn                              { return f.conn.Conn() }
-func (f *replicaResult) TypeMap() *pgtype.Map                         { return f.conn.Conn().TypeMap() }
+
+// Conn is the connection the result came from, nil once Close gave it back to the pool.
+func (f *replicaResult) Conn() *pgx.Conn {
+	if f.closed {
+		return nil
+	}
+	return f.conn.Conn()
+}
+
+// TypeMap is the connection's, nil once closed.
+func (f *replicaResult) TypeMap() *pgtype.Map {
+	if f.closed {
+		return nil
+	}
+	return f.conn.Conn().TypeMap()
+}
 
 func (f *replicaResult) Next() bool {
 	if f.closed || f.i >= f.rows {
