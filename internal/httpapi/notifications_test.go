@@ -860,15 +860,22 @@ func TestNotificationStreamCap(t *testing.T) {
 		t.Errorf("another user's stream: %s", res)
 	}
 	s1.res.Body.Close()
+	e.waitStreamAdmitted(u.token, "a closed stream still counts")
+}
+
+// waitStreamAdmitted waits up to 5 s until a stream of token's user is admitted (a stream
+// closed a moment ago gives its place back once the server notices), failing with what.
+func (e *env) waitStreamAdmitted(token, what string) {
+	e.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		s, res := e.stream(u.token)
+		s, res := e.stream(token)
 		if res.status == 200 {
 			s.res.Body.Close()
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a closed stream still counts: %s", res)
+			e.t.Fatalf("%s: %s", what, res)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

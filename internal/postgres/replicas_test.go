@@ -15,20 +15,29 @@ import (
 	"github.com/gotok/tiktok/internal/readpref"
 )
 
+// storeWithReplica returns a Store on a fresh database that reads from the test cluster's
+// streaming replica, and its pool on the replica; it skips the test without one.
+func storeWithReplica(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
+	t.Helper()
+	pool := pgtest.Pool(t)
+	rp := pgtest.ReplicaPool(t, pool)
+	if rp == nil {
+		t.Skip("no streaming replica (TEST_REPLICA_URL; make test starts one)")
+	}
+	s := postgres.NewStoreWithReplicas(context.Background(), pool, []*pgxpool.Pool{rp},
+		postgres.ReplicaOptions{CheckInterval: 100 * time.Millisecond})
+	t.Cleanup(s.Close)
+	return s, rp
+}
+
 // TestReplicaFailsMidResult: a replica that goes away after it sent part of a result (a
 // fast shutdown ends its sessions wherever they are) costs the read nothing: the whole
 // statement is answered by the primary. Before the fix only a failure before the first
 // row was retried; one after it reached the client as 503.
 func TestReplicaFailsMidResult(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.Pool(t)
-	rp := pgtest.ReplicaPool(t, pool)
-	if rp == nil {
-		t.Skip("no streaming replica (TEST_REPLICA_URL; make test starts one)")
-	}
+	s, _ := storeWithReplica(t)
 	ctx := context.Background()
-	s := postgres.NewStoreWithReplicas(ctx, pool, []*pgxpool.Pool{rp}, postgres.ReplicaOptions{CheckInterval: 100 * time.Millisecond})
-	t.Cleanup(s.Close)
 
 	// On the replica the session ends itself at the third row, the first two already sent.
 	const sql = `SELECT g, CASE WHEN g = 3 AND pg_is_in_recovery() THEN pg_terminate_backend(pg_backend_pid()) END
@@ -60,14 +69,8 @@ func TestReplicaFailsMidResult(t *testing.T) {
 // buffer carries its own values.
 func TestReplicaResult(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.Pool(t)
-	rp := pgtest.ReplicaPool(t, pool)
-	if rp == nil {
-		t.Skip("no streaming replica (TEST_REPLICA_URL; make test starts one)")
-	}
+	s, rp := storeWithReplica(t)
 	ctx := context.Background()
-	s := postgres.NewStoreWithReplicas(ctx, pool, []*pgxpool.Pool{rp}, postgres.ReplicaOptions{CheckInterval: 100 * time.Millisecond})
-	t.Cleanup(s.Close)
 	read := readpref.With(ctx, readpref.Pref{Replica: true})
 
 	for round := range 3 { // later rounds read into the buffers earlier ones gave back

@@ -255,14 +255,15 @@ return 1
 
 // lease is one slot held: it ends when released or when its ttl passes without a renewal.
 type lease struct {
-	s       *Slots
-	key, id string
-	limit   int
-	ttl     time.Duration
+	s             *Slots
+	name, key, id string
+	limit         int
+	ttl           time.Duration
 }
 
-// renew extends the lease by its ttl from now, taking a slot again if it had lapsed (a
-// Redis outage longer than the ttl); false when it had lapsed and the slots are full.
+// renew takes the lease's slot, or extends it by its ttl from now when it is held: a lease
+// that lapsed (a Redis outage longer than the ttl) takes a slot again. False when it is
+// not held and the slots are full.
 func (l *lease) renew(ctx context.Context) (bool, error) {
 	if !l.s.breaker.Up() {
 		return false, ErrDown
@@ -270,7 +271,7 @@ func (l *lease) renew(ctx context.Context) (bool, error) {
 	n, err := slotScript.Run(ctx, l.s.client, []string{l.key}, l.limit, max(l.ttl.Milliseconds(), 1), l.id).Int()
 	if err != nil {
 		l.s.breaker.Failed()
-		return false, fmt.Errorf("redis slots renew: %w", err)
+		return false, fmt.Errorf("redis slots %s: %w", l.name, err)
 	}
 	return n == 1, nil
 }
@@ -287,21 +288,13 @@ func (l *lease) release() {
 // renew it (by ttl from then; false when it had lapsed and the slots are full meanwhile)
 // and give it back, or ok false when all are taken.
 func (s *Slots) Hold(ctx context.Context, name, key string, limit int, ttl time.Duration) (renew func(context.Context) (bool, error), release func(), ok bool, err error) {
-	if !s.breaker.Up() {
-		return nil, nil, false, ErrDown
-	}
 	var id [12]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, nil, false, fmt.Errorf("lease id: %w", err)
 	}
-	l := &lease{s: s, key: s.prefix + "s:" + name + ":" + key, id: hex.EncodeToString(id[:]), limit: limit, ttl: ttl}
-	n, err := slotScript.Run(ctx, s.client, []string{l.key}, limit, max(ttl.Milliseconds(), 1), l.id).Int()
-	if err != nil {
-		s.breaker.Failed()
-		return nil, nil, false, fmt.Errorf("redis slots %s: %w", name, err)
-	}
-	if n == 0 {
-		return nil, nil, false, nil
+	l := &lease{s: s, name: name, key: s.prefix + "s:" + name + ":" + key, id: hex.EncodeToString(id[:]), limit: limit, ttl: ttl}
+	if ok, err = l.renew(ctx); err != nil || !ok {
+		return nil, nil, false, err
 	}
 	return l.renew, l.release, true, nil
 }

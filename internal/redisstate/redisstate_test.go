@@ -171,12 +171,14 @@ func TestSlotsHold(t *testing.T) {
 	srv := redistest.Start(t)
 	s := NewSlots(srv.Client(), "p:")
 	ctx := context.Background()
-	renew, release, ok, err := s.Hold(ctx, "st", "u", 1, 300*time.Millisecond)
+	// A ttl four renewal intervals long: a renewal late by most of a second under load
+	// still finds the lease held, while the renewals together outlast the ttl.
+	renew, release, ok, err := s.Hold(ctx, "st", "u", 1, time.Second)
 	if err != nil || !ok {
 		t.Fatalf("hold: %v %v", ok, err)
 	}
-	for range 4 { // 800 ms in all, renewed every 200 ms
-		time.Sleep(200 * time.Millisecond)
+	for range 6 { // 1.5 s in all, renewed every 250 ms
+		time.Sleep(250 * time.Millisecond)
 		if held, err := renew(ctx); err != nil || !held {
 			t.Fatalf("renew: %v %v", held, err)
 		}
@@ -184,7 +186,7 @@ func TestSlotsHold(t *testing.T) {
 	if _, _, ok, _ := s.Hold(ctx, "st", "u", 1, time.Minute); ok {
 		t.Fatal("a renewed lease lapsed: a second holder was admitted under a limit of 1")
 	}
-	time.Sleep(400 * time.Millisecond) // not renewed: lapsed
+	time.Sleep(1300 * time.Millisecond) // not renewed: lapsed
 	_, other, ok, _ := s.Hold(ctx, "st", "u", 1, time.Minute)
 	if !ok {
 		t.Fatal("a lapsed lease still holds its slot")
